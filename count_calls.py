@@ -1,0 +1,43 @@
+"""Count calls in long recordings and write the submission CSV. See README.md."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from model import cli
+
+
+def main() -> int:
+    from data_pipeline.audio_io import expand_audio_paths
+    from data_pipeline.clips import KAGGLE_RECORDINGS_DIR
+    from model.counting import SUBMISSION_FORMATS
+    from model.detector import Detector, latest_run
+    from model.reporting import count_and_report
+
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--input", nargs="+", default=[f"data/{KAGGLE_RECORDINGS_DIR}"],
+                   help='recordings or folders of them (default: "data/Forest Recordings")')
+    p.add_argument("--model", help="run folder of a trained model (default: newest under runs/)")
+    p.add_argument("--output", default="submission.csv", help="submission CSV (default: submission.csv)")
+    p.add_argument("--events", help="events CSV, one row per call (default: <output>_events.csv)")
+    p.add_argument("--format", default="clip_name,call_count", choices=list(SUBMISSION_FORMATS),
+                   help="submission header (default: clip_name,call_count)")
+    p.add_argument("--labels", help="labelled calls (CSV or Raven table): print event and count scores against them")
+    p.add_argument("--export", nargs="*", default=["raven", "audacity"], choices=["raven", "audacity"],
+                   help="also write per-recording Raven selection tables / Audacity label tracks (default: both)")
+    args = p.parse_args()
+
+    paths = expand_audio_paths(args.input)
+    if not paths:
+        raise FileNotFoundError(f"no audio files in {' '.join(args.input)}")
+    output = Path(args.output)
+    model_dir = args.model or latest_run()
+    print(f"model: {model_dir}", file=sys.stderr)
+    failures = count_and_report(Detector.load(model_dir), paths, output, args.events, args.format, args.labels, args.export)
+    for line in failures:
+        print(f"failed: {line}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    cli.run(main)

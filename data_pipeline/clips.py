@@ -1,0 +1,149 @@
+"""Labelled clips as one table, the split that keeps a source recording on one side, and loading.
+
+A clip table is a pandas DataFrame with one row per training example:
+
+    file   path of the audio file the clip is cut from
+    start  offset of the clip in that file, seconds (0 for ready-cut clips)
+    label  class name
+    group  source recording; clips of one group never land on both sides of a split
+
+Ready-cut clips (the Kaggle layout, a folder per class) and clips cut from annotated long
+recordings (`data_pipeline.annotations`) are both this table, so everything downstream is shared.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data_pipeline.audio_io import AudioDecodeError, decode_audio, list_audio_files
+from data_pipeline.frontend import FrontendConfig, pad_or_crop
+
+KAGGLE_POSITIVE_DIR = "Parsed_Capuchinbird_Clips"
+KAGGLE_NEGATIVE_DIR = "Parsed_Not_Capuchinbird_Clips"
+KAGGLE_RECORDINGS_DIR = "Forest Recordings"
+# Class names for the Kaggle layout, negative first: index 1 is the call class in a binary model.
+KAGGLE_CLASSES = ("not_capuchinbird", "capuchinbird")
+CLIP_COLUMNS = ["file", "start", "label", "group"]
+SPLITS = ("train", "val", "test")
+
+
+def source_group(path: str | os.PathLike) -> str:
+    """Source recording of a parsed clip: 'XC114131-3.wav' -> 'XC114131', 'Crickets-chirping-7.wav' -> 'Crickets-chirping'."""
+    stem = Path(path).stem
+    match = re.fullmatch(r"(.+?)-\d+", stem)
+    return match.group(1) if match else stem
+
+
+def clips_from_folders(data_dir: str | os.PathLike) -> tuple[pd.DataFrame, list[str]]:
+    """Clip table and class names from a folder-per-class layout.
+
+    The Kaggle layout (Parsed_Capuchinbird_Clips/, Parsed_Not_Capuchinbird_Clips/) gives the
+    classes ("not_capuchinbird", "capuchinbird"). Any other layout takes each sub-folder holding
+    audio as a class, named after the folder, in alphabetical order.
+    """
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise FileNotFoundError(
+            f"{data_dir}: no such folder. Expected the Kaggle layout: {data_dir}/{KAGGLE_POSITIVE_DIR}/*.wav "
+            f"(calls) and {data_dir}/{KAGGLE_NEGATIVE_DIR}/*.wav (no calls), or one sub-folder of clips per class."
+        )
+    if (data_dir / KAGGLE_POSITIVE_DIR).is_dir() and (data_dir / KAGGLE_NEGATIVE_DIR).is_dir():
+        folders = {KAGGLE_CLASSES[0]: data_dir / KAGGLE_NEGATIVE_DIR, KAGGLE_CLASSES[1]: data_dir / KAGGLE_POSITIVE_DIR}
+    else:
+        folders = {
+            p.name: p for p in sorted(data_dir.iterdir())
+            if p.is_dir() and p.name != KAGGLE_RECORDINGS_DIR and list_audio_files(p)
+        }
+    rows = [
+        (str(f), 0.0, name, source_group(f))
+        for name, folder in folders.items()
+        for f in list_audio_files(folder)
+    ]
+    classes = list(folders)
+    if len(classes) < 2 or not rows:
+        raise FileNotFoundError(
+            f"{data_dir}: found {len(classes)} class folder(s) with audio {classes}; need at least 2. "
+            f"Expected {KAGGLE_POSITIVE_DIR}/ and {KAGGLE_NEGATIVE_DIR}/ (Kaggle layout) or a folder per class."
+        )
+    return pd.DataFrame(rows, columns=CLIP_COLUMNS), classes
+
+
+def group_split(
+    table: pd.DataFrame,
+    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+    seed: int = 0,
+) -> pd.Series:
+    """Assign each clip to 'train', 'val' or 'test' so that no group spans two splits.
+
+    Groups are shuffled (seeded) per class of their majority label and dealt greedily to the split
+    furthest below its target share of clips, so each split gets every class where there are
+    enough groups. Deterministic for a given table and seed.
+    """
+    if not np.isclose(sum(fractions), 1.0) or min(fractions) < 0:
+        raise ValueError(f"split fractions must be >= 0 and sum to 1, got {fractions}")
+    rng = np.random.default_rng(seed)
+    sizes = table.groupby("group").size()
+    majority = table.groupby("group")["label"].agg(lambda s: s.value_counts().index[0])
+    assignment: dict[str, str] = {}
+    for label in sorted(majority.unique()):
+        groups = sorted(majority.index[majority == label])
+        rng.shuffle(groups)
+        total = sizes[groups].sum()
+        filled = dict.fromkeys(SPLITS, 0)
+        # Give val and test one group each first (when they are wanted), then fill by deficit.
+        order = [s for s, f in zip(SPLITS, fractions) if f > 0]
+        for i, group in enumerate(groups):
+            if i < len(order) and len(groups) > len(order):
+                split = order[::-1][i]
+            else:
+                split = max(order, key=lambda s: fractions[SPLITS.index(s)] * total - filled[s])
+            assignment[group] = split
+            filled[split] += sizes[group]
+    return table["group"].map(assignment).rename("split")
+
+
+def load_clip_waveforms(
+    table: pd.DataFrame,
+    frontend: FrontendConfig,
+    backend: str = "soundfile",
+    workers: int = 4,
+    progress: bool = True,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Decode every file once and cut its clips: (waveforms [n, samples], kept row mask, failures).
+
+    A file that cannot be decoded drops its clips and adds one line 'PATH: reason' to failures,
+    so one bad clip among thousands does not stop training.
+    """
+    from tqdm.auto import tqdm
+
+    n = frontend.clip_samples
+    out = np.zeros((len(table), n), np.float32)
+    kept = np.zeros(len(table), bool)
+    failures: list[str] = []
+    by_file = table.reset_index(drop=True).groupby("file", sort=False).indices  # file -> row positions
+    starts = table["start"].to_numpy(float)
+
+    def work(item):
+        path, rows = item
+        try:
+            audio = decode_audio(path, frontend.sample_rate_hz, backend)
+        except AudioDecodeError as err:
+            return rows, None, str(err)
+        clips = [pad_or_crop(audio, n, int(round(starts[r] * frontend.sample_rate_hz))) for r in rows]
+        return rows, np.stack(clips), None
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(work, by_file.items())
+        for rows, clips, error in tqdm(results, total=len(by_file), desc="decoding", unit="file", disable=not progress):
+            if error:
+                failures.append(error)
+            else:
+                out[rows] = clips
+                kept[rows] = True
+    return out, kept, failures

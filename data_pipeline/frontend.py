@@ -1,0 +1,137 @@
+"""The spectrogram front end: one config, one function, used by training, prediction and counting.
+
+`FrontendConfig` is saved beside every trained model (see `model.detector`) and read back from
+there, so a model is always fed the features it was trained on. Change a default here and every
+new model gets it; old models keep the settings they were saved with.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+SCALES = ("log", "magnitude")
+
+
+@dataclass(frozen=True)
+class FrontendConfig:
+    """How a waveform becomes a spectrogram. Units are in the names (Hz, seconds, samples).
+
+    sample_rate_hz: every file is resampled to this rate before anything else.
+    clip_s: length of one model input; clips are zero-padded or cropped to it.
+    frame_length, frame_step, fft_length: `tf.signal.stft` settings, in samples.
+    min_freq_hz, max_freq_hz: frequency band kept (None = up to Nyquist). The Capuchinbird call
+        lives below 4 kHz; cutting the band halves the input and drops insects above it.
+    scale: "log" (log magnitude, default) or "magnitude" (the seed network's choice).
+    log_floor: added to the magnitude before the log so silence stays finite.
+    """
+
+    sample_rate_hz: int = 16000
+    clip_s: float = 3.0
+    frame_length: int = 512
+    frame_step: int = 400
+    fft_length: int = 512
+    min_freq_hz: float = 0.0
+    max_freq_hz: float | None = 4000.0
+    scale: str = "log"
+    log_floor: float = 1e-6
+
+    def __post_init__(self):
+        problems = []
+        if self.sample_rate_hz <= 0:
+            problems.append("sample_rate_hz must be positive")
+        if self.frame_length <= 0 or self.frame_step <= 0:
+            problems.append("frame_length and frame_step must be positive")
+        if self.fft_length < self.frame_length:
+            problems.append("fft_length must be >= frame_length")
+        if self.clip_samples < self.frame_length:
+            problems.append("clip_s is shorter than one frame")
+        if self.scale not in SCALES:
+            problems.append(f"scale must be one of {SCALES}")
+        nyquist = self.sample_rate_hz / 2
+        top = nyquist if self.max_freq_hz is None else self.max_freq_hz
+        if not 0 <= self.min_freq_hz < top <= nyquist:
+            problems.append(f"need 0 <= min_freq_hz < max_freq_hz <= {nyquist:g} (Nyquist)")
+        if problems:
+            raise ValueError("invalid front end: " + "; ".join(problems))
+
+    # Derived sizes, never stored, so they cannot disagree with the settings.
+    @property
+    def clip_samples(self) -> int:
+        return int(round(self.clip_s * self.sample_rate_hz))
+
+    @property
+    def frame_step_s(self) -> float:
+        return self.frame_step / self.sample_rate_hz
+
+    @property
+    def bin_range(self) -> tuple[int, int]:
+        """[first, last) FFT bins kept for the frequency band."""
+        bin_hz = self.sample_rate_hz / self.fft_length
+        n_bins = self.fft_length // 2 + 1
+        lo = int(math.ceil(self.min_freq_hz / bin_hz - 1e-9))
+        hi = n_bins if self.max_freq_hz is None else int(math.floor(self.max_freq_hz / bin_hz + 1e-9)) + 1
+        return lo, min(hi, n_bins)
+
+    def n_frames(self, n_samples: int) -> int:
+        """Frames `tf.signal.stft` makes from `n_samples` samples (no end padding)."""
+        return 0 if n_samples < self.frame_length else 1 + (n_samples - self.frame_length) // self.frame_step
+
+    @property
+    def input_shape(self) -> tuple[int, int]:
+        """(frames, frequency bins) of one clip's spectrogram: the model's input shape."""
+        lo, hi = self.bin_range
+        return self.n_frames(self.clip_samples), hi - lo
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "FrontendConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown front-end settings {sorted(unknown)}; this code knows {sorted(known)}")
+        return cls(**d)
+
+
+# The reference network of the blog post this project starts from: 54,000-sample clips at 16 kHz,
+# frame_length 320, frame_step 32, plain STFT magnitude over the whole band.
+SEED_FRONTEND = FrontendConfig(
+    clip_s=54000 / 16000, frame_length=320, frame_step=32, fft_length=512,
+    min_freq_hz=0.0, max_freq_hz=None, scale="magnitude",
+)
+
+
+def pad_or_crop(waveform: np.ndarray, n_samples: int, offset: int = 0) -> np.ndarray:
+    """Exactly `n_samples` samples starting at `offset`, zero-padded at the end where the audio stops."""
+    clip = waveform[offset : offset + n_samples]
+    if len(clip) < n_samples:
+        clip = np.pad(clip, (0, n_samples - len(clip)))
+    return clip.astype(np.float32, copy=False)
+
+
+def spectrogram(waveform, config: FrontendConfig):
+    """Spectrogram of `waveform` ([..., samples] float32) as a tf.Tensor [..., frames, bins].
+
+    Works on a clip or on a whole stretch of recording: frames depend only on the samples under
+    them, so frame k of a long stretch equals frame k - j of a clip cut at sample j * frame_step.
+    Counting relies on that to compute each stretch's spectrogram once and slice windows from it.
+    """
+    import tensorflow as tf
+
+    stft = tf.signal.stft(
+        tf.convert_to_tensor(waveform, tf.float32),
+        frame_length=config.frame_length,
+        frame_step=config.frame_step,
+        fft_length=config.fft_length,
+        pad_end=False,
+    )
+    lo, hi = config.bin_range
+    magnitude = tf.abs(stft)[..., lo:hi]
+    if config.scale == "log":
+        return tf.math.log(magnitude + config.log_floor)
+    return magnitude

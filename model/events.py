@@ -1,0 +1,88 @@
+"""Turn a recording's window scores into calls: (start, end, score) rows.
+
+Each window's score is attributed to the hop-long stretch at its centre (the compact network
+scores the middle of its window). The stretches above the threshold form runs; runs closer than
+`min_gap_s` are one call (a dip in a long call does not split it), and runs shorter than
+`min_call_s` are dropped (a lone noisy window is not a call). `min_gap_s` must stay below the
+shortest quiet between two calls (about 1 s for Capuchinbirds), or neighbours fuse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+EVENT_COLUMNS = ["start", "end", "score"]
+
+
+@dataclass(frozen=True)
+class CountingConfig:
+    """Settings that turn window scores into calls; saved with the model, tuned on validation data.
+
+    hop_s: step between windows, seconds (a multiple of the front end's frame step).
+    threshold: window score at or above which the window's centre counts as calling.
+    min_gap_s: runs separated by less than this are merged into one call.
+    min_call_s: calls shorter than this are dropped.
+    smooth_windows: median filter length over window scores (1 = none; odd).
+    """
+
+    hop_s: float = 0.25
+    threshold: float = 0.5
+    min_gap_s: float = 0.75
+    min_call_s: float = 1.0
+    smooth_windows: int = 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CountingConfig":
+        return cls(**d)
+
+
+def median_smooth(scores: np.ndarray, width: int) -> np.ndarray:
+    """Running median over `width` (odd) windows, edges padded by repetition."""
+    if width <= 1 or len(scores) == 0:
+        return scores
+    if width % 2 == 0:
+        raise ValueError(f"smooth_windows must be odd, got {width}")
+    half = width // 2
+    padded = np.pad(scores, half, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)
+
+
+def merge_windows(
+    starts_s: np.ndarray,
+    scores: np.ndarray,
+    window_s: float,
+    config: CountingConfig,
+    duration_s: float | None = None,
+) -> pd.DataFrame:
+    """Calls found in one recording, as a table with columns start, end (seconds) and score (max window score)."""
+    starts_s = np.asarray(starts_s, float)
+    scores = median_smooth(np.asarray(scores, float), config.smooth_windows)
+    if len(starts_s) == 0:
+        return pd.DataFrame(columns=EVENT_COLUMNS)
+    centres = starts_s + window_s / 2
+    seg_start = centres - config.hop_s / 2
+    seg_end = centres + config.hop_s / 2
+    positive = scores >= config.threshold
+    # Runs of consecutive positive windows: the groupby idea, on index boundaries.
+    edges = np.diff(np.concatenate([[0], positive.astype(int), [0]]))
+    run_first, run_last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    calls: list[list[float]] = []
+    for a, b in zip(run_first, run_last):
+        start, end, score = seg_start[a], seg_end[b], scores[a : b + 1].max()
+        if calls and start - calls[-1][1] < config.min_gap_s:
+            calls[-1][1] = end
+            calls[-1][2] = max(calls[-1][2], score)
+        else:
+            calls.append([start, end, score])
+    table = pd.DataFrame(calls, columns=EVENT_COLUMNS, dtype=float)
+    table["start"] = table["start"].clip(lower=0.0)
+    if duration_s is not None:
+        table["end"] = table["end"].clip(upper=duration_s)
+    table = table[table["end"] - table["start"] >= config.min_call_s]
+    return table.reset_index(drop=True)

@@ -1,0 +1,87 @@
+"""The pictures that go with every result table: training curves, confusion matrix, counts, and a
+recording's spectrogram with its labelled and detected calls."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from model.outputs import atomic_save_figure
+
+
+def _figure(*args, **kwargs):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(*args, **kwargs)
+
+
+def plot_history(history: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Loss and each metric per epoch, train and validation side by side."""
+    metrics = [c for c in history.columns if c != "epoch" and not c.startswith("val_") and f"val_{c}" in history]
+    fig, axes = _figure(1, len(metrics), figsize=(4 * len(metrics), 3.2), squeeze=False)
+    for ax, m in zip(axes[0], metrics):
+        ax.plot(history.index + 1, history[m], label="train")
+        ax.plot(history.index + 1, history[f"val_{m}"], label="validation")
+        ax.set_title(m)
+        ax.set_xlabel("epoch")
+        ax.legend()
+    atomic_save_figure(path, fig)
+
+
+def plot_confusion(matrix: np.ndarray, classes: list[str], path: str | os.PathLike, title: str = "test clips") -> None:
+    fig, ax = _figure(figsize=(1.6 * len(classes) + 2, 1.4 * len(classes) + 1.5))
+    ax.imshow(matrix, cmap="Blues")
+    for (i, j), v in np.ndenumerate(matrix):
+        ax.text(j, i, str(v), ha="center", va="center", color="black" if v < matrix.max() / 2 else "white")
+    ax.set_xticks(range(len(classes)), classes, rotation=30, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"confusion matrix ({title})")
+    atomic_save_figure(path, fig)
+
+
+def plot_counts(counts: pd.DataFrame, path: str | os.PathLike, truth: pd.Series | None = None) -> None:
+    """Bar per recording; labelled counts as dots when known."""
+    fig, ax = _figure(figsize=(max(6, 0.25 * len(counts) + 2), 3.5))
+    x = np.arange(len(counts))
+    ax.bar(x, counts["call_count"], color="tab:green", label="counted")
+    if truth is not None:
+        ax.plot(x, truth.reindex(counts["recording"]).to_numpy(), "k.", markersize=9, label="labelled")
+        ax.legend()
+    ax.set_xticks(x, counts["recording"], rotation=90, fontsize=7)
+    ax.set_ylabel("calls")
+    ax.set_title("calls per recording")
+    atomic_save_figure(path, fig)
+
+
+def plot_recording(spec: np.ndarray, frontend, path: str | os.PathLike, detections: pd.DataFrame,
+                   labels: pd.DataFrame | None = None, scores=None, title: str = "") -> None:
+    """Spectrogram with labelled calls (above, black) and detections (below, green), and window scores."""
+    duration = spec.shape[0] * frontend.frame_step_s
+    lo, hi = frontend.bin_range
+    bin_hz = frontend.sample_rate_hz / frontend.fft_length
+    fig, (ax, ax2) = _figure(2, 1, figsize=(max(10, duration / 6), 5), sharex=True,
+                              gridspec_kw={"height_ratios": [4, 1]})
+    ax.imshow(spec.T, origin="lower", aspect="auto", cmap="magma", extent=[0, duration, lo * bin_hz, hi * bin_hz],
+              vmin=np.percentile(spec, 5), vmax=np.percentile(spec, 99.7))
+    top = hi * bin_hz
+    if labels is not None:
+        for row in labels.itertuples():
+            style = "-" if getattr(row, "confidence", "sure") == "sure" else ":"
+            ax.plot([row.start, row.end], [top * 0.97] * 2, "w" + style, linewidth=5)
+    for row in detections.itertuples():
+        ax.plot([row.start, row.end], [top * 0.90] * 2, color="lime", linewidth=5)
+    ax.set_ylabel("Hz")
+    ax.set_title(title + "  (white: labelled, green: detected)")
+    if scores is not None:
+        ax2.plot(scores.starts_s + frontend.clip_s / 2, scores.scores, color="tab:green")
+    ax2.set_ylim(0, 1)
+    ax2.set_ylabel("score")
+    ax2.set_xlabel("seconds")
+    atomic_save_figure(path, fig)

@@ -1,0 +1,83 @@
+"""Everything count_calls.py writes, in one place: submission, events, chart, exports, evaluation.
+
+    OUTPUT.csv                      submission: one row per recording, sorted (challenge format)
+    OUTPUT_events.csv               recording,start,end,score: one row per call
+    OUTPUT_counts.png               bar chart of calls per recording (labelled counts as dots)
+    OUTPUT_detections/              per recording: Raven selection table, Audacity label track
+    OUTPUT_evaluation.csv           with --labels: per-recording count error, tp/fp/fn
+    OUTPUT_plots/                   with --labels: spectrograms of recordings with mistakes
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from data_pipeline.annotations import read_call_labels
+from model.counting import count_calls, submission_table
+from model.detector import Detector
+from model.evaluation import evaluate, format_summary
+from model.outputs import atomic_write_csv, write_audacity_labels, write_raven_table
+from model.plots import plot_counts, plot_recording
+
+MAX_RECORDING_PLOTS = 6
+
+
+def sibling(output: Path, suffix: str) -> Path:
+    """submission.csv + '_events.csv' -> submission_events.csv"""
+    return output.with_name(output.stem + suffix)
+
+
+def count_and_report(detector: Detector, paths: list, output: str | os.PathLike, events_path=None,
+                     fmt: str = "clip_name,call_count", labels_path=None, export=("raven", "audacity")) -> list[str]:
+    """Count calls in `paths`, write every output (see module doc); returns the decode failures."""
+    output = Path(output)
+    labels = read_call_labels(labels_path) if labels_path else None
+    result = count_calls(detector, paths)
+    atomic_write_csv(output, submission_table(result.counts, fmt))
+    events_path = Path(events_path) if events_path else sibling(output, "_events.csv")
+    atomic_write_csv(events_path, result.events.round({"start": 2, "end": 2, "score": 4}))
+    print(f"wrote {output} ({len(result.counts)} recordings, {len(result.events)} calls) and {events_path}")
+
+    truth = None
+    if labels is not None:
+        per_rec, summary = evaluate(result.events, labels, list(result.counts["recording"]))
+        atomic_write_csv(sibling(output, "_evaluation.csv"), per_rec)
+        truth = per_rec.set_index("recording")["sure"]
+        print(per_rec.to_string(index=False))
+        print(format_summary(summary))
+        _plot_mistakes(detector, paths, result, labels, per_rec, sibling(output, "_plots"))
+    plot_counts(result.counts, sibling(output, "_counts.png"), truth)
+
+    folder = sibling(output, "_detections")
+    lo, hi = detector.frontend.bin_range
+    bin_hz = detector.frontend.sample_rate_hz / detector.frontend.fft_length
+    for rec in result.counts["recording"]:
+        ev = result.events[result.events["recording"] == rec]
+        stem = Path(rec).stem
+        if "raven" in export:
+            write_raven_table(folder / f"{stem}.Table.1.selections.txt", ev, lo * bin_hz, (hi - 1) * bin_hz)
+        if "audacity" in export:
+            write_audacity_labels(folder / f"{stem}.labels.txt", ev)
+    return result.failures
+
+
+def _plot_mistakes(detector, paths, result, labels, per_rec, folder: Path) -> None:
+    """Spectrogram, labels and detections of the recordings with the most mistakes."""
+    from data_pipeline.audio_io import decode_audio
+    from data_pipeline.frontend import spectrogram
+
+    mistakes = per_rec.assign(errors=per_rec["fp"] + per_rec["fn"] + per_rec["count_error"].abs())
+    worst = mistakes[mistakes["errors"] > 0].sort_values("errors", ascending=False).head(MAX_RECORDING_PLOTS)
+    by_name = {Path(p).name: p for p in paths}
+    scores = {s.recording: s for s in result.scores}
+    for rec in worst["recording"]:
+        audio = decode_audio(by_name[rec], detector.frontend.sample_rate_hz)
+        spec = np.asarray(spectrogram(audio, detector.frontend))
+        plot_recording(spec, detector.frontend, folder / f"{Path(rec).stem}.png",
+                       result.events[result.events["recording"] == rec], labels[labels["recording"] == rec],
+                       scores.get(rec), title=rec)
+    if len(worst):
+        print(f"plots of the {len(worst)} recordings with mistakes: {folder}/")

@@ -1,0 +1,148 @@
+"""Train a detector from a clip table and write everything about the run into one folder.
+
+    RUN_DIR/model.keras, detector.json   the detector (see model.detector)
+    RUN_DIR/split.csv                    every clip with its split, so the run can be audited
+    RUN_DIR/history.csv, curves.png      loss and metrics per epoch
+    RUN_DIR/logs/                        TensorBoard (`tensorboard --logdir runs`)
+    RUN_DIR/test_metrics.json            precision, recall, F1, AUCs on held-out test clips
+    RUN_DIR/confusion_matrix.png
+
+Everything that happens during fit is a Keras callback (early stopping restoring the best weights,
+TensorBoard, CSV history).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data_pipeline.clips import group_split, load_clip_waveforms
+from data_pipeline.datasets import spectrogram_dataset
+from data_pipeline.frontend import SEED_FRONTEND, FrontendConfig
+from model.detector import Detector
+from model.events import CountingConfig
+from model.networks import build_model
+from model.outputs import atomic_write_csv, atomic_write_text
+from model.plots import plot_confusion, plot_history
+
+
+@dataclass
+class TrainConfig:
+    """How to train. `epochs` is a ceiling: early stopping usually ends sooner."""
+
+    arch: str = "compact"
+    epochs: int = 30
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    patience: int = 5
+    seed: int = 0
+    split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    decoder: str = "soundfile"
+    verbose: int = 2  # Keras: 1 = progress bar, 2 = one line per epoch (better in logs)
+
+
+def default_frontend(arch: str) -> FrontendConfig:
+    """The seed network keeps the blog post's front end; every other network uses the defaults."""
+    return SEED_FRONTEND if arch == "seed" else FrontendConfig()
+
+
+def _binary_metrics(y_true: np.ndarray, prob: np.ndarray, threshold: float = 0.5) -> dict:
+    pred = prob >= threshold
+    tp, fp = int(np.sum(pred & (y_true == 1))), int(np.sum(pred & (y_true == 0)))
+    fn, tn = int(np.sum(~pred & (y_true == 1))), int(np.sum(~pred & (y_true == 0)))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"clips": int(len(y_true)), "accuracy": (tp + tn) / max(1, len(y_true)), "precision": precision,
+            "recall": recall, "f1": f1, "confusion": [[tn, fp], [fn, tp]]}
+
+
+def train(
+    clips: pd.DataFrame,
+    classes: list[str],
+    run_dir: str | os.PathLike,
+    config: TrainConfig = TrainConfig(),
+    frontend: FrontendConfig | None = None,
+    counting: CountingConfig | None = None,
+    strategy=None,
+) -> Detector:
+    """Train on `clips` (see data_pipeline.clips), save the detector and reports in `run_dir`.
+
+    strategy: an optional `tf.distribute.Strategy`; the model is built and compiled in its scope.
+    """
+    import contextlib
+
+    import keras
+
+    if len(classes) != 2:
+        raise ValueError(f"training supports 2 classes (call / no call) so far; got {len(classes)}: {classes}")
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    frontend = frontend or default_frontend(config.arch)
+    keras.utils.set_random_seed(config.seed)
+
+    table = clips.reset_index(drop=True).copy()
+    table["split"] = group_split(table, config.split_fractions, config.seed)
+    waveforms, kept, failures = load_clip_waveforms(table, frontend, config.decoder)
+    for line in failures:
+        print(f"skipped {line}")
+    table["used"] = kept
+    atomic_write_csv(run_dir / "split.csv", table)
+    labels = table["label"].map({c: i for i, c in enumerate(classes)}).to_numpy(np.float32)
+
+    def subset(split):
+        mask = kept & (table["split"] == split).to_numpy()
+        return waveforms[mask], labels[mask]
+
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = (subset(s) for s in ("train", "val", "test"))
+    if len(np.unique(y_train)) < 2 or len(x_val) == 0:
+        raise ValueError(f"not enough data to train: {len(x_train)} training and {len(x_val)} validation clips "
+                         f"after the group split; need both classes in training and some validation clips")
+    print(f"clips: {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test "
+          f"(positives {int(y_train.sum())}/{int(y_val.sum())}/{int(y_test.sum())}); groups never cross splits")
+
+    train_ds = spectrogram_dataset(x_train, y_train, frontend, config.batch_size, shuffle=True, seed=config.seed)
+    val_ds = spectrogram_dataset(x_val, y_val, frontend, config.batch_size)
+    counts = np.bincount(y_train.astype(int), minlength=2)
+    class_weight = {i: len(y_train) / (2.0 * c) for i, c in enumerate(counts)}
+
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        net = build_model(config.arch, frontend.input_shape, len(classes))
+        net.compile(
+            optimizer=keras.optimizers.Adam(config.learning_rate),
+            loss="binary_crossentropy",
+            metrics=[keras.metrics.Precision(name="precision"), keras.metrics.Recall(name="recall"),
+                     keras.metrics.AUC(name="auc"), keras.metrics.AUC(curve="PR", name="pr_auc")],
+        )
+    callbacks = [
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
+        keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs")),
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
+    ]
+    history = net.fit(train_ds, validation_data=val_ds, epochs=config.epochs, class_weight=class_weight,
+                      callbacks=callbacks, verbose=config.verbose,
+                      shuffle=False)  # the dataset shuffles itself, every epoch
+    plot_history(pd.DataFrame(history.history), run_dir / "curves.png")
+
+    detector = Detector(net, frontend, list(classes), config.arch, counting or CountingConfig())
+    detector.save(run_dir)
+
+    report = {"train_config": asdict(config), "failures": failures,
+              "epochs_run": len(history.history["loss"])}
+    for name, (x, y) in {"validation": (x_val, y_val), "test": (x_test, y_test)}.items():
+        if len(x):
+            prob = net.predict(spectrogram_dataset(x, None, frontend, config.batch_size), verbose=0)[:, 0]
+            report[name] = _binary_metrics(y, prob)
+    final = report.get("test", report["validation"])
+    plot_confusion(np.array(final["confusion"]), classes, run_dir / "confusion_matrix.png",
+                   "test clips" if "test" in report else "validation clips")
+    atomic_write_text(run_dir / "test_metrics.json", json.dumps(report, indent=2) + "\n")
+    m = final
+    print(f"held-out clips: precision {m['precision']:.3f}, recall {m['recall']:.3f}, F1 {m['f1']:.3f} "
+          f"({m['clips']} clips); run folder {run_dir}")
+    return detector

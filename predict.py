@@ -1,0 +1,34 @@
+"""Score audio clips: one row per file (file, probability, label). See README.md."""
+
+import argparse
+import sys
+
+from model import cli
+
+
+def main() -> int:
+    from data_pipeline.audio_io import expand_audio_paths
+    from model.detector import Detector, latest_run
+    from model.outputs import atomic_write_csv
+    from model.prediction import predict_files
+
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("paths", nargs="+", help="audio files or folders of them")
+    p.add_argument("--model", help="run folder of a trained model (default: newest under runs/)")
+    p.add_argument("--output", help="CSV to write (default: print to stdout)")
+    args = p.parse_args()
+
+    detector = Detector.load(args.model or latest_run())
+    table, failures = predict_files(detector, expand_audio_paths(args.paths))
+    if args.output:
+        atomic_write_csv(args.output, table)
+        print(f"wrote {args.output} ({len(table)} files)", file=sys.stderr)
+    else:
+        table.to_csv(sys.stdout, index=False)
+    for line in failures:
+        print(f"failed: {line}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    cli.run(main)

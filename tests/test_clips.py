@@ -1,0 +1,67 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import sine
+from data_pipeline.clips import (KAGGLE_NEGATIVE_DIR, KAGGLE_POSITIVE_DIR, clips_from_folders, group_split,
+                                 load_clip_waveforms, source_group)
+from data_pipeline.frontend import FrontendConfig
+
+
+def test_source_group_strips_the_clip_number():
+    assert source_group("data/x/XC114131-3.wav") == "XC114131"
+    assert source_group("Crickets-chirping-7.wav") == "Crickets-chirping"
+    assert source_group("afternoon-birds-song-in-forest-0.wav") == "afternoon-birds-song-in-forest"
+    assert source_group("lonely.wav") == "lonely"
+
+
+def test_kaggle_layout_gives_binary_classes_negative_first(tmp_path, write_audio):
+    for folder, names in [(KAGGLE_POSITIVE_DIR, ["XC1-0.wav", "XC1-1.wav"]), (KAGGLE_NEGATIVE_DIR, ["Rain-0.wav"])]:
+        (tmp_path / folder).mkdir()
+        for n in names:
+            write_audio(f"{folder}/{n}", sine(500, 0.5, 16000), 16000)
+    (tmp_path / "Forest Recordings").mkdir()
+    table, classes = clips_from_folders(tmp_path)
+    assert classes == ["not_capuchinbird", "capuchinbird"]
+    assert sorted(table["label"]) == ["capuchinbird", "capuchinbird", "not_capuchinbird"]
+    assert set(table["group"]) == {"XC1", "Rain"}
+
+
+def test_missing_data_folder_says_what_layout_was_expected(tmp_path):
+    with pytest.raises(FileNotFoundError, match=KAGGLE_POSITIVE_DIR):
+        clips_from_folders(tmp_path / "nowhere")
+
+
+def _table(n_groups=40, clips=5, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for g in range(n_groups):
+        label = "call" if g % 3 == 0 else "other"
+        rows += [(f"{g}-{k}.wav", 0.0, label, f"g{g}") for k in range(int(rng.integers(1, clips + 1)))]
+    return pd.DataFrame(rows, columns=["file", "start", "label", "group"])
+
+
+def test_group_split_never_puts_one_group_on_two_sides_and_is_repeatable():
+    table = _table()
+    split = group_split(table, seed=3)
+    assert (table.assign(split=split).groupby("group")["split"].nunique() == 1).all()
+    pd.testing.assert_series_equal(split, group_split(table, seed=3))
+    assert not split.equals(group_split(table, seed=4))
+    for name in ("train", "val", "test"):
+        part = table[split == name]
+        assert set(part["label"]) == {"call", "other"}, name
+    assert 0.55 < (split == "train").mean() < 0.85
+
+
+def test_a_bad_file_drops_only_its_clips(tmp_path, write_audio):
+    good = write_audio("good.wav", sine(700, 5.0, 16000), 16000)
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    fe = FrontendConfig(clip_s=1.0)
+    table = pd.DataFrame([(str(good), 0.0, "a", "g"), (str(bad), 0.0, "a", "b"), (str(good), 4.5, "b", "g")],
+                         columns=["file", "start", "label", "group"])
+    waves, kept, failures = load_clip_waveforms(table, fe, progress=False)
+    assert kept.tolist() == [True, False, True]
+    assert len(failures) == 1 and failures[0].startswith(str(bad))
+    assert np.abs(waves[2, 8000:]).max() == 0  # the clip at 4.5 s runs 0.5 s past the end: zero-padded
+    assert np.abs(waves[0]).max() > 0.4

@@ -1,0 +1,58 @@
+import pandas as pd
+import pytest
+
+from data_pipeline.annotations import read_call_labels
+from model.evaluation import evaluate, evaluate_recording
+
+
+def labels(*rows):
+    return pd.DataFrame(rows, columns=["start", "end", "confidence"])
+
+
+def events(*rows):
+    return pd.DataFrame([(s, e, 0.9) for s, e in rows], columns=["start", "end", "score"])
+
+
+def test_overlap_matching_counts_tp_fp_fn():
+    truth = labels((10, 15, "sure"), (30, 35, "sure"), (60, 65, "sure"))
+    found = events((11, 14), (31, 36), (45, 47))
+    r = evaluate_recording(found, truth)
+    assert (r["tp"], r["fp"], r["fn"], r["count_error"]) == (2, 1, 1, 0)
+
+
+def test_one_detection_spanning_two_calls_matches_only_one():
+    r = evaluate_recording(events((10, 40)), labels((10, 15, "sure"), (20, 25, "sure")))
+    assert (r["tp"], r["fp"], r["fn"], r["count_error"]) == (1, 0, 1, -1)
+
+
+def test_faint_calls_are_dont_care():
+    truth = labels((10, 15, "sure"), (30, 35, "faint"))
+    assert evaluate_recording(events((10, 15)), truth)["count_error"] == 0  # missed the faint one: fine
+    found_both = evaluate_recording(events((10, 15), (30, 35)), truth)
+    assert (found_both["fp"], found_both["count_error"]) == (0, 0)  # found it: not a false positive
+    assert evaluate_recording(events((10, 15), (30, 35), (50, 52)), truth)["count_error"] == 1
+
+
+def test_summary_over_recordings_including_empty_ones(tmp_path):
+    csv = tmp_path / "calls.csv"
+    csv.write_text("recording,start,end,confidence,note\na.mp3,1,5,sure,\na.mp3,10,14,sure,\nb.mp3,,,none,\n")
+    table = read_call_labels(csv)
+    found = pd.DataFrame([("a.mp3", 1.5, 5, 0.9), ("b.mp3", 3, 6, 0.8)], columns=["recording", "start", "end", "score"])
+    per_rec, summary = evaluate(found, table)
+    assert per_rec["count_error"].tolist() == [-1, 1]
+    assert summary["tp"] == 1 and summary["fp"] == 1 and summary["fn"] == 1
+    assert summary["f1"] == pytest.approx(0.5) and summary["count_mae"] == 1.0
+
+
+def test_raven_selection_table_is_read(tmp_path):
+    raven = tmp_path / "rec_07.Table.1.selections.txt"
+    raven.write_text("Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\n1\tSpectrogram 1\t1\t2.5\t7.0\n")
+    table = read_call_labels(raven)
+    assert table.iloc[0].tolist() == ["rec_07", 2.5, 7.0, "sure"]
+
+
+def test_labels_that_end_before_they_start_are_rejected(tmp_path):
+    csv = tmp_path / "bad.csv"
+    csv.write_text("recording,start,end\na.mp3,5,3\n")
+    with pytest.raises(ValueError, match="row 2 ends before it starts"):
+        read_call_labels(csv)

@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+
+from model.events import CountingConfig, median_smooth, merge_windows
+
+WINDOW_S, HOP_S = 3.0, 0.25
+
+
+def scores_for(pattern: str):
+    """'.' = low, '#' = high, one character per window, windows every HOP_S seconds."""
+    scores = np.array([0.9 if c == "#" else 0.1 for c in pattern])
+    return np.arange(len(pattern)) * HOP_S, scores
+
+
+def merge(pattern, **settings):
+    starts, scores = scores_for(pattern)
+    return merge_windows(starts, scores, WINDOW_S, CountingConfig(hop_s=HOP_S, **settings))
+
+
+def test_one_run_is_one_call_with_centre_based_times():
+    calls = merge("....########....")  # windows 4-11 positive: centres 2.5..4.25 s
+    assert len(calls) == 1
+    assert calls.loc[0, "start"] == pytest.approx(4 * HOP_S + 1.5 - HOP_S / 2)
+    assert calls.loc[0, "end"] == pytest.approx(11 * HOP_S + 1.5 + HOP_S / 2)
+    assert calls.loc[0, "score"] == pytest.approx(0.9)
+
+
+def test_one_second_of_quiet_keeps_two_calls_apart():
+    calls = merge("########....########", min_gap_s=0.5)  # 4 windows = 1 s of quiet
+    assert len(calls) == 2
+
+
+def test_a_short_dip_inside_a_call_does_not_split_it():
+    calls = merge("########.#######", min_gap_s=0.5)  # 0.25 s dip
+    assert len(calls) == 1
+
+
+def test_a_lone_window_is_not_a_call():
+    assert len(merge("....#.......", min_call_s=1.0)) == 0
+    assert len(merge("....#####...", min_call_s=1.0)) == 1  # 5 windows = 1.25 s
+
+
+def test_threshold_is_inclusive_and_no_windows_means_no_calls():
+    calls = merge_windows(np.arange(8) * HOP_S, np.full(8, 0.5), WINDOW_S, CountingConfig(hop_s=HOP_S))
+    assert len(calls) == 1
+    assert len(merge_windows(np.zeros(0), np.zeros(0), WINDOW_S, CountingConfig())) == 0
+
+
+def test_calls_are_clipped_to_the_recording():
+    starts, scores = scores_for("########")
+    calls = merge_windows(starts - 1.5, scores, WINDOW_S, CountingConfig(hop_s=HOP_S), duration_s=1.5)
+    assert calls.loc[0, "start"] == 0.0 and calls.loc[0, "end"] == 1.5
+
+
+def test_median_smoothing_removes_single_window_spikes_and_holes():
+    x = np.array([0, 0, 1, 0, 0, 1, 1, 0, 1, 1], float)
+    np.testing.assert_array_equal(median_smooth(x, 3), [0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
+    with pytest.raises(ValueError):
+        median_smooth(x, 4)

@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+
+from conftest import sine
+from data_pipeline.frontend import SEED_FRONTEND, FrontendConfig, pad_or_crop, spectrogram
+from data_pipeline.windows import hop_samples, iter_windows, n_windows
+
+
+def test_pad_or_crop_pads_with_zeros_and_crops_at_offset():
+    x = np.arange(10, dtype=np.float32)
+    np.testing.assert_array_equal(pad_or_crop(x, 4), [0, 1, 2, 3])
+    np.testing.assert_array_equal(pad_or_crop(x, 4, offset=8), [8, 9, 0, 0])
+    np.testing.assert_array_equal(pad_or_crop(x[:2], 5), [0, 1, 0, 0, 0])
+
+
+def test_default_spectrogram_shape_band_and_peak():
+    fe = FrontendConfig()
+    assert fe.input_shape == (119, 129)  # 1 + (48000 - 512) // 400 frames; 0-4000 Hz at 31.25 Hz per bin
+    spec = spectrogram(sine(1000, 3.0, 16000), fe).numpy()
+    assert spec.shape == fe.input_shape
+    assert np.argmax(spec.mean(axis=0)) == 32  # 1000 Hz / 31.25 Hz
+
+
+def test_band_edges_and_seed_shape():
+    fe = FrontendConfig(min_freq_hz=500, max_freq_hz=1000)
+    lo, hi = fe.bin_range
+    assert (lo, hi) == (16, 33)
+    assert SEED_FRONTEND.input_shape == (1678, 257)  # 1 + (54000 - 320) // 32 frames, 512-point FFT
+
+
+def test_config_round_trips_and_rejects_nonsense():
+    fe = FrontendConfig(clip_s=2.0, scale="magnitude")
+    assert FrontendConfig.from_dict(fe.to_dict()) == fe
+    with pytest.raises(ValueError, match="Nyquist"):
+        FrontendConfig(max_freq_hz=9000)
+    with pytest.raises(ValueError, match="unknown front-end settings"):
+        FrontendConfig.from_dict({**fe.to_dict(), "n_mels": 64})
+
+
+@pytest.mark.parametrize("seconds", [2.0, 3.0, 10.37])
+def test_windows_from_blocks_equal_each_window_cut_as_a_clip(seconds):
+    fe = FrontendConfig()
+    rng = np.random.default_rng(0)
+    audio = rng.standard_normal(int(seconds * fe.sample_rate_hz)).astype(np.float32)
+    hop_s = 0.5
+    hop = hop_samples(fe, hop_s)
+    blocks = np.array_split(audio, max(1, len(audio) // 27000))  # uneven blocks, none aligned to windows
+    batches = list(iter_windows(iter(blocks), fe, hop_s, max_windows_per_batch=4))
+    starts = np.concatenate([b.starts_s for b in batches])
+    windows = np.concatenate([b.spectrograms.numpy() for b in batches])
+    assert len(windows) == n_windows(len(audio), fe.clip_samples, hop)
+    np.testing.assert_allclose(starts, np.arange(len(windows)) * hop_s)
+    for k in range(len(windows)):
+        expected = spectrogram(pad_or_crop(audio, fe.clip_samples, k * hop), fe).numpy()
+        np.testing.assert_allclose(windows[k], expected, atol=1e-4)
+    assert starts[-1] + fe.clip_s >= seconds  # the whole recording is covered
+
+
+def test_hop_must_be_whole_frames():
+    with pytest.raises(ValueError, match="multiple of the frame step"):
+        hop_samples(FrontendConfig(), 0.33)

@@ -1,0 +1,37 @@
+"""Train a call detector. See README.md; `python train.py --help` lists the options."""
+
+import argparse
+import time
+from pathlib import Path
+
+from model import cli
+
+
+def main() -> int:
+    from data_pipeline.audio_io import DECODER_BACKENDS
+    from data_pipeline.clips import clips_from_folders
+    from model.networks import ARCHITECTURES
+    from model.training import TrainConfig, train
+
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--data-dir", default="data", help="Kaggle layout or a folder per class (default: data)")
+    p.add_argument("--run-dir", help="output folder (default: runs/<time>-<arch>)")
+    p.add_argument("--arch", default="compact", choices=ARCHITECTURES)
+    p.add_argument("--epochs", type=int, default=TrainConfig.epochs, help="ceiling; early stopping ends sooner")
+    p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
+    p.add_argument("--learning-rate", type=float, default=TrainConfig.learning_rate)
+    p.add_argument("--patience", type=int, default=TrainConfig.patience, help="early-stopping patience, epochs")
+    p.add_argument("--seed", type=int, default=TrainConfig.seed)
+    p.add_argument("--decoder", default="soundfile", choices=DECODER_BACKENDS)
+    args = p.parse_args()
+
+    clips, classes = clips_from_folders(args.data_dir)
+    run_dir = Path(args.run_dir or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{args.arch}")
+    config = TrainConfig(arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+                         patience=args.patience, seed=args.seed, decoder=args.decoder)
+    train(clips, classes, run_dir, config)
+    return 0
+
+
+if __name__ == "__main__":
+    cli.run(main)
