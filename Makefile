@@ -1,5 +1,6 @@
 # One-command entry points. `make demo` first, `make test` before every commit (CI runs it).
-PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || command -v python3)
+# The first of python3.12, python3.11, python3 that runs and is 3.11 or 3.12 (a pyenv shim may exist and fail).
+PYTHON ?= $(or $(shell for p in python3.12 python3.11 python3; do $$p -c 'import sys; assert (3, 11) <= sys.version_info[:2] <= (3, 12)' 2>/dev/null && echo $$p && break; done),python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
