@@ -9,12 +9,14 @@ from model import cli
 
 def main() -> int:
     from data_pipeline.audio_io import DECODER_BACKENDS
-    from data_pipeline.clips import clips_from_folders
+    from data_pipeline.clips import training_clips
     from model.networks import ARCHITECTURES
-    from model.training import TrainConfig, train
+    from model.training import TrainConfig, default_frontend, train
 
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--data-dir", default="data", help="Kaggle layout or a folder per class (default: data)")
+    p.add_argument("--data-dir", help="Kaggle layout or a folder per class (default: data, unless --recordings is given)")
+    p.add_argument("--recordings", nargs="+", help="long recordings (files or folders) with calls labelled in --labels")
+    p.add_argument("--labels", help="labelled calls in --recordings: CSV recording,start,end[,confidence] or a Raven table")
     p.add_argument("--run-dir", help="output folder (default: runs/<time>-<arch>)")
     p.add_argument("--arch", default="compact", choices=ARCHITECTURES)
     p.add_argument("--epochs", type=int, default=TrainConfig.epochs, help="ceiling; early stopping ends sooner")
@@ -25,11 +27,11 @@ def main() -> int:
     p.add_argument("--decoder", default="soundfile", choices=DECODER_BACKENDS)
     args = p.parse_args()
 
-    clips, classes = clips_from_folders(args.data_dir)
+    clips, classes, labels = training_clips(args.data_dir, args.recordings, args.labels, default_frontend(args.arch).clip_s)
     run_dir = Path(args.run_dir or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{args.arch}")
     config = TrainConfig(arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                          patience=args.patience, seed=args.seed, decoder=args.decoder)
-    train(clips, classes, run_dir, config)
+    train(clips, classes, run_dir, config, labels=labels)
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 LABEL_COLUMNS = ["recording", "start", "end", "confidence"]
@@ -51,3 +52,54 @@ def _read_raven(path: Path) -> pd.DataFrame:
         recording = path.name.split(".Table")[0]
     return pd.DataFrame({"recording": recording, "start": table["Begin Time (s)"].astype(float),
                          "end": table["End Time (s)"].astype(float), "confidence": "sure"})[LABEL_COLUMNS]
+
+
+def clips_from_annotations(
+    recordings: list[str | os.PathLike],
+    labels: pd.DataFrame,
+    clip_s: float,
+    positive_step_s: float = 0.5,
+    negative_step_s: float = 1.0,
+    margin_s: float = 0.5,
+    call_class: str = "capuchinbird",
+    other_class: str = "not_capuchinbird",
+) -> pd.DataFrame:
+    """Clip table (see data_pipeline.clips) cut from labelled long recordings, deterministically.
+
+    A clip is labelled by its centre, as the compact network scores it: a call clip has its centre
+    at least `margin_s` inside a sure call (one every `positive_step_s` along the call); an other
+    clip has its centre at least `margin_s` away from every labelled call, sure or faint (one every
+    `negative_step_s`, and one in the middle of every gap between two calls, so the network learns
+    to keep close calls apart). Centres near call edges (labels are good to about 0.5 s) and faint calls are
+    left out. Only recordings named in `labels` are used; the group is the recording.
+    """
+    from data_pipeline.audio_io import audio_duration_s
+
+    by_name = {Path(p).name: Path(p) for p in recordings}
+    by_stem = {Path(p).stem: Path(p) for p in recordings}
+    rows = []
+    for name, calls in labels.groupby("recording", sort=True):
+        path = by_name.get(name) or by_stem.get(Path(name).stem) or by_stem.get(name)
+        if path is None:
+            continue
+        duration = audio_duration_s(path)
+        intervals = calls[calls["confidence"].isin(["sure", "faint"])][["start", "end"]].to_numpy(float)
+        sure = calls[calls["confidence"] == "sure"][["start", "end"]].to_numpy(float)
+        first, last = clip_s / 2, duration - clip_s / 2
+        if last < first:
+            continue
+        for start, end in sure:
+            for centre in np.arange(max(first, start + margin_s), min(last, end - margin_s) + 1e-9, positive_step_s):
+                rows.append((str(path), round(centre - clip_s / 2, 4), call_class, path.stem))
+        # Other clips on a grid, plus the middle of every gap between consecutive calls: the grid
+        # alone can step over a 1-2 s gap, and those gaps are what keeps close calls apart.
+        ordered = intervals[np.argsort(intervals[:, 0])] if len(intervals) else intervals
+        gap_middles = [(e + s) / 2 for (_, e), (s, _) in zip(ordered[:-1], ordered[1:])]
+        centres = np.union1d(np.arange(first, last + 1e-9, negative_step_s).round(4), np.round(gap_middles, 4))
+        for centre in centres:
+            if first <= centre <= last and all(centre <= s - margin_s or centre >= e + margin_s for s, e in intervals):
+                rows.append((str(path), round(centre - clip_s / 2, 4), other_class, path.stem))
+    if not rows:
+        raise ValueError("no labelled recording was found among the recordings given "
+                         f"(labels name e.g. {labels['recording'].iloc[0]!r}); check --recordings and --labels")
+    return pd.DataFrame(rows, columns=["file", "start", "label", "group"])

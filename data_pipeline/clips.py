@@ -74,6 +74,33 @@ def clips_from_folders(data_dir: str | os.PathLike) -> tuple[pd.DataFrame, list[
     return pd.DataFrame(rows, columns=CLIP_COLUMNS), classes
 
 
+def training_clips(
+    data_dir: str | os.PathLike | None,
+    recordings: list[str | os.PathLike] | None,
+    labels_path: str | os.PathLike | None,
+    clip_s: float,
+) -> tuple[pd.DataFrame, list[str], pd.DataFrame | None]:
+    """(clip table, classes, labels or None) from ready-cut clips, labelled recordings, or both.
+
+    data_dir defaults to "data" when no recordings are given. Clips cut from recordings take the
+    Kaggle class names, or the folder classes when `data_dir` has exactly two.
+    """
+    from data_pipeline.annotations import clips_from_annotations, read_call_labels
+    from data_pipeline.audio_io import expand_audio_paths
+
+    if bool(recordings) != bool(labels_path):
+        raise ValueError("--recordings and --labels go together: the recordings, and the labelled calls in them")
+    tables, classes, labels = [], list(KAGGLE_CLASSES), None
+    if data_dir or not recordings:
+        folder_clips, classes = clips_from_folders(data_dir or "data")
+        tables.append(folder_clips)
+    if recordings:
+        labels = read_call_labels(labels_path)
+        tables.append(clips_from_annotations(expand_audio_paths(recordings), labels, clip_s,
+                                             call_class=classes[1], other_class=classes[0]))
+    return pd.concat(tables, ignore_index=True), classes, labels
+
+
 def group_split(
     table: pd.DataFrame,
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
@@ -147,3 +174,21 @@ def load_clip_waveforms(
                 out[rows] = clips
                 kept[rows] = True
     return out, kept, failures
+
+
+def export_clips(table: pd.DataFrame, out_dir: str | os.PathLike, frontend: FrontendConfig) -> dict[str, int]:
+    """Write every clip of `table` as a 16-bit WAV at the front end's rate, in the Kaggle layout."""
+    import soundfile as sf
+
+    waveforms, kept, failures = load_clip_waveforms(table, frontend)
+    if failures:
+        raise ValueError("; ".join(failures))
+    folders = {KAGGLE_CLASSES[1]: KAGGLE_POSITIVE_DIR, KAGGLE_CLASSES[0]: KAGGLE_NEGATIVE_DIR}
+    counts: dict[str, int] = {}
+    for row, wave in zip(table.itertuples(), waveforms):
+        folder = Path(out_dir) / folders.get(row.label, row.label)
+        folder.mkdir(parents=True, exist_ok=True)
+        sf.write(folder / f"{Path(row.file).stem}-{int(round(row.start * 1000))}.wav", wave, frontend.sample_rate_hz,
+                 subtype="PCM_16")
+        counts[folder.name] = counts.get(folder.name, 0) + 1
+    return counts

@@ -4,8 +4,11 @@
     RUN_DIR/split.csv                    every clip with its split, so the run can be audited
     RUN_DIR/history.csv, curves.png      loss and metrics per epoch
     RUN_DIR/logs/                        TensorBoard (`tensorboard --logdir runs`)
-    RUN_DIR/test_metrics.json            precision, recall, F1, AUCs on held-out test clips
+    RUN_DIR/test_metrics.json            precision, recall, F1 on held-out clips; with labelled
+                                         recordings also event F1 and count MAE on test recordings
     RUN_DIR/confusion_matrix.png
+    RUN_DIR/counting_tuning.csv          with labelled recordings: every counting setting tried on the
+                                         validation recordings, best first (the best is saved)
 
 Everything that happens during fit is a Keras callback (early stopping restoring the best weights,
 TensorBoard, CSV history).
@@ -24,11 +27,14 @@ import pandas as pd
 from data_pipeline.clips import group_split, load_clip_waveforms
 from data_pipeline.datasets import spectrogram_dataset
 from data_pipeline.frontend import SEED_FRONTEND, FrontendConfig
+from model.counting import count_calls, score_recording
 from model.detector import Detector
+from model.evaluation import evaluate, format_summary
 from model.events import CountingConfig
 from model.networks import build_model
 from model.outputs import atomic_write_csv, atomic_write_text
 from model.plots import plot_confusion, plot_history
+from model.tuning import tune_counting
 
 
 @dataclass
@@ -69,10 +75,14 @@ def train(
     config: TrainConfig = TrainConfig(),
     frontend: FrontendConfig | None = None,
     counting: CountingConfig | None = None,
+    labels: pd.DataFrame | None = None,
     strategy=None,
 ) -> Detector:
     """Train on `clips` (see data_pipeline.clips), save the detector and reports in `run_dir`.
 
+    labels: labelled calls of the long recordings the clips were cut from (if any); the validation
+        recordings then choose the counting settings saved with the model, and the test recordings
+        are counted and scored.
     strategy: an optional `tf.distribute.Strategy`; the model is built and compiled in its scope.
     """
     import contextlib
@@ -93,11 +103,11 @@ def train(
         print(f"skipped {line}")
     table["used"] = kept
     atomic_write_csv(run_dir / "split.csv", table)
-    labels = table["label"].map({c: i for i, c in enumerate(classes)}).to_numpy(np.float32)
+    targets = table["label"].map({c: i for i, c in enumerate(classes)}).to_numpy(np.float32)
 
     def subset(split):
         mask = kept & (table["split"] == split).to_numpy()
-        return waveforms[mask], labels[mask]
+        return waveforms[mask], targets[mask]
 
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (subset(s) for s in ("train", "val", "test"))
     if len(np.unique(y_train)) < 2 or len(x_val) == 0:
@@ -138,6 +148,8 @@ def train(
         if len(x):
             prob = net.predict(spectrogram_dataset(x, None, frontend, config.batch_size), verbose=0)[:, 0]
             report[name] = _binary_metrics(y, prob)
+    if labels is not None:
+        report.update(_tune_and_test_on_recordings(detector, table, labels, run_dir))
     final = report.get("test", report["validation"])
     plot_confusion(np.array(final["confusion"]), classes, run_dir / "confusion_matrix.png",
                    "test clips" if "test" in report else "validation clips")
@@ -146,3 +158,32 @@ def train(
     print(f"held-out clips: precision {m['precision']:.3f}, recall {m['recall']:.3f}, F1 {m['f1']:.3f} "
           f"({m['clips']} clips); run folder {run_dir}")
     return detector
+
+
+def _labelled_recordings(table: pd.DataFrame, labels: pd.DataFrame, split: str) -> list[str]:
+    names = set(labels["recording"])
+    files = table.loc[table["split"] == split, "file"].unique()
+    return sorted(f for f in files if Path(f).name in names)
+
+
+def _tune_and_test_on_recordings(detector: Detector, table: pd.DataFrame, labels: pd.DataFrame, run_dir: Path) -> dict:
+    """Choose counting settings on the validation recordings; count and score the test recordings."""
+    report = {}
+    val = _labelled_recordings(table, labels, "val")
+    if val:
+        scores = [score_recording(detector, f) for f in val]
+        best, tried = tune_counting(scores, labels, detector.frontend.clip_s, detector.counting)
+        atomic_write_csv(run_dir / "counting_tuning.csv", tried)
+        detector.counting = best
+        detector.save_config(run_dir)
+        report["counting"] = best.to_dict()
+        report["validation_recordings"] = {"recordings": [Path(f).name for f in val], **tried.iloc[0].to_dict()}
+        print(f"counting settings chosen on {len(val)} validation recordings: {best}")
+    test = _labelled_recordings(table, labels, "test")
+    if test:
+        result = count_calls(detector, test, progress=False)
+        per_rec, summary = evaluate(result.events, labels, list(result.counts["recording"]))
+        atomic_write_csv(run_dir / "test_recordings.csv", per_rec)
+        report["test_recordings"] = summary
+        print(f"test recordings: {format_summary(summary)}")
+    return report

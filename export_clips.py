@@ -1,0 +1,28 @@
+"""Write the training clips cut from labelled recordings as WAV files in the Kaggle layout, to listen
+to or to train other tools on: OUT/Parsed_Capuchinbird_Clips/, OUT/Parsed_Not_Capuchinbird_Clips/.
+Clip names are '<recording>-<start in ms>.wav', so clips of one recording share a source group."""
+
+import argparse
+from pathlib import Path
+
+from model import cli
+
+
+def main() -> int:
+    from data_pipeline.clips import export_clips, training_clips
+    from data_pipeline.frontend import FrontendConfig
+
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--recordings", nargs="+", required=True, help="long recordings (files or folders)")
+    p.add_argument("--labels", required=True, help="labelled calls: CSV recording,start,end[,confidence] or a Raven table")
+    p.add_argument("--out", required=True, help="output folder")
+    args = p.parse_args()
+    fe = FrontendConfig()
+    clips, _, _ = training_clips(None, args.recordings, args.labels, fe.clip_s)
+    counts = export_clips(clips, Path(args.out), fe)
+    print(f"wrote {counts} to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    cli.run(main)
