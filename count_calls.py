@@ -25,6 +25,12 @@ def main() -> int:
     p.add_argument("--labels", help="labelled calls (CSV or Raven table): print event and count scores against them")
     p.add_argument("--export", nargs="*", default=["raven", "audacity"], choices=["raven", "audacity"],
                    help="also write per-recording Raven selection tables / Audacity label tracks (default: both)")
+    saved = "default: the setting saved with the model"
+    p.add_argument("--threshold", type=float, help=f"window score that counts as calling ({saved})")
+    p.add_argument("--hop-s", type=float, help=f"step between windows, seconds ({saved})")
+    p.add_argument("--min-gap-s", type=float, help=f"runs closer than this are one call ({saved})")
+    p.add_argument("--min-call-s", type=float, help=f"shorter calls are dropped ({saved})")
+    p.add_argument("--smooth-windows", type=int, help=f"median filter over window scores, odd ({saved})")
     args = p.parse_args()
 
     paths = expand_audio_paths(args.input)
@@ -32,8 +38,11 @@ def main() -> int:
         raise FileNotFoundError(f"no audio files in {' '.join(args.input)}")
     output = Path(args.output)
     model_dir = args.model or latest_run()
-    print(f"model: {model_dir}", file=sys.stderr)
-    failures = count_and_report(Detector.load(model_dir), paths, output, args.events, args.format, args.labels, args.export)
+    detector = Detector.load(model_dir)
+    detector.counting = detector.counting.overridden(threshold=args.threshold, hop_s=args.hop_s, min_gap_s=args.min_gap_s,
+                                                     min_call_s=args.min_call_s, smooth_windows=args.smooth_windows)
+    print(f"model: {model_dir}; counting settings: {detector.counting}", file=sys.stderr)
+    failures = count_and_report(detector, paths, output, args.events, args.format, args.labels, args.export)
     for line in failures:
         print(f"failed: {line}", file=sys.stderr)
     return 1 if failures else 0

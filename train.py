@@ -9,6 +9,7 @@ from model import cli
 
 def main() -> int:
     from data_pipeline.audio_io import DECODER_BACKENDS
+    from data_pipeline.augment import AugmentConfig
     from data_pipeline.clips import training_clips
     from model.networks import ARCHITECTURES
     from model.training import TrainConfig, default_frontend, train
@@ -25,12 +26,15 @@ def main() -> int:
     p.add_argument("--patience", type=int, default=TrainConfig.patience, help="early-stopping patience, epochs")
     p.add_argument("--seed", type=int, default=TrainConfig.seed)
     p.add_argument("--decoder", default="soundfile", choices=DECODER_BACKENDS)
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=False,
+                   help="background mixing, time shifts and SpecAugment masks (see data_pipeline/augment.py)")
     args = p.parse_args()
 
     clips, classes, labels = training_clips(args.data_dir, args.recordings, args.labels, default_frontend(args.arch).clip_s)
     run_dir = Path(args.run_dir or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{args.arch}")
     config = TrainConfig(arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                         patience=args.patience, seed=args.seed, decoder=args.decoder)
+                         patience=args.patience, seed=args.seed, decoder=args.decoder,
+                         augment=AugmentConfig() if args.augment else None)
     train(clips, classes, run_dir, config, labels=labels)
     return 0
 

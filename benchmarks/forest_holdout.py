@@ -37,6 +37,7 @@ def background_group(recording_stem: str) -> str:
 
 def main() -> None:
     from data_pipeline.annotations import clips_from_annotations, read_call_labels
+    from data_pipeline.augment import AugmentConfig
     from data_pipeline.audio_io import list_audio_files
     from data_pipeline.clips import KAGGLE_CLASSES
     from model.counting import count_calls
@@ -49,6 +50,7 @@ def main() -> None:
     p.add_argument("--arch", default="compact")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--augment", action="store_true", help="train with data_pipeline.augment.AugmentConfig()")
     args = p.parse_args()
 
     forest = Path(args.shared) / "forest"
@@ -60,7 +62,8 @@ def main() -> None:
     clips = clips_from_annotations(train_recs, labels, default_frontend(args.arch).clip_s,
                                    call_class=KAGGLE_CLASSES[1], other_class=KAGGLE_CLASSES[0])
     clips["group"] = clips["group"].map(background_group)
-    config = TrainConfig(arch=args.arch, epochs=args.epochs, seed=args.seed, split_fractions=(0.8, 0.2, 0.0))
+    config = TrainConfig(arch=args.arch, epochs=args.epochs, seed=args.seed, split_fractions=(0.8, 0.2, 0.0),
+                         augment=AugmentConfig() if args.augment else None)
     detector = train(clips, list(KAGGLE_CLASSES), args.run_dir, config, labels=labels)
     t_train = time.time() - t0
 

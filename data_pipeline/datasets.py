@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from data_pipeline.augment import AugmentConfig, make_augment
 from data_pipeline.frontend import FrontendConfig, spectrogram
 
 
@@ -21,13 +22,13 @@ def spectrogram_dataset(
     frontend: FrontendConfig,
     batch_size: int = 32,
     shuffle: bool = False,
-    augment=None,
+    augment: AugmentConfig | None = None,
     seed: int = 0,
 ):
     """Batches of (spectrogram [frames, bins], label) or, with labels=None, spectrograms alone.
 
-    augment: optional function (spectrogram, label) -> (spectrogram, label) applied per example
-        after the cache, e.g. `data_pipeline.augment.SpecAugment`.
+    augment: random augmentation after the cache (training only); its backgrounds are the
+        label-0 clips of this same dataset, drawn in a separate shuffled stream.
     """
     import tensorflow as tf
 
@@ -41,6 +42,7 @@ def spectrogram_dataset(
     ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(len(waveforms), seed=seed, reshuffle_each_iteration=True)
-    if augment is not None:
-        ds = ds.map(augment, num_parallel_calls=autotune)
+    if augment is not None and labels is not None:
+        backgrounds = ds.filter(lambda x, y: tf.equal(y, 0)).shuffle(len(waveforms), seed=seed + 1).repeat()
+        ds = tf.data.Dataset.zip((ds, backgrounds)).map(make_augment(frontend, augment), num_parallel_calls=autotune)
     return ds.batch(batch_size).prefetch(autotune)

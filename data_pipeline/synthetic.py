@@ -179,7 +179,7 @@ def synth_recording(rng, duration_s: float, style: str, snr_db: float, sr: int =
 
 
 def synth_clips(rng, n_sources: int, clips_per_source: int, positive: bool, clip_s: float = 3.0,
-                sr: int = CLIP_RATE_HZ, snr_range=(0.0, 20.0)):
+                sr: int = CLIP_RATE_HZ, snr_range=(-6.0, 20.0)):
     """(name, samples) for parsed 3 s clips, several per source recording, named like the Kaggle data.
 
     Positives: a call whose middle covers the clip's middle, in background, at a random SNR.

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from data_pipeline.augment import AugmentConfig
 from data_pipeline.clips import group_split, load_clip_waveforms
 from data_pipeline.datasets import spectrogram_dataset
 from data_pipeline.frontend import SEED_FRONTEND, FrontendConfig
@@ -49,6 +50,7 @@ class TrainConfig:
     seed: int = 0
     split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     decoder: str = "soundfile"
+    augment: AugmentConfig | None = None  # see data_pipeline.augment
     verbose: int = 2  # Keras: 1 = progress bar, 2 = one line per epoch (better in logs)
 
 
@@ -116,7 +118,8 @@ def train(
     print(f"clips: {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test "
           f"(positives {int(y_train.sum())}/{int(y_val.sum())}/{int(y_test.sum())}); groups never cross splits")
 
-    train_ds = spectrogram_dataset(x_train, y_train, frontend, config.batch_size, shuffle=True, seed=config.seed)
+    train_ds = spectrogram_dataset(x_train, y_train, frontend, config.batch_size, shuffle=True,
+                                   augment=config.augment, seed=config.seed)
     val_ds = spectrogram_dataset(x_val, y_val, frontend, config.batch_size)
     counts = np.bincount(y_train.astype(int), minlength=2)
     class_weight = {i: len(y_train) / (2.0 * c) for i, c in enumerate(counts)}

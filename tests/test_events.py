@@ -13,8 +13,9 @@ def scores_for(pattern: str):
 
 
 def merge(pattern, **settings):
+    """Merge mechanics with a 1 s minimum call, so short patterns can show them."""
     starts, scores = scores_for(pattern)
-    return merge_windows(starts, scores, WINDOW_S, CountingConfig(hop_s=HOP_S, **settings))
+    return merge_windows(starts, scores, WINDOW_S, CountingConfig(hop_s=HOP_S, **{"min_call_s": 1.0, **settings}))
 
 
 def test_one_run_is_one_call_with_centre_based_times():
@@ -40,15 +41,22 @@ def test_a_lone_window_is_not_a_call():
     assert len(merge("....#####...", min_call_s=1.0)) == 1  # 5 windows = 1.25 s
 
 
+def test_the_default_minimum_length_drops_a_2_s_blip_but_keeps_a_call():
+    starts, scores = scores_for("...." + "#" * 8 + "........" + "#" * 16 + "....")  # 2 s, then 4 s
+    calls = merge_windows(starts, scores, WINDOW_S, CountingConfig(hop_s=HOP_S))
+    assert CountingConfig().min_call_s == 2.5 and len(calls) == 1
+    assert calls.loc[0, "end"] - calls.loc[0, "start"] == pytest.approx(4.0)
+
+
 def test_threshold_is_inclusive_and_no_windows_means_no_calls():
-    calls = merge_windows(np.arange(8) * HOP_S, np.full(8, 0.5), WINDOW_S, CountingConfig(hop_s=HOP_S))
+    calls = merge_windows(np.arange(8) * HOP_S, np.full(8, 0.5), WINDOW_S, CountingConfig(hop_s=HOP_S, min_call_s=1.0))
     assert len(calls) == 1
     assert len(merge_windows(np.zeros(0), np.zeros(0), WINDOW_S, CountingConfig())) == 0
 
 
 def test_calls_are_clipped_to_the_recording():
     starts, scores = scores_for("########")
-    calls = merge_windows(starts - 1.5, scores, WINDOW_S, CountingConfig(hop_s=HOP_S), duration_s=1.5)
+    calls = merge_windows(starts - 1.5, scores, WINDOW_S, CountingConfig(hop_s=HOP_S, min_call_s=1.0), duration_s=1.5)
     assert calls.loc[0, "start"] == 0.0 and calls.loc[0, "end"] == 1.5
 
 
