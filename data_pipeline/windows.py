@@ -8,13 +8,11 @@ gives for each window on its own (tests hold that), at a fraction of the cost.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 
-from data_pipeline.audio_io import stream_audio
 from data_pipeline.frontend import FrontendConfig, spectrogram
 
 
@@ -82,15 +80,3 @@ def iter_windows(
         buffer = buffer[count * hop :]
         first += count
         remaining -= count
-
-
-def recording_windows(
-    path: str | os.PathLike,
-    frontend: FrontendConfig,
-    hop_s: float,
-    block_s: float = 60.0,
-    max_windows_per_batch: int = 256,
-) -> Iterator[WindowBatch]:
-    """`iter_windows` over a file, decoded block by block (never loaded whole)."""
-    blocks = stream_audio(path, frontend.sample_rate_hz, block_s=block_s)
-    return iter_windows(blocks, frontend, hop_s, max_windows_per_batch)

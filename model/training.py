@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from data_pipeline.augment import AugmentConfig
-from data_pipeline.clips import group_split, load_clip_waveforms
-from data_pipeline.datasets import spectrogram_dataset
+from data_pipeline.clips import group_split, load_clips
+from data_pipeline.datasets import feature_dataset
 from data_pipeline.frontend import SEED_FRONTEND, FrontendConfig
 from model.counting import count_calls, score_recording
 from model.detector import Detector
@@ -100,7 +100,7 @@ def train(
 
     table = clips.reset_index(drop=True).copy()
     table["split"] = group_split(table, config.split_fractions, config.seed)
-    waveforms, kept, failures = load_clip_waveforms(table, frontend, config.decoder)
+    features, kept, failures = load_clips(table, frontend, features=True, backend=config.decoder)
     for line in failures:
         print(f"skipped {line}")
     table["used"] = kept
@@ -109,18 +109,19 @@ def train(
 
     def subset(split):
         mask = kept & (table["split"] == split).to_numpy()
-        return waveforms[mask], targets[mask]
+        return features[mask], targets[mask]
 
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (subset(s) for s in ("train", "val", "test"))
+    del features  # the splits hold their own copies
     if len(np.unique(y_train)) < 2 or len(x_val) == 0:
         raise ValueError(f"not enough data to train: {len(x_train)} training and {len(x_val)} validation clips "
                          f"after the group split; need both classes in training and some validation clips")
     print(f"clips: {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test "
           f"(positives {int(y_train.sum())}/{int(y_val.sum())}/{int(y_test.sum())}); groups never cross splits")
 
-    train_ds = spectrogram_dataset(x_train, y_train, frontend, config.batch_size, shuffle=True,
+    train_ds = feature_dataset(x_train, y_train, frontend, config.batch_size, shuffle=True,
                                    augment=config.augment, seed=config.seed)
-    val_ds = spectrogram_dataset(x_val, y_val, frontend, config.batch_size)
+    val_ds = feature_dataset(x_val, y_val, frontend, config.batch_size)
     counts = np.bincount(y_train.astype(int), minlength=2)
     class_weight = {i: len(y_train) / (2.0 * c) for i, c in enumerate(counts)}
 
@@ -149,7 +150,7 @@ def train(
               "epochs_run": len(history.history["loss"])}
     for name, (x, y) in {"validation": (x_val, y_val), "test": (x_test, y_test)}.items():
         if len(x):
-            prob = net.predict(spectrogram_dataset(x, None, frontend, config.batch_size), verbose=0)[:, 0]
+            prob = net.predict(feature_dataset(x, None, frontend, config.batch_size), verbose=0)[:, 0]
             report[name] = _binary_metrics(y, prob)
     if labels is not None:
         report.update(_tune_and_test_on_recordings(detector, table, labels, run_dir))

@@ -4,8 +4,8 @@ import pytest
 
 from conftest import sine
 from data_pipeline.clips import (KAGGLE_NEGATIVE_DIR, KAGGLE_POSITIVE_DIR, clips_from_folders, group_split,
-                                 load_clip_waveforms, source_group)
-from data_pipeline.frontend import FrontendConfig
+                                 load_clips, source_group)
+from data_pipeline.frontend import FrontendConfig, spectrogram
 
 
 def test_source_group_strips_the_clip_number():
@@ -60,8 +60,11 @@ def test_a_bad_file_drops_only_its_clips(tmp_path, write_audio):
     fe = FrontendConfig(clip_s=1.0)
     table = pd.DataFrame([(str(good), 0.0, "a", "g"), (str(bad), 0.0, "a", "b"), (str(good), 4.5, "b", "g")],
                          columns=["file", "start", "label", "group"])
-    waves, kept, failures = load_clip_waveforms(table, fe, progress=False)
+    waves, kept, failures = load_clips(table, fe, features=False, progress=False)
     assert kept.tolist() == [True, False, True]
     assert len(failures) == 1 and failures[0].startswith(str(bad))
     assert np.abs(waves[2, 8000:]).max() == 0  # the clip at 4.5 s runs 0.5 s past the end: zero-padded
     assert np.abs(waves[0]).max() > 0.4
+    features, kept_too, _ = load_clips(table, fe, features=True, progress=False)
+    assert features.shape == (3, *fe.input_shape) and (kept_too == kept).all()
+    np.testing.assert_allclose(features[2], spectrogram(waves[2], fe).numpy(), atol=1e-5)
