@@ -28,13 +28,16 @@ def main() -> int:
     p.add_argument("--decoder", default="soundfile", choices=DECODER_BACKENDS)
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=False,
                    help="background mixing, time shifts and SpecAugment masks (see data_pipeline/augment.py)")
+    p.add_argument("--mixed-precision", action="store_true", help="float16 compute (for GPUs; slower on CPU)")
+    p.add_argument("--jit", action="store_true", help="compile with XLA (for GPUs; slower on CPU)")
     args = p.parse_args()
 
     clips, classes, labels = training_clips(args.data_dir, args.recordings, args.labels, default_frontend(args.arch).clip_s)
     run_dir = Path(args.run_dir or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{args.arch}")
     config = TrainConfig(arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                          patience=args.patience, seed=args.seed, decoder=args.decoder,
-                         augment=AugmentConfig() if args.augment else None)
+                         augment=AugmentConfig() if args.augment else None,
+                         mixed_precision=args.mixed_precision, jit_compile=args.jit)
     train(clips, classes, run_dir, config, labels=labels)
     return 0
 

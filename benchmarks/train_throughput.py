@@ -34,6 +34,8 @@ def main() -> None:
     p.add_argument("--clips", type=int, default=1000)
     p.add_argument("--arch", nargs="+", default=["compact", "seed"])
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--mixed-precision", action="store_true", help="float16 compute, as train.py --mixed-precision")
+    p.add_argument("--jit", action="store_true", help="XLA, as train.py --jit")
     args = p.parse_args()
 
     rng = np.random.default_rng(0)
@@ -47,8 +49,10 @@ def main() -> None:
         features_s = time.perf_counter() - t0
         ds = feature_dataset(features, labels, fe, args.batch_size, shuffle=True)
         keras.utils.set_random_seed(0)
+        keras.mixed_precision.set_global_policy("mixed_float16" if args.mixed_precision else "float32")
         net = build_model(arch, fe.input_shape)
-        net.compile(optimizer="adam", loss="binary_crossentropy")
+        keras.mixed_precision.set_global_policy("float32")
+        net.compile(optimizer="adam", loss="binary_crossentropy", jit_compile=args.jit)
         net.fit(ds, epochs=1, verbose=0)  # trace the graph
         t0 = time.perf_counter()
         net.fit(ds, epochs=1, verbose=0)
@@ -57,6 +61,10 @@ def main() -> None:
               f"{features_s:.1f} s once; one epoch {timings[arch]:.1f} s ({args.clips / timings[arch]:.0f} clips/s)")
     if "compact" in timings and "seed" in timings:
         print(f"seed / compact epoch time: {timings['seed'] / timings['compact']:.1f}x")
+    import tensorflow as tf
+
+    gpus = len(tf.config.list_physical_devices("GPU"))
+    print(f"options: mixed precision {args.mixed_precision}, XLA {args.jit}; GPUs visible: {gpus}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, keras {keras.__version__} "
           f"({keras.backend.backend()}), {time.strftime('%Y-%m-%d %H:%M')}")
 

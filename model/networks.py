@@ -22,9 +22,10 @@ ARCHITECTURES = ("compact", "seed")
 def _head(n_classes: int):
     import keras
 
+    # float32 output even under a mixed-precision policy, so probabilities and losses stay exact.
     if n_classes == 2:
-        return keras.layers.Dense(1, activation="sigmoid", name="call_probability")
-    return keras.layers.Dense(n_classes, activation="softmax", name="class_probabilities")
+        return keras.layers.Dense(1, activation="sigmoid", name="call_probability", dtype="float32")
+    return keras.layers.Dense(n_classes, activation="softmax", name="class_probabilities", dtype="float32")
 
 
 def build_compact(

@@ -51,6 +51,9 @@ class TrainConfig:
     split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     decoder: str = "soundfile"
     augment: AugmentConfig | None = None  # see data_pipeline.augment
+    # GPU options, off by default: on 2 CPU cores both made training slower (README, Throughput).
+    mixed_precision: bool = False  # float16 compute, float32 weights and output
+    jit_compile: bool = False  # XLA
     verbose: int = 2  # Keras: 1 = progress bar, 2 = one line per epoch (better in logs)
 
 
@@ -126,8 +129,13 @@ def train(
     class_weight = {i: len(y_train) / (2.0 * c) for i, c in enumerate(counts)}
 
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        net = build_model(config.arch, frontend.input_shape, len(classes))
+        keras.mixed_precision.set_global_policy("mixed_float16" if config.mixed_precision else "float32")
+        try:
+            net = build_model(config.arch, frontend.input_shape, len(classes))
+        finally:
+            keras.mixed_precision.set_global_policy("float32")
         net.compile(
+            jit_compile=config.jit_compile,
             optimizer=keras.optimizers.Adam(config.learning_rate),
             loss="binary_crossentropy",
             metrics=[keras.metrics.Precision(name="precision"), keras.metrics.Recall(name="recall"),

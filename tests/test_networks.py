@@ -26,3 +26,15 @@ def test_more_than_two_classes_get_a_softmax_head():
     out = np.asarray(net(np.zeros((3, 50, 40), np.float32)))
     assert out.shape == (3, 5)
     np.testing.assert_allclose(out.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_mixed_precision_keeps_a_float32_output():
+    import keras
+
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        net = build_model("compact", (50, 40))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert net.layers[2].compute_dtype == "float16"
+    assert net.output.dtype == "float32"
