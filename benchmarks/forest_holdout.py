@@ -42,7 +42,7 @@ def main() -> None:
     from data_pipeline.clips import KAGGLE_CLASSES
     from model.counting import count_calls
     from model.evaluation import evaluate, format_summary
-    from model.training import TrainConfig, default_frontend, train
+    from model.training import TrainConfig, apply_swept_config, default_frontend, train
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
@@ -51,6 +51,7 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--augment", action="store_true", help="train with data_pipeline.augment.AugmentConfig()")
+    p.add_argument("--config", help="a sweep's best.json (see benchmarks/forest_sweep.py) instead of the defaults")
     args = p.parse_args()
 
     forest = Path(args.shared) / "forest"
@@ -58,13 +59,16 @@ def main() -> None:
     recordings = list_audio_files(forest)
     test = [r for r in recordings if r.stem.rsplit("_", 1)[-1] in HELD_OUT]
     train_recs = [r for r in recordings if r not in test]
-    t0 = time.time()
-    clips = clips_from_annotations(train_recs, labels, default_frontend(args.arch).clip_s,
-                                   call_class=KAGGLE_CLASSES[1], other_class=KAGGLE_CLASSES[0])
-    clips["group"] = clips["group"].map(background_group)
     config = TrainConfig(arch=args.arch, epochs=args.epochs, seed=args.seed, split_fractions=(0.8, 0.2, 0.0),
                          augment=AugmentConfig() if args.augment else None)
-    detector = train(clips, list(KAGGLE_CLASSES), args.run_dir, config, labels=labels)
+    frontend = default_frontend(args.arch)
+    if args.config:
+        config, frontend = apply_swept_config(args.config, config)
+    t0 = time.time()
+    clips = clips_from_annotations(train_recs, labels, frontend.clip_s,
+                                   call_class=KAGGLE_CLASSES[1], other_class=KAGGLE_CLASSES[0])
+    clips["group"] = clips["group"].map(background_group)
+    detector = train(clips, list(KAGGLE_CLASSES), args.run_dir, config, frontend=frontend, labels=labels)
     t_train = time.time() - t0
 
     t0 = time.time()

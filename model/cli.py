@@ -16,7 +16,7 @@ def run(main) -> None:
 
     try:
         sys.exit(main() or 0)
-    except (FileNotFoundError, NotADirectoryError, ValueError, AudioDecodeError) as err:
+    except (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError, AudioDecodeError) as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:

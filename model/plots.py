@@ -34,6 +34,10 @@ def plot_history(history: pd.DataFrame, path: str | os.PathLike) -> None:
 
 
 def plot_confusion(matrix: np.ndarray, classes: list[str], path: str | os.PathLike, title: str = "test clips") -> None:
+    atomic_save_figure(path, confusion_figure(matrix, classes, title))
+
+
+def confusion_figure(matrix: np.ndarray, classes: list[str], title: str):
     fig, ax = _figure(figsize=(1.6 * len(classes) + 2, 1.4 * len(classes) + 1.5))
     ax.imshow(matrix, cmap="Blues")
     for (i, j), v in np.ndenumerate(matrix):
@@ -43,7 +47,7 @@ def plot_confusion(matrix: np.ndarray, classes: list[str], path: str | os.PathLi
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(f"confusion matrix ({title})")
-    atomic_save_figure(path, fig)
+    return fig
 
 
 def plot_counts(counts: pd.DataFrame, path: str | os.PathLike, truth: pd.Series | None = None) -> None:

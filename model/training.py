@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ from model.events import CountingConfig
 from model.networks import build_model
 from model.outputs import atomic_write_csv, atomic_write_text
 from model.plots import plot_confusion, plot_history
+from model.tensorboard_logging import TensorBoardExtras
 from model.tuning import tune_counting
 
 
@@ -43,6 +44,7 @@ class TrainConfig:
     """How to train. `epochs` is a ceiling: early stopping usually ends sooner."""
 
     arch: str = "compact"
+    network: dict = field(default_factory=dict)  # settings for the network builder, e.g. from a sweep
     epochs: int = 30
     batch_size: int = 32
     learning_rate: float = 1e-3
@@ -60,6 +62,17 @@ class TrainConfig:
 def default_frontend(arch: str) -> FrontendConfig:
     """The seed network keeps the blog post's front end; every other network uses the defaults."""
     return SEED_FRONTEND if arch == "seed" else FrontendConfig()
+
+
+def apply_swept_config(path: str | os.PathLike, config: TrainConfig) -> tuple[TrainConfig, FrontendConfig]:
+    """(training settings, front end) with a sweep's best.json (see model.sweep) applied over `config`."""
+    from dataclasses import replace
+
+    swept = json.loads(Path(path).read_text())
+    config = replace(config, arch="compact", network=swept.get("network", {}),
+                     learning_rate=swept.get("learning_rate", config.learning_rate),
+                     batch_size=swept.get("batch_size", config.batch_size))
+    return config, FrontendConfig.from_dict(swept["frontend"])
 
 
 def _binary_metrics(y_true: np.ndarray, prob: np.ndarray, threshold: float = 0.5) -> dict:
@@ -131,7 +144,7 @@ def train(
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         keras.mixed_precision.set_global_policy("mixed_float16" if config.mixed_precision else "float32")
         try:
-            net = build_model(config.arch, frontend.input_shape, len(classes))
+            net = build_model(config.arch, frontend.input_shape, len(classes), **config.network)
         finally:
             keras.mixed_precision.set_global_policy("float32")
         net.compile(
@@ -145,6 +158,7 @@ def train(
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs")),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
+        TensorBoardExtras(run_dir / "logs", x_val, y_val, classes),
     ]
     history = net.fit(train_ds, validation_data=val_ds, epochs=config.epochs, class_weight=class_weight,
                       callbacks=callbacks, verbose=config.verbose,

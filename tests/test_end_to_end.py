@@ -45,6 +45,17 @@ def test_run_folder_holds_model_config_and_reports(trained):
     assert (split.groupby("group")["split"].nunique() == 1).all()
     metrics = json.loads((run / "test_metrics.json").read_text())
     assert metrics["validation"]["accuracy"] >= 0.9
+    tags = tensorboard_tags(run / "logs")
+    assert {"epoch_loss", "epoch_pr_auc", "learning_rate", "examples/capuchinbird", "examples/not_capuchinbird",
+            "confusion_matrix"} <= tags, tags
+    assert any(t.startswith("validation_clips") for t in tags)  # the PR curve
+
+
+def tensorboard_tags(logdir):
+    import tensorflow as tf
+
+    return {v.tag for f in logdir.rglob("events.out.tfevents.*") for e in tf.compat.v1.train.summary_iterator(str(f))
+            for v in e.summary.value}
 
 
 def test_counts_match_known_calls_in_synthetic_recordings(trained):

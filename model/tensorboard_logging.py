@@ -1,0 +1,77 @@
+"""What TensorBoard shows beyond Keras' own loss and metric curves, written by one callback.
+
+    SCALARS   learning_rate per epoch (beside Keras' loss, precision, recall, AUC, PR-AUC)
+    IMAGES    example spectrograms of each class (at the start); confusion matrix (at the end)
+    PR CURVES precision-recall curve of the validation clips (at the end)
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+
+import keras
+
+
+def _to_image(figure) -> np.ndarray:
+    """A matplotlib figure as a [1, h, w, 4] uint8 batch for tf.summary.image."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+    plt.close(figure)
+    import tensorflow as tf
+
+    return tf.image.decode_png(buffer.getvalue(), channels=4)[None]
+
+
+class TensorBoardExtras(keras.callbacks.Callback):
+    """Log examples, learning rate, confusion matrix and PR curve to `log_dir`/validation_extras."""
+
+    def __init__(self, log_dir: str | os.PathLike, x_val: np.ndarray, y_val: np.ndarray, classes: list[str],
+                 examples_per_class: int = 4):
+        super().__init__()
+        import tensorflow as tf
+
+        self.writer = tf.summary.create_file_writer(os.path.join(str(log_dir), "validation_extras"))
+        self.x_val, self.y_val, self.classes, self.per_class = x_val, y_val, classes, examples_per_class
+
+    def on_train_begin(self, logs=None):
+        import tensorflow as tf
+
+        with self.writer.as_default():
+            for index, name in enumerate(self.classes):
+                picks = self.x_val[self.y_val == index][: self.per_class]
+                if len(picks):
+                    # Time left to right, low frequencies at the bottom, scaled per example.
+                    images = np.flip(np.transpose(picks, (0, 2, 1)), axis=1)[..., None]
+                    lo = images.min(axis=(1, 2, 3), keepdims=True)
+                    hi = images.max(axis=(1, 2, 3), keepdims=True)
+                    tf.summary.image(f"examples/{name}", (images - lo) / (hi - lo + 1e-9), step=0,
+                                     max_outputs=self.per_class)
+
+    def on_epoch_end(self, epoch, logs=None):
+        import tensorflow as tf
+
+        with self.writer.as_default():
+            tf.summary.scalar("learning_rate", float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
+                              step=epoch)
+
+    def on_train_end(self, logs=None):
+        import tensorflow as tf
+        from tensorboard.plugins.pr_curve import summary as pr_summary
+
+        from model.plots import confusion_figure
+
+        prob = np.asarray(self.model.predict(self.x_val, batch_size=256, verbose=0))[:, 0]
+        truth = self.y_val.astype(bool)
+        pred = prob >= 0.5
+        matrix = np.array([[np.sum(~truth & ~pred), np.sum(~truth & pred)], [np.sum(truth & ~pred), np.sum(truth & pred)]])
+        with self.writer.as_default():
+            tf.summary.image("confusion_matrix", _to_image(confusion_figure(matrix, self.classes, "validation clips")),
+                             step=0)
+            curve = pr_summary.pb("validation_clips", labels=truth, predictions=prob.astype(np.float32), num_thresholds=101)
+            tf.summary.experimental.write_raw_pb(curve.SerializeToString(), step=0)
+        self.writer.flush()

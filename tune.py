@@ -1,0 +1,41 @@
+"""Sweep front-end and network settings with keras-tuner; the best becomes best.json. See README.md."""
+
+import argparse
+
+from model import cli
+
+
+def parse_duration_s(text: str) -> float:
+    """'1800', '30m' or '1.5h' -> seconds."""
+    scale = {"s": 1, "m": 60, "h": 3600}.get(text[-1:].lower())
+    return float(text[:-1]) * scale if scale else float(text)
+
+
+def main() -> int:
+    from data_pipeline.clips import training_clips
+    from model.sweep import OBJECTIVE, TUNERS, run_sweep
+
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--data-dir", help="Kaggle layout or a folder per class (default: data, unless --recordings is given)")
+    p.add_argument("--recordings", nargs="+", help="long recordings with calls labelled in --labels")
+    p.add_argument("--labels", help="labelled calls in --recordings (CSV or Raven table)")
+    p.add_argument("--out", default="runs/sweep", help="sweep folder (default: runs/sweep)")
+    p.add_argument("--tuner", default="hyperband", choices=TUNERS)
+    p.add_argument("--max-trials", type=int, default=20)
+    p.add_argument("--max-epochs", type=int, default=10, help="epochs of the longest trial")
+    p.add_argument("--time-budget", type=parse_duration_s, help="stop starting trials after this long: 1800, 30m, 1.5h")
+    p.add_argument("--resume", action="store_true", help="continue the sweep in --out after an interrupt")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+
+    _, classes, _ = training_clips(args.data_dir, args.recordings, args.labels, 3.0)
+    table = run_sweep(lambda clip_s: training_clips(args.data_dir, args.recordings, args.labels, clip_s)[0], classes,
+                      args.out, args.tuner, args.max_trials, args.max_epochs, args.time_budget, args.resume, args.seed)
+    print(table.head(10).to_string(index=False))
+    print(f"{len(table)} trials by {OBJECTIVE}, best first: {args.out}/trials.csv; retrain the best with "
+          f"`python train.py --config {args.out}/best.json ...`; watch with `tensorboard --logdir {args.out}/logs`")
+    return 0
+
+
+if __name__ == "__main__":
+    cli.run(main)
