@@ -15,13 +15,15 @@ from pathlib import Path
 os.environ.setdefault("KERAS_BACKEND", "torch")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np, keras
+from data_pipeline.frontend import FrontendConfig
 from model.networks import build_model
 print("keras", keras.__version__)
 rng = np.random.default_rng(0)
-x = rng.standard_normal((256, 119, 129)).astype("float32")
+shape = FrontendConfig().input_shape
+x = rng.standard_normal((256, *shape)).astype("float32")
 y = (np.arange(256) % 2).astype("float32")
 x[y == 1, 50:70, 20:40] += 3.0  # a bright patch in the middle of every positive
-net = build_model("compact", (119, 129))
+net = build_model("compact", shape)
 net.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
 h = net.fit(x, y, epochs=4, batch_size=32, verbose=0)
 print("backend", keras.backend.backend(), "loss", [round(v, 3) for v in h.history["loss"]], "accuracy", round(h.history["accuracy"][-1], 3))

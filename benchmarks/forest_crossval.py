@@ -26,9 +26,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def main() -> None:
     import numpy as np
     import pandas as pd
-    from forest_holdout import background_group
+    from forest_holdout import background_group, forest_clips
 
-    from data_pipeline.annotations import clips_from_annotations, read_call_labels
+    from data_pipeline.annotations import read_call_labels
     from data_pipeline.audio_io import list_audio_files
     from data_pipeline.clips import KAGGLE_CLASSES
     from model.counting import count_calls
@@ -61,9 +61,7 @@ def main() -> None:
     for fold in range(args.folds):
         held = [r for r in recordings if fold_of[background_group(r.stem)] == fold]
         rest = [r for r in recordings if r not in held]
-        clips = clips_from_annotations(rest, labels, frontend.clip_s, call_class=KAGGLE_CLASSES[1],
-                                       other_class=KAGGLE_CLASSES[0])
-        clips["group"] = clips["group"].map(background_group)
+        clips = forest_clips(rest, labels, frontend.clip_s)
         detector = train(clips, list(KAGGLE_CLASSES), Path(args.run_dir) / f"fold{fold}", config, frontend=frontend,
                          labels=labels)
         result = count_calls(detector, held, progress=False)

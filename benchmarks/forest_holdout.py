@@ -35,8 +35,16 @@ def background_group(recording_stem: str) -> str:
     return recording_stem
 
 
+def forest_clips(recordings, labels, clip_s: float):
+    """Clips cut from labelled shared recordings, grouped by background family for every split."""
+    from data_pipeline.annotations import clips_from_annotations
+
+    clips = clips_from_annotations(recordings, labels, clip_s)
+    return clips.assign(group=clips["group"].map(background_group))
+
+
 def main() -> None:
-    from data_pipeline.annotations import clips_from_annotations, read_call_labels
+    from data_pipeline.annotations import read_call_labels
     from data_pipeline.augment import AugmentConfig
     from data_pipeline.audio_io import list_audio_files
     from data_pipeline.clips import KAGGLE_CLASSES
@@ -65,9 +73,7 @@ def main() -> None:
     if args.config:
         config, frontend = apply_swept_config(args.config, config)
     t0 = time.time()
-    clips = clips_from_annotations(train_recs, labels, frontend.clip_s,
-                                   call_class=KAGGLE_CLASSES[1], other_class=KAGGLE_CLASSES[0])
-    clips["group"] = clips["group"].map(background_group)
+    clips = forest_clips(train_recs, labels, frontend.clip_s)
     detector = train(clips, list(KAGGLE_CLASSES), args.run_dir, config, frontend=frontend, labels=labels)
     t_train = time.time() - t0
 

@@ -23,9 +23,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def main() -> None:
-    from forest_holdout import HELD_OUT, background_group
+    from forest_holdout import HELD_OUT, forest_clips
 
-    from data_pipeline.annotations import clips_from_annotations, read_call_labels
+    from data_pipeline.annotations import read_call_labels
     from data_pipeline.audio_io import list_audio_files
     from data_pipeline.clips import KAGGLE_CLASSES
     from model.sweep import OBJECTIVE, run_sweep
@@ -44,13 +44,8 @@ def main() -> None:
     labels = read_call_labels(forest / "calls.csv")
     train_recs = [r for r in list_audio_files(forest) if r.stem.rsplit("_", 1)[-1] not in HELD_OUT]
 
-    def make_table(clip_s):
-        table = clips_from_annotations(train_recs, labels, clip_s, call_class=KAGGLE_CLASSES[1],
-                                       other_class=KAGGLE_CLASSES[0])
-        return table.assign(group=table["group"].map(background_group))
-
     t0 = time.time()
-    table = run_sweep(make_table, list(KAGGLE_CLASSES), args.out, args.tuner, args.max_trials, args.max_epochs,
+    table = run_sweep(lambda clip_s: forest_clips(train_recs, labels, clip_s), list(KAGGLE_CLASSES), args.out, args.tuner, args.max_trials, args.max_epochs,
                       args.time_budget_s, args.resume)
     shown = [c for c in table.columns if not c.startswith("tuner/")]
     print(table[shown].head(10).to_string(index=False))

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from data_pipeline.clips import KAGGLE_CLASSES
+
 LABEL_COLUMNS = ["recording", "start", "end", "confidence"]
 CONFIDENCES = ("sure", "faint", "none")
 
@@ -61,8 +63,8 @@ def clips_from_annotations(
     positive_step_s: float = 0.5,
     negative_step_s: float = 1.0,
     margin_s: float = 0.5,
-    call_class: str = "capuchinbird",
-    other_class: str = "not_capuchinbird",
+    call_class: str = KAGGLE_CLASSES[1],
+    other_class: str = KAGGLE_CLASSES[0],
 ) -> pd.DataFrame:
     """Clip table (see data_pipeline.clips) cut from labelled long recordings, deterministically.
 

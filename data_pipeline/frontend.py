@@ -23,8 +23,11 @@ class FrontendConfig:
     sample_rate_hz: every file is resampled to this rate before anything else.
     clip_s: length of one model input; clips are zero-padded or cropped to it.
     frame_length, frame_step, fft_length: `tf.signal.stft` settings, in samples.
-    min_freq_hz, max_freq_hz: frequency band kept (None = up to Nyquist). The Capuchinbird call
-        lives below 4 kHz; cutting the band halves the input and drops insects above it.
+    min_freq_hz, max_freq_hz: frequency band kept (None = up to Nyquist). The Capuchinbird's
+        harmonic stack lies between 400 and 2000 Hz. Stopping at 2.5 kHz rather than 4 kHz leaves out
+        its faint 3 kHz band, and with it the insect bands that mimic it: cross-validated on the 40
+        shared recordings, 0-4 kHz gave 22 false calls on one unheard recording (a tone at 2.4 kHz,
+        insects at 3.5 kHz), 0-2.5 kHz none (benchmarks/forest_crossval.py; README).
     scale: "log" (log magnitude, default) or "magnitude" (the seed network's choice).
     log_floor: added to the magnitude before the log so silence stays finite.
     """
@@ -35,7 +38,7 @@ class FrontendConfig:
     frame_step: int = 400
     fft_length: int = 512
     min_freq_hz: float = 0.0
-    max_freq_hz: float | None = 4000.0
+    max_freq_hz: float | None = 2500.0
     scale: str = "log"
     log_floor: float = 1e-6
 

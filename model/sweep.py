@@ -39,7 +39,7 @@ def frontend_from_hp(hp) -> FrontendConfig:
         frame_length=frame_length,
         frame_step=hp.Choice("frame_step", [200, 400]),  # both divide the 0.25 s counting hop
         fft_length=max(512, 2 ** math.ceil(math.log2(frame_length))),
-        max_freq_hz=hp.Choice("max_freq_hz", [3000.0, 4000.0, 6000.0]),
+        max_freq_hz=hp.Choice("max_freq_hz", [2000.0, 2500.0, 4000.0]),
     )
 
 

@@ -123,12 +123,9 @@ def train(
     atomic_write_csv(run_dir / "split.csv", table)
     targets = table["label"].map({c: i for i, c in enumerate(classes)}).to_numpy(np.float32)
 
-    def subset(split):
-        mask = kept & (table["split"] == split).to_numpy()
-        return features[mask], targets[mask]
-
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = (subset(s) for s in ("train", "val", "test"))
-    del features  # the splits hold their own copies
+    masks = [kept & (table["split"] == split).to_numpy() for split in ("train", "val", "test")]
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = ((features[m], targets[m]) for m in masks)
+    del features  # each split holds its own copy
     if len(np.unique(y_train)) < 2 or len(x_val) == 0:
         raise ValueError(f"not enough data to train: {len(x_train)} training and {len(x_val)} validation clips "
                          f"after the group split; need both classes in training and some validation clips")

@@ -15,7 +15,7 @@ def test_pad_or_crop_pads_with_zeros_and_crops_at_offset():
 
 def test_default_spectrogram_shape_band_and_peak():
     fe = FrontendConfig()
-    assert fe.input_shape == (119, 129)  # 1 + (48000 - 512) // 400 frames; 0-4000 Hz at 31.25 Hz per bin
+    assert fe.input_shape == (119, 81)  # 1 + (48000 - 512) // 400 frames; 0-2500 Hz at 31.25 Hz per bin
     spec = spectrogram(sine(1000, 3.0, 16000), fe).numpy()
     assert spec.shape == fe.input_shape
     assert np.argmax(spec.mean(axis=0)) == 32  # 1000 Hz / 31.25 Hz
