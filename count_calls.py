@@ -25,6 +25,7 @@ def main() -> int:
     p.add_argument("--labels", help="labelled calls (CSV or Raven table): print event and count scores against them")
     p.add_argument("--export", nargs="*", default=["raven", "audacity"], choices=["raven", "audacity"],
                    help="also write per-recording Raven selection tables / Audacity label tracks (default: both)")
+    p.add_argument("--tensorboard", help="also log the counts (table and chart) for TensorBoard into this folder")
     saved = "default: the setting saved with the model"
     p.add_argument("--threshold", type=float, help=f"window score that counts as calling ({saved})")
     p.add_argument("--hop-s", type=float, help=f"step between windows, seconds ({saved})")
@@ -42,7 +43,8 @@ def main() -> int:
     detector.counting = detector.counting.overridden(threshold=args.threshold, hop_s=args.hop_s, min_gap_s=args.min_gap_s,
                                                      min_call_s=args.min_call_s, smooth_windows=args.smooth_windows)
     print(f"model: {model_dir}; counting settings: {detector.counting}", file=sys.stderr)
-    failures = count_and_report(detector, paths, output, args.events, args.format, args.labels, args.export)
+    failures = count_and_report(detector, paths, output, args.events, args.format, args.labels, args.export,
+                                args.tensorboard)
     for line in failures:
         print(f"failed: {line}", file=sys.stderr)
     return 1 if failures else 0

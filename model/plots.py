@@ -51,6 +51,10 @@ def confusion_figure(matrix: np.ndarray, classes: list[str], title: str):
 
 
 def plot_counts(counts: pd.DataFrame, path: str | os.PathLike, truth: pd.Series | None = None) -> None:
+    atomic_save_figure(path, counts_figure(counts, truth))
+
+
+def counts_figure(counts: pd.DataFrame, truth: pd.Series | None = None):
     """Bar per recording; labelled counts as dots when known."""
     fig, ax = _figure(figsize=(max(6, 0.25 * len(counts) + 2), 3.5))
     x = np.arange(len(counts))
@@ -61,7 +65,7 @@ def plot_counts(counts: pd.DataFrame, path: str | os.PathLike, truth: pd.Series 
     ax.set_xticks(x, counts["recording"], rotation=90, fontsize=7)
     ax.set_ylabel("calls")
     ax.set_title("calls per recording")
-    atomic_save_figure(path, fig)
+    return fig
 
 
 def plot_recording(spec: np.ndarray, frontend, path: str | os.PathLike, detections: pd.DataFrame,

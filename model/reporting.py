@@ -6,6 +6,7 @@
     OUTPUT_detections/              per recording: Raven selection table, Audacity label track
     OUTPUT_evaluation.csv           with --labels: per-recording count error, tp/fp/fn
     OUTPUT_plots/                   with --labels: spectrograms of recordings with mistakes
+    TENSORBOARD_DIR/                with --tensorboard: the counts as a table and a chart
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from model.counting import count_calls, submission_table
 from model.detector import Detector
 from model.evaluation import evaluate, format_summary
 from model.outputs import atomic_write_csv, write_audacity_labels, write_raven_table
-from model.plots import plot_counts, plot_recording
+from model.plots import counts_figure, plot_counts, plot_recording
 
 MAX_RECORDING_PLOTS = 6
 
@@ -31,7 +32,8 @@ def sibling(output: Path, suffix: str) -> Path:
 
 
 def count_and_report(detector: Detector, paths: list, output: str | os.PathLike, events_path=None,
-                     fmt: str = "clip_name,call_count", labels_path=None, export=("raven", "audacity")) -> list[str]:
+                     fmt: str = "clip_name,call_count", labels_path=None, export=("raven", "audacity"),
+                     tensorboard_dir=None) -> list[str]:
     """Count calls in `paths`, write every output (see module doc); returns the decode failures."""
     output = Path(output)
     labels = read_call_labels(labels_path) if labels_path else None
@@ -50,6 +52,10 @@ def count_and_report(detector: Detector, paths: list, output: str | os.PathLike,
         print(format_summary(summary))
         _plot_mistakes(detector, paths, result, labels, per_rec, sibling(output, "_plots"))
     plot_counts(result.counts, sibling(output, "_counts.png"), truth)
+    if tensorboard_dir:
+        from model.tensorboard_logging import log_counts
+
+        log_counts(tensorboard_dir, result.counts, counts_figure(result.counts, truth))
 
     folder = sibling(output, "_detections")
     lo, hi = detector.frontend.bin_range

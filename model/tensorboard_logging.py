@@ -3,6 +3,8 @@
     SCALARS   learning_rate per epoch (beside Keras' loss, precision, recall, AUC, PR-AUC)
     IMAGES    example spectrograms of each class (at the start); confusion matrix (at the end)
     PR CURVES precision-recall curve of the validation clips (at the end)
+
+and, for a counting run (`log_counts`): TEXT the per-recording counts, IMAGES their bar chart.
 """
 
 from __future__ import annotations
@@ -75,3 +77,15 @@ class TensorBoardExtras(keras.callbacks.Callback):
             curve = pr_summary.pb("validation_clips", labels=truth, predictions=prob.astype(np.float32), num_thresholds=101)
             tf.summary.experimental.write_raw_pb(curve.SerializeToString(), step=0)
         self.writer.flush()
+
+
+def log_counts(log_dir: str | os.PathLike, counts, figure) -> None:
+    """Per-recording counts of a counting run, as a text table and a bar chart, in `log_dir`."""
+    import tensorflow as tf
+
+    writer = tf.summary.create_file_writer(str(log_dir))
+    rows = "\n".join(f"| {r.recording} | {r.call_count} |" for r in counts.itertuples())
+    with writer.as_default():
+        tf.summary.text("calls_per_recording", f"| recording | calls |\n|---|---|\n{rows}", step=0)
+        tf.summary.image("calls_per_recording", _to_image(figure), step=0)
+    writer.flush()

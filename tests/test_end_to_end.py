@@ -94,8 +94,9 @@ def test_count_calls_script_writes_outputs_and_reports_a_bad_file(trained, tmp_p
     (inputs / "broken.mp3").write_text("not audio at all")
     out = tmp_path / "out" / "submission.csv"
     proc = run_script("count_calls.py", "--input", str(inputs), "--model", str(root / "run"), "--output", str(out),
-                      "--labels", str(labels_csv), cwd=tmp_path)
+                      "--labels", str(labels_csv), "--tensorboard", str(tmp_path / "tb"), cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
+    assert {"calls_per_recording"} == tensorboard_tags(tmp_path / "tb")
     assert "broken.mp3: not a readable audio file" in proc.stderr
     assert "Traceback" not in proc.stderr
     sub = pd.read_csv(out)
