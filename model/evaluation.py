@@ -74,3 +74,15 @@ def format_summary(summary: dict) -> str:
     return (f"{s['recordings']} recordings, {s['sure_calls']} sure calls, {s['counted']} counted: "
             f"event precision {s['precision']:.3f}, recall {s['recall']:.3f}, F1 {s['f1']:.3f}; "
             f"count MAE {s['count_mae']:.3f}, exact counts {s['exact_count_fraction']:.0%}")
+
+
+def clip_metrics(y_true: np.ndarray, prob: np.ndarray, threshold: float = 0.5) -> dict:
+    """Clip-level accuracy, precision, recall, F1 and confusion [[tn, fp], [fn, tp]] at `threshold`."""
+    pred = prob >= threshold
+    tp, fp = int(np.sum(pred & (y_true == 1))), int(np.sum(pred & (y_true == 0)))
+    fn, tn = int(np.sum(~pred & (y_true == 1))), int(np.sum(~pred & (y_true == 0)))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"clips": int(len(y_true)), "accuracy": (tp + tn) / max(1, len(y_true)), "precision": precision,
+            "recall": recall, "f1": f1, "confusion": [[tn, fp], [fn, tp]]}

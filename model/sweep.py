@@ -27,6 +27,7 @@ from data_pipeline.datasets import feature_dataset
 from data_pipeline.frontend import FrontendConfig
 from model.networks import build_compact
 from model.outputs import atomic_write_csv, atomic_write_text
+from model.training import class_weights
 
 TUNERS = ("hyperband", "bayesian", "random")
 OBJECTIVE = "val_pr_auc"
@@ -88,11 +89,9 @@ class DetectorHyperModel(kt.HyperModel):
         config = config_from_hp(hp)
         fe = FrontendConfig.from_dict(config["frontend"])
         (x_train, y_train), (x_val, y_val) = self.data(fe)
-        counts = np.bincount(y_train.astype(int), minlength=2)
-        weights = {i: len(y_train) / (2.0 * max(1, c)) for i, c in enumerate(counts)}
         train_ds = feature_dataset(x_train, y_train, fe, config["batch_size"], shuffle=True, seed=self.seed)
         val_ds = feature_dataset(x_val, y_val, fe, config["batch_size"])
-        return model.fit(train_ds, validation_data=val_ds, class_weight=weights, shuffle=False, *args, **kwargs)
+        return model.fit(train_ds, validation_data=val_ds, class_weight=class_weights(y_train), shuffle=False, *args, **kwargs)
 
 
 def run_sweep(

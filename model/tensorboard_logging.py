@@ -65,12 +65,12 @@ class TensorBoardExtras(keras.callbacks.Callback):
         import tensorflow as tf
         from tensorboard.plugins.pr_curve import summary as pr_summary
 
+        from model.evaluation import clip_metrics
         from model.plots import confusion_figure
 
         prob = np.asarray(self.model.predict(self.x_val, batch_size=256, verbose=0))[:, 0]
         truth = self.y_val.astype(bool)
-        pred = prob >= 0.5
-        matrix = np.array([[np.sum(~truth & ~pred), np.sum(~truth & pred)], [np.sum(truth & ~pred), np.sum(truth & pred)]])
+        matrix = np.array(clip_metrics(self.y_val, prob)["confusion"])
         with self.writer.as_default():
             tf.summary.image("confusion_matrix", _to_image(confusion_figure(matrix, self.classes, "validation clips")),
                              step=0)

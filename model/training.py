@@ -30,7 +30,7 @@ from data_pipeline.datasets import feature_dataset
 from data_pipeline.frontend import SEED_FRONTEND, FrontendConfig
 from model.counting import count_calls, score_recording
 from model.detector import Detector
-from model.evaluation import evaluate, format_summary
+from model.evaluation import clip_metrics, evaluate, format_summary
 from model.events import CountingConfig
 from model.networks import build_model
 from model.outputs import atomic_write_csv, atomic_write_text
@@ -75,15 +75,10 @@ def apply_swept_config(path: str | os.PathLike, config: TrainConfig) -> tuple[Tr
     return config, FrontendConfig.from_dict(swept["frontend"])
 
 
-def _binary_metrics(y_true: np.ndarray, prob: np.ndarray, threshold: float = 0.5) -> dict:
-    pred = prob >= threshold
-    tp, fp = int(np.sum(pred & (y_true == 1))), int(np.sum(pred & (y_true == 0)))
-    fn, tn = int(np.sum(~pred & (y_true == 1))), int(np.sum(~pred & (y_true == 0)))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"clips": int(len(y_true)), "accuracy": (tp + tn) / max(1, len(y_true)), "precision": precision,
-            "recall": recall, "f1": f1, "confusion": [[tn, fp], [fn, tp]]}
+def class_weights(y: np.ndarray) -> dict[int, float]:
+    """Weights that make each of the two classes count as much as the other in the loss."""
+    counts = np.bincount(y.astype(int), minlength=2)
+    return {i: len(y) / (2.0 * max(1, c)) for i, c in enumerate(counts)}
 
 
 def train(
@@ -135,8 +130,6 @@ def train(
     train_ds = feature_dataset(x_train, y_train, frontend, config.batch_size, shuffle=True,
                                    augment=config.augment, seed=config.seed)
     val_ds = feature_dataset(x_val, y_val, frontend, config.batch_size)
-    counts = np.bincount(y_train.astype(int), minlength=2)
-    class_weight = {i: len(y_train) / (2.0 * c) for i, c in enumerate(counts)}
 
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         keras.mixed_precision.set_global_policy("mixed_float16" if config.mixed_precision else "float32")
@@ -157,7 +150,7 @@ def train(
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
         TensorBoardExtras(run_dir / "logs", x_val, y_val, classes),
     ]
-    history = net.fit(train_ds, validation_data=val_ds, epochs=config.epochs, class_weight=class_weight,
+    history = net.fit(train_ds, validation_data=val_ds, epochs=config.epochs, class_weight=class_weights(y_train),
                       callbacks=callbacks, verbose=config.verbose,
                       shuffle=False)  # the dataset shuffles itself, every epoch
     plot_history(pd.DataFrame(history.history), run_dir / "curves.png")
@@ -170,7 +163,7 @@ def train(
     for name, (x, y) in {"validation": (x_val, y_val), "test": (x_test, y_test)}.items():
         if len(x):
             prob = net.predict(feature_dataset(x, None, frontend, config.batch_size), verbose=0)[:, 0]
-            report[name] = _binary_metrics(y, prob)
+            report[name] = clip_metrics(y, prob)
     if labels is not None:
         report.update(_tune_and_test_on_recordings(detector, table, labels, run_dir))
     final = report.get("test", report["validation"])

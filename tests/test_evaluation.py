@@ -56,3 +56,14 @@ def test_labels_that_end_before_they_start_are_rejected(tmp_path):
     csv.write_text("recording,start,end\na.mp3,5,3\n")
     with pytest.raises(ValueError, match="row 2 ends before it starts"):
         read_call_labels(csv)
+
+
+def test_clip_metrics_on_known_scores():
+    import numpy as np
+
+    from model.evaluation import clip_metrics
+
+    m = clip_metrics(np.array([1, 1, 1, 0, 0]), np.array([0.9, 0.5, 0.2, 0.6, 0.1]))
+    assert m["confusion"] == [[1, 1], [1, 2]]  # [[tn, fp], [fn, tp]]; 0.5 counts as a call
+    assert m["precision"] == pytest.approx(2 / 3) and m["recall"] == pytest.approx(2 / 3)
+    assert m["accuracy"] == pytest.approx(0.6)
