@@ -153,7 +153,7 @@ def load_clips(
     """
     from tqdm.auto import tqdm
 
-    from data_pipeline.frontend import spectrogram
+    from data_pipeline.frontend import clip_features
 
     n = frontend.clip_samples
     shape = frontend.input_shape if features else (n,)
@@ -170,7 +170,7 @@ def load_clips(
         except AudioDecodeError as err:
             return rows, None, str(err)
         clips = np.stack([pad_or_crop(audio, n, int(round(starts[r] * frontend.sample_rate_hz))) for r in rows])
-        return rows, np.asarray(spectrogram(clips, frontend)) if features else clips, None
+        return rows, np.asarray(clip_features(clips, frontend)) if features else clips, None
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = pool.map(work, by_file.items())

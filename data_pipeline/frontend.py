@@ -30,6 +30,12 @@ class FrontendConfig:
         insects at 3.5 kHz), 0-2.5 kHz none (benchmarks/forest_crossval.py; README).
     scale: "log" (log magnitude, default) or "magnitude" (the seed network's choice).
     log_floor: added to the magnitude before the log so silence stays finite.
+    mel_bins: 0 keeps the linear FFT bins of the band; N > 0 pools them into N mel bands spanning
+        the band (fine at low frequencies, coarse at high: everyday sounds, speech-like calls).
+    median_subtraction: subtract, per window and per frequency, the median over the window's
+        frames: steady hum, insect bands and the tape's colour vanish, short events stay (whale
+        up-calls in ship noise, heart sounds over a body's rumble). Applied to each model window on
+        its own (see `window_features`), so a window's features never depend on its neighbours.
     """
 
     sample_rate_hz: int = 16000
@@ -41,6 +47,8 @@ class FrontendConfig:
     max_freq_hz: float | None = 2500.0
     scale: str = "log"
     log_floor: float = 1e-6
+    mel_bins: int = 0
+    median_subtraction: bool = False
 
     def __post_init__(self):
         problems = []
@@ -58,6 +66,8 @@ class FrontendConfig:
         top = nyquist if self.max_freq_hz is None else self.max_freq_hz
         if not 0 <= self.min_freq_hz < top <= nyquist:
             problems.append(f"need 0 <= min_freq_hz < max_freq_hz <= {nyquist:g} (Nyquist)")
+        if self.mel_bins < 0:
+            problems.append("mel_bins must be >= 0 (0 = linear frequency bins)")
         if problems:
             raise ValueError("invalid front end: " + "; ".join(problems))
 
@@ -84,10 +94,24 @@ class FrontendConfig:
         return 0 if n_samples < self.frame_length else 1 + (n_samples - self.frame_length) // self.frame_step
 
     @property
+    def n_bins(self) -> int:
+        """Frequency bins of a spectrogram: FFT bins in the band, or mel bands."""
+        lo, hi = self.bin_range
+        return self.mel_bins or hi - lo
+
+    @property
+    def band_hz(self) -> tuple[float, float]:
+        """(lowest, highest) frequency the spectrogram covers, Hz (for plots and Raven selections)."""
+        if self.mel_bins:
+            return self.min_freq_hz, self.max_freq_hz or self.sample_rate_hz / 2
+        bin_hz = self.sample_rate_hz / self.fft_length
+        lo, hi = self.bin_range
+        return lo * bin_hz, (hi - 1) * bin_hz
+
+    @property
     def input_shape(self) -> tuple[int, int]:
         """(frames, frequency bins) of one clip's spectrogram: the model's input shape."""
-        lo, hi = self.bin_range
-        return self.n_frames(self.clip_samples), hi - lo
+        return self.n_frames(self.clip_samples), self.n_bins
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -133,8 +157,33 @@ def spectrogram(waveform, config: FrontendConfig):
         fft_length=config.fft_length,
         pad_end=False,
     )
-    lo, hi = config.bin_range
-    magnitude = tf.abs(stft)[..., lo:hi]
+    if config.mel_bins:
+        lo, hi = config.band_hz
+        mel = tf.signal.linear_to_mel_weight_matrix(
+            config.mel_bins, config.fft_length // 2 + 1, config.sample_rate_hz, lo, hi)
+        magnitude = tf.tensordot(tf.abs(stft), mel, 1)
+    else:
+        lo, hi = config.bin_range
+        magnitude = tf.abs(stft)[..., lo:hi]
     if config.scale == "log":
         return tf.math.log(magnitude + config.log_floor)
     return magnitude
+
+
+def window_features(spectrograms, config: FrontendConfig):
+    """What the model sees of each window [..., frames, bins]: its spectrogram, with the per-window
+    median over frames subtracted from every frequency when `median_subtraction` is on."""
+    import tensorflow as tf
+
+    spectrograms = tf.convert_to_tensor(spectrograms, tf.float32)
+    if not config.median_subtraction:
+        return spectrograms
+    frames = spectrograms.shape[-2]
+    ordered = tf.sort(spectrograms, axis=-2)
+    median = 0.5 * (ordered[..., (frames - 1) // 2 : (frames - 1) // 2 + 1, :] + ordered[..., frames // 2 : frames // 2 + 1, :])
+    return spectrograms - median
+
+
+def clip_features(waveforms, config: FrontendConfig):
+    """Model input for clips [..., samples] already padded or cropped to `clip_samples`."""
+    return window_features(spectrogram(waveforms, config), config)

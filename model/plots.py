@@ -72,20 +72,19 @@ def plot_recording(spec: np.ndarray, frontend, path: str | os.PathLike, detectio
                    labels: pd.DataFrame | None = None, scores=None, title: str = "") -> None:
     """Spectrogram with labelled calls (above, black) and detections (below, green), and window scores."""
     duration = spec.shape[0] * frontend.frame_step_s
-    lo, hi = frontend.bin_range
-    bin_hz = frontend.sample_rate_hz / frontend.fft_length
+    lo_hz, hi_hz = frontend.band_hz
     fig, (ax, ax2) = _figure(2, 1, figsize=(max(10, duration / 6), 5), sharex=True,
                               gridspec_kw={"height_ratios": [4, 1]})
-    ax.imshow(spec.T, origin="lower", aspect="auto", cmap="magma", extent=[0, duration, lo * bin_hz, hi * bin_hz],
+    ax.imshow(spec.T, origin="lower", aspect="auto", cmap="magma", extent=[0, duration, lo_hz, hi_hz],
               vmin=np.percentile(spec, 5), vmax=np.percentile(spec, 99.7))
-    top = hi * bin_hz
+    top = hi_hz
     if labels is not None:
         for row in labels.itertuples():
             style = "-" if getattr(row, "confidence", "sure") == "sure" else ":"
             ax.plot([row.start, row.end], [top * 0.97] * 2, "w" + style, linewidth=5)
     for row in detections.itertuples():
         ax.plot([row.start, row.end], [top * 0.90] * 2, color="lime", linewidth=5)
-    ax.set_ylabel("Hz")
+    ax.set_ylabel("Hz (mel-spaced)" if frontend.mel_bins else "Hz")
     ax.set_title(title + "  (white: labelled, green: detected)")
     if scores is not None:
         ax2.plot(scores.starts_s + frontend.clip_s / 2, scores.scores, color="tab:green")

@@ -58,13 +58,12 @@ def count_and_report(detector: Detector, paths: list, output: str | os.PathLike,
         log_counts(tensorboard_dir, result.counts, counts_figure(result.counts, truth))
 
     folder = sibling(output, "_detections")
-    lo, hi = detector.frontend.bin_range
-    bin_hz = detector.frontend.sample_rate_hz / detector.frontend.fft_length
+    lo_hz, hi_hz = detector.frontend.band_hz
     for rec in result.counts["recording"]:
         ev = result.events[result.events["recording"] == rec]
         stem = Path(rec).stem
         if "raven" in export:
-            write_raven_table(folder / f"{stem}.Table.1.selections.txt", ev, lo * bin_hz, (hi - 1) * bin_hz)
+            write_raven_table(folder / f"{stem}.Table.1.selections.txt", ev, lo_hz, hi_hz)
         if "audacity" in export:
             write_audacity_labels(folder / f"{stem}.labels.txt", ev)
     return result.failures

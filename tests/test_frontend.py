@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from conftest import sine
-from data_pipeline.frontend import SEED_FRONTEND, FrontendConfig, pad_or_crop, spectrogram
+from data_pipeline.frontend import SEED_FRONTEND, FrontendConfig, clip_features, pad_or_crop, spectrogram
 from data_pipeline.windows import hop_samples, iter_windows, n_windows
 
 
@@ -34,12 +34,31 @@ def test_config_round_trips_and_rejects_nonsense():
     with pytest.raises(ValueError, match="Nyquist"):
         FrontendConfig(max_freq_hz=9000)
     with pytest.raises(ValueError, match="unknown front-end settings"):
-        FrontendConfig.from_dict({**fe.to_dict(), "n_mels": 64})
+        FrontendConfig.from_dict({**fe.to_dict(), "n_mel": 64})
 
 
-@pytest.mark.parametrize("seconds", [2.0, 3.0, 10.37])
-def test_windows_from_blocks_equal_each_window_cut_as_a_clip(seconds):
-    fe = FrontendConfig()
+def test_mel_bands_cover_the_band_and_find_the_tone():
+    fe = FrontendConfig(mel_bins=40, min_freq_hz=100, max_freq_hz=4000)
+    assert fe.input_shape == (119, 40) and fe.band_hz == (100, 4000)
+    low, high = (spectrogram(sine(f, 3.0, 16000), fe).numpy().mean(axis=0).argmax() for f in (300, 3000))
+    assert 0 < low < high < 39  # mel order kept, both tones inside the band
+
+
+def test_median_subtraction_removes_a_steady_tone_and_keeps_a_click():
+    fe = FrontendConfig(median_subtraction=True)
+    audio = sine(1000, 3.0, 16000)
+    audio[24000:24400] += 0.5 * np.random.default_rng(0).standard_normal(400).astype(np.float32)  # 25 ms click at 1.5 s
+    plain = spectrogram(audio, fe).numpy()
+    cleaned = clip_features(audio, fe).numpy()
+    tone_bin, click_frame = 32, 24000 // fe.frame_step
+    assert plain[:, tone_bin].mean() > 0  # the tone is loud before...
+    assert abs(np.median(cleaned[:, tone_bin])) < 1e-6  # ...and at the median after
+    assert cleaned[click_frame, 60] > 5  # the click stands out above its frequency's median (log units)
+
+
+@pytest.mark.parametrize("seconds, fe", [(2.0, FrontendConfig()), (3.0, FrontendConfig()), (10.37, FrontendConfig()),
+                                         (10.37, FrontendConfig(mel_bins=32, median_subtraction=True))])
+def test_windows_from_blocks_equal_each_window_cut_as_a_clip(seconds, fe):
     rng = np.random.default_rng(0)
     audio = rng.standard_normal(int(seconds * fe.sample_rate_hz)).astype(np.float32)
     hop_s = 0.5
@@ -51,7 +70,7 @@ def test_windows_from_blocks_equal_each_window_cut_as_a_clip(seconds):
     assert len(windows) == n_windows(len(audio), fe.clip_samples, hop)
     np.testing.assert_allclose(starts, np.arange(len(windows)) * hop_s)
     for k in range(len(windows)):
-        expected = spectrogram(pad_or_crop(audio, fe.clip_samples, k * hop), fe).numpy()
+        expected = clip_features(pad_or_crop(audio, fe.clip_samples, k * hop), fe).numpy()
         np.testing.assert_allclose(windows[k], expected, atol=1e-4)
     assert starts[-1] + fe.clip_s >= seconds  # the whole recording is covered
 
