@@ -87,6 +87,10 @@ def count_calls(detector: Detector, paths: list[str | os.PathLike], progress: bo
     """
     from tqdm.auto import tqdm
 
+    if len(detector.classes) != 2:
+        raise ValueError(f"counting needs a call detector (2 classes); this model has {len(detector.classes)} "
+                         f"({', '.join(detector.classes)}): use predict.py to classify files")
+
     def decoding(path):
         return background(stream_audio(path, detector.frontend.sample_rate_hz))
 

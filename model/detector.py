@@ -1,7 +1,7 @@
 """A trained detector: the Keras model plus everything needed to use it, saved in one run folder.
 
     RUN_DIR/model.keras     the network
-    RUN_DIR/detector.json   front end, classes, architecture and counting settings
+    RUN_DIR/detector.json   front end, classes, architecture, counting settings and pooling
 
 Prediction and counting only ever build features from the saved front end, so a model is never
 fed features it was not trained on.
@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from data_pipeline.frontend import FrontendConfig
+from model.evaluation import as_class_probabilities
 from model.events import CountingConfig
 
 MODEL_FILE = "model.keras"
@@ -31,13 +32,17 @@ class Detector:
     arch: str = "compact"
     counting: CountingConfig = field(default_factory=CountingConfig)
     positive_class: int = 1  # index of the call class, whose probability is scored
+    pooling: str = "max"  # windows of one file -> the file's probabilities (model.evaluation.pool_by_file)
+
+    def probabilities(self, spectrograms) -> np.ndarray:
+        """[n, classes] class probabilities for spectrogram windows [n, frames, bins]."""
+        if len(spectrograms) == 0:
+            return np.zeros((0, len(self.classes)), np.float32)
+        return as_class_probabilities(self.model.predict_on_batch(spectrograms))  # compiled: ~2x faster than model(x)
 
     def score(self, spectrograms) -> np.ndarray:
         """Probability of the call class for each spectrogram window [n, frames, bins]."""
-        if len(spectrograms) == 0:
-            return np.zeros(0, np.float32)
-        probs = np.asarray(self.model.predict_on_batch(spectrograms))  # compiled: ~2x faster than model(x)
-        return probs[:, 0] if probs.shape[1] == 1 else probs[:, self.positive_class]
+        return self.probabilities(spectrograms)[:, self.positive_class]
 
     def save(self, run_dir: str | os.PathLike) -> None:
         run_dir = Path(run_dir)
@@ -55,6 +60,7 @@ class Detector:
             "positive_class": self.positive_class,
             "arch": self.arch,
             "counting": self.counting.to_dict(),
+            "pooling": self.pooling,
         }
         atomic_write_text(Path(run_dir) / DETECTOR_FILE, json.dumps(config, indent=2) + "\n")
 
@@ -74,6 +80,7 @@ class Detector:
             arch=config.get("arch", "compact"),
             counting=CountingConfig.from_dict(config.get("counting", {})),
             positive_class=int(config.get("positive_class", 1)),
+            pooling=config.get("pooling", "max"),
         )
 
 

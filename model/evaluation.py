@@ -76,13 +76,58 @@ def format_summary(summary: dict) -> str:
             f"count MAE {s['count_mae']:.3f}, exact counts {s['exact_count_fraction']:.0%}")
 
 
-def clip_metrics(y_true: np.ndarray, prob: np.ndarray, threshold: float = 0.5) -> dict:
-    """Clip-level accuracy, precision, recall, F1 and confusion [[tn, fp], [fn, tp]] at `threshold`."""
-    pred = prob >= threshold
-    tp, fp = int(np.sum(pred & (y_true == 1))), int(np.sum(pred & (y_true == 0)))
-    fn, tn = int(np.sum(~pred & (y_true == 1))), int(np.sum(~pred & (y_true == 0)))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"clips": int(len(y_true)), "accuracy": (tp + tn) / max(1, len(y_true)), "precision": precision,
-            "recall": recall, "f1": f1, "confusion": [[tn, fp], [fn, tp]]}
+def as_class_probabilities(prob: np.ndarray) -> np.ndarray:
+    """[n, classes] probabilities from a network's output: a sigmoid's [n] or [n, 1] becomes [1 - p, p]."""
+    prob = np.asarray(prob, np.float64)
+    if prob.ndim == 1 or prob.shape[1] == 1:
+        p = prob.reshape(-1)
+        return np.stack([1 - p, p], axis=1)
+    return prob
+
+
+def clip_metrics(y_true: np.ndarray, prob: np.ndarray, classes: list[str] | None = None, threshold: float = 0.5) -> dict:
+    """Accuracy, per-class precision/recall/F1, macro F1 and the confusion matrix (rows: true class,
+    columns: predicted), for clips or files.
+
+    prob: [n] probability of class 1 (binary; `threshold` decides) or [n, classes] (the most
+        probable class wins). Binary results also carry precision, recall and F1 of class 1 (the
+        call, the abnormal heart, the glass break) at the top level.
+    """
+    y_true = np.asarray(y_true).astype(int)
+    probs = as_class_probabilities(prob)
+    n_classes = probs.shape[1]
+    classes = list(classes) if classes is not None else [str(i) for i in range(n_classes)]
+    pred = (probs[:, 1] >= threshold).astype(int) if n_classes == 2 else probs.argmax(axis=1)
+    confusion = np.zeros((n_classes, n_classes), int)
+    np.add.at(confusion, (y_true, pred), 1)
+    per_class = {}
+    for k, name in enumerate(classes):
+        tp, predicted, actual = confusion[k, k], confusion[:, k].sum(), confusion[k].sum()
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[name] = {"precision": float(precision), "recall": float(recall), "f1": float(f1), "support": int(actual)}
+    present = [m["f1"] for m in per_class.values() if m["support"]]
+    out = {"clips": int(len(y_true)), "accuracy": float(np.trace(confusion) / max(1, len(y_true))),
+           "macro_f1": float(np.mean(present)) if present else 0.0, "per_class": per_class,
+           "confusion": confusion.tolist()}
+    if n_classes == 2:
+        out.update({k: per_class[classes[1]][k] for k in ("precision", "recall", "f1")})
+    return out
+
+
+POOLING = ("max", "mean")
+
+
+def pool_by_file(files: np.ndarray, probs: np.ndarray, how: str = "mean") -> tuple[np.ndarray, np.ndarray]:
+    """(file names, one [classes] probability row per file) from the windows cut from those files.
+
+    how: "mean" (the recording as a whole: a heart is abnormal across its beats) or "max" (the
+        most confident window per class: a call anywhere in the file).
+    """
+    if how not in POOLING:
+        raise ValueError(f"pooling must be one of {POOLING}, got {how!r}")
+    probs = as_class_probabilities(probs)
+    frame = pd.DataFrame(probs).assign(file=np.asarray(files))
+    pooled = frame.groupby("file", sort=False).agg(how)
+    return pooled.index.to_numpy(), pooled.to_numpy()

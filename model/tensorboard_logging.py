@@ -65,17 +65,20 @@ class TensorBoardExtras(keras.callbacks.Callback):
         import tensorflow as tf
         from tensorboard.plugins.pr_curve import summary as pr_summary
 
-        from model.evaluation import clip_metrics
+        from model.evaluation import as_class_probabilities, clip_metrics
         from model.plots import confusion_figure
 
-        prob = np.asarray(self.model.predict(self.x_val, batch_size=256, verbose=0))[:, 0]
-        truth = self.y_val.astype(bool)
-        matrix = np.array(clip_metrics(self.y_val, prob)["confusion"])
+        probs = as_class_probabilities(self.model.predict(self.x_val, batch_size=256, verbose=0))
+        matrix = np.array(clip_metrics(self.y_val, probs, self.classes)["confusion"])
         with self.writer.as_default():
             tf.summary.image("confusion_matrix", _to_image(confusion_figure(matrix, self.classes, "validation clips")),
                              step=0)
-            curve = pr_summary.pb("validation_clips", labels=truth, predictions=prob.astype(np.float32), num_thresholds=101)
-            tf.summary.experimental.write_raw_pb(curve.SerializeToString(), step=0)
+            shown = [1] if len(self.classes) == 2 else range(len(self.classes))  # the call class; else one vs rest
+            for k in shown:
+                name = self.classes[k]
+                curve = pr_summary.pb(f"validation_clips/{name}", labels=self.y_val == k,
+                                      predictions=probs[:, k].astype(np.float32), num_thresholds=101)
+                tf.summary.experimental.write_raw_pb(curve.SerializeToString(), step=0)
         self.writer.flush()
 
 

@@ -67,3 +67,32 @@ def test_clip_metrics_on_known_scores():
     assert m["confusion"] == [[1, 1], [1, 2]]  # [[tn, fp], [fn, tp]]; 0.5 counts as a call
     assert m["precision"] == pytest.approx(2 / 3) and m["recall"] == pytest.approx(2 / 3)
     assert m["accuracy"] == pytest.approx(0.6)
+
+
+def test_clip_metrics_for_three_classes_per_class_and_confusion():
+    import numpy as np
+
+    from model.evaluation import clip_metrics
+
+    probs = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3], [0.1, 0.2, 0.7], [0.5, 0.3, 0.2]])
+    m = clip_metrics(np.array([0, 1, 2, 2, 2]), probs, ["a", "b", "c"])
+    assert m["confusion"] == [[1, 0, 0], [0, 1, 0], [1, 1, 1]]  # rows true, columns predicted
+    assert m["per_class"]["c"] == {"precision": 1.0, "recall": pytest.approx(1 / 3), "f1": pytest.approx(0.5), "support": 3}
+    assert m["per_class"]["a"]["precision"] == 0.5 and m["accuracy"] == pytest.approx(0.6)
+    assert m["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 0.5) / 3)
+    assert "f1" not in m  # top-level F1 is the binary call class only
+
+
+def test_pool_by_file_mean_and_max():
+    import numpy as np
+
+    from model.evaluation import pool_by_file
+
+    files = np.array(["x", "x", "x", "y"])
+    names, pooled = pool_by_file(files, np.array([0.9, 0.2, 0.1, 0.6]), "mean")
+    assert list(names) == ["x", "y"]
+    np.testing.assert_allclose(pooled[:, 1], [0.4, 0.6])
+    _, pooled = pool_by_file(files, np.array([0.9, 0.2, 0.1, 0.6]), "max")
+    np.testing.assert_allclose(pooled[:, 1], [0.9, 0.6])
+    with pytest.raises(ValueError, match="pooling"):
+        pool_by_file(files, np.zeros(4), "median")
