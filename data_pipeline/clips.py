@@ -31,6 +31,7 @@ KAGGLE_RECORDINGS_DIR = "Forest Recordings"
 KAGGLE_CLASSES = ("not_capuchinbird", "capuchinbird")
 CLIP_COLUMNS = ["file", "start", "label", "group"]
 SPLITS = ("train", "val", "test")
+MIN_GROUPS_PER_CLASS = 3
 
 
 def source_group(path: str | os.PathLike) -> str:
@@ -45,13 +46,16 @@ def clips_from_folders(data_dir: str | os.PathLike) -> tuple[pd.DataFrame, list[
 
     The Kaggle layout (Parsed_Capuchinbird_Clips/, Parsed_Not_Capuchinbird_Clips/) gives the
     classes ("not_capuchinbird", "capuchinbird"). Any other layout takes each sub-folder holding
-    audio as a class, named after the folder, in alphabetical order.
+    audio as a class, named after the folder, in alphabetical order. Groups come from the clip
+    names (`source_group`); outside the Kaggle layout, if that leaves a class fewer than 3 groups,
+    each file is its own group instead.
     """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise FileNotFoundError(
             f"{data_dir}: no such folder. Expected the Kaggle layout: {data_dir}/{KAGGLE_POSITIVE_DIR}/*.wav "
-            f"(calls) and {data_dir}/{KAGGLE_NEGATIVE_DIR}/*.wav (no calls), or one sub-folder of clips per class."
+            f"(calls) and {data_dir}/{KAGGLE_NEGATIVE_DIR}/*.wav (no calls), one sub-folder of clips per class, "
+            f"or a CSV of file,label (README: Other datasets)."
         )
     if (data_dir / KAGGLE_POSITIVE_DIR).is_dir() and (data_dir / KAGGLE_NEGATIVE_DIR).is_dir():
         folders = {KAGGLE_CLASSES[0]: data_dir / KAGGLE_NEGATIVE_DIR, KAGGLE_CLASSES[1]: data_dir / KAGGLE_POSITIVE_DIR}
@@ -65,6 +69,13 @@ def clips_from_folders(data_dir: str | os.PathLike) -> tuple[pd.DataFrame, list[
         for name, folder in folders.items()
         for f in list_audio_files(folder)
     ]
+    # Kaggle clip names like 'XC114131-3.wav' say which source recording they were cut from; in
+    # other layouts names like 'dog-3.wav' may say nothing of the kind and would make a class one
+    # group. There, trust the names only when every class keeps at least MIN_GROUPS_PER_CLASS groups.
+    groups_per_class = pd.DataFrame(rows, columns=CLIP_COLUMNS).groupby("label")["group"].nunique()
+    kaggle = list(folders) == list(KAGGLE_CLASSES)
+    if not kaggle and len(groups_per_class) and groups_per_class.min() < MIN_GROUPS_PER_CLASS:
+        rows = [(f, start, label, Path(f).stem) for f, start, label, _ in rows]
     classes = list(folders)
     if len(classes) < 2 or not rows:
         raise FileNotFoundError(
@@ -79,22 +90,30 @@ def training_clips(
     recordings: list[str | os.PathLike] | None,
     labels_path: str | os.PathLike | None,
     clip_s: float,
+    window_hop_s: float | None = None,
+    audio_dir: str | os.PathLike | None = None,
 ) -> tuple[pd.DataFrame, list[str], pd.DataFrame | None]:
-    """(clip table, classes, labels or None) from ready-cut clips, labelled recordings, or both.
+    """(clip table, classes, call labels or None) from labelled files, labelled recordings, or both.
 
-    data_dir defaults to "data" when no recordings are given. Clips cut from recordings take the
-    Kaggle class names, or the folder classes when `data_dir` has exactly two.
+    data_dir: any layout `data_pipeline.labelled_files` reads (a folder per class, the Kaggle
+        layouts, ESC-50, PhysioNet, or a CSV of file,label); "data" when no recordings are given.
+    window_hop_s: cut files longer than `clip_s` into windows this far apart, each labelled as its
+        file (None: one clip from the start of each file, as for ready-cut clips).
+    Clips cut from recordings take the Kaggle class names, or the data's classes when it has two.
     """
     from data_pipeline.annotations import clips_from_annotations, read_call_labels
     from data_pipeline.audio_io import expand_audio_paths
+    from data_pipeline.labelled_files import cut_into_windows, read_labelled_files
 
     if bool(recordings) != bool(labels_path):
         raise ValueError("--recordings and --labels go together: the recordings, and the labelled calls in them")
     tables, classes, labels = [], list(KAGGLE_CLASSES), None
     if data_dir or not recordings:
-        folder_clips, classes = clips_from_folders(data_dir or "data")
-        tables.append(folder_clips)
+        file_clips, classes = read_labelled_files(data_dir or "data", audio_dir)
+        tables.append(cut_into_windows(file_clips, clip_s, window_hop_s) if window_hop_s else file_clips)
     if recordings:
+        if len(classes) != 2:
+            raise ValueError(f"labelled recordings add call / no-call clips; they cannot join {len(classes)} classes")
         labels = read_call_labels(labels_path)
         tables.append(clips_from_annotations(expand_audio_paths(recordings), labels, clip_s,
                                              call_class=classes[1], other_class=classes[0]))
