@@ -12,11 +12,21 @@ backends. Each builder is a plain function, so a `tf.distribute` strategy scope 
   per-window standardisation at the input does the job instead.
 - "seed": the reference network of the blog post this project starts from (two 16-filter 3x3
   convolutions with max-pooling, Flatten, Dense 128, Dropout 0.3), for comparison.
+- "efficientnetb0", "resnet50": an ImageNet backbone from keras.applications on the spectrogram
+  as a 3-channel image (transfer learning; see `build_pretrained` and the freeze schedule in
+  model.training).
+
+The head has one sigmoid unit for two classes (the probability of the second class: the call)
+and a softmax over the classes otherwise.
 """
 
 from __future__ import annotations
 
-ARCHITECTURES = ("compact", "seed")
+import warnings
+
+PRETRAINED = {"efficientnetb0": "EfficientNetB0", "resnet50": "ResNet50"}  # name -> keras.applications builder
+ARCHITECTURES = ("compact", "seed", *PRETRAINED)
+BACKBONE = "backbone"  # layer name of a pretrained backbone, which the freeze schedule looks up
 
 
 def _head(n_classes: int):
@@ -77,10 +87,56 @@ def build_seed(input_shape: tuple[int, int], n_classes: int = 2):
     return keras.Model(inputs, _head(n_classes)(x), name="seed")
 
 
+def build_pretrained(
+    input_shape: tuple[int, int],
+    n_classes: int = 2,
+    backbone: str = "efficientnetb0",
+    weights: str | None = "imagenet",
+    min_image_size: int = 32,
+    dropout: float = 0.3,
+):
+    """An ImageNet backbone on the spectrogram drawn as a grey 3-channel image.
+
+    Each window is standardised, spread over the 0-255 range the EfficientNet expects (ResNet's
+    caffe preprocessing wants the same range centred on 0) and copied to three channels; windows
+    smaller than `min_image_size` (the applications' minimum, 32) are scaled up. The backbone runs
+    in inference mode (its BatchNorm statistics are kept) even when unfrozen for fine-tuning.
+
+    weights: "imagenet" loads the published weights when they can be downloaded (or are cached in
+        ~/.keras/models); without network the backbone starts from random weights, with a warning.
+        None (tests) never downloads.
+    """
+    import keras
+    from keras import layers
+
+    if backbone not in PRETRAINED:
+        raise ValueError(f"unknown backbone {backbone!r}; choose one of {list(PRETRAINED)}")
+    frames, bins = input_shape
+    size = (max(frames, min_image_size), max(bins, min_image_size))
+    inputs = keras.Input(shape=(frames, bins), name="spectrogram")
+    x = layers.Reshape((frames, bins, 1))(inputs)
+    x = layers.LayerNormalization(axis=(1, 2, 3), center=False, scale=False, name="standardise")(x)
+    if size != (frames, bins):
+        x = layers.Resizing(*size, name="to_min_image_size")(x)
+    x = layers.Rescaling(48.0, offset=128.0 if backbone.startswith("efficientnet") else 0.0, name="to_pixel_range")(x)
+    x = layers.Concatenate(name="grey_to_rgb")([x, x, x])
+    make = getattr(keras.applications, PRETRAINED[backbone])
+    try:
+        base = make(include_top=False, weights=weights, input_shape=(*size, 3), pooling="avg", name=BACKBONE)
+    except Exception as err:  # no network, or weights that do not fit: train from scratch rather than stop
+        warnings.warn(f"could not load {weights} weights for {backbone} ({err}); starting from random weights")
+        base = make(include_top=False, weights=None, input_shape=(*size, 3), pooling="avg", name=BACKBONE)
+    x = base(x, training=False)
+    x = layers.Dropout(dropout)(x)
+    return keras.Model(inputs, _head(n_classes)(x), name=backbone)
+
+
 def build_model(arch: str, input_shape: tuple[int, int], n_classes: int = 2, **kwargs):
-    """Network by name (see ARCHITECTURES)."""
+    """Network by name (see ARCHITECTURES); `kwargs` go to its builder."""
     if arch == "compact":
         return build_compact(input_shape, n_classes, **kwargs)
     if arch == "seed":
         return build_seed(input_shape, n_classes)
+    if arch in PRETRAINED:
+        return build_pretrained(input_shape, n_classes, backbone=arch, **kwargs)
     raise ValueError(f"unknown architecture {arch!r}; choose one of {ARCHITECTURES}")

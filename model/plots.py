@@ -11,7 +11,7 @@ import pandas as pd
 from model.outputs import atomic_save_figure
 
 
-def _figure(*args, **kwargs):
+def new_figure(*args, **kwargs):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -23,7 +23,7 @@ def _figure(*args, **kwargs):
 def plot_history(history: pd.DataFrame, path: str | os.PathLike) -> None:
     """Loss and each metric per epoch, train and validation side by side."""
     metrics = [c for c in history.columns if c != "epoch" and not c.startswith("val_") and f"val_{c}" in history]
-    fig, axes = _figure(1, len(metrics), figsize=(4 * len(metrics), 3.2), squeeze=False)
+    fig, axes = new_figure(1, len(metrics), figsize=(4 * len(metrics), 3.2), squeeze=False)
     for ax, m in zip(axes[0], metrics):
         ax.plot(history.index + 1, history[m], label="train")
         ax.plot(history.index + 1, history[f"val_{m}"], label="validation")
@@ -38,7 +38,7 @@ def plot_confusion(matrix: np.ndarray, classes: list[str], path: str | os.PathLi
 
 
 def confusion_figure(matrix: np.ndarray, classes: list[str], title: str):
-    fig, ax = _figure(figsize=(1.6 * len(classes) + 2, 1.4 * len(classes) + 1.5))
+    fig, ax = new_figure(figsize=(1.6 * len(classes) + 2, 1.4 * len(classes) + 1.5))
     ax.imshow(matrix, cmap="Blues")
     for (i, j), v in np.ndenumerate(matrix):
         ax.text(j, i, str(v), ha="center", va="center", color="black" if v < matrix.max() / 2 else "white")
@@ -56,7 +56,7 @@ def plot_counts(counts: pd.DataFrame, path: str | os.PathLike, truth: pd.Series 
 
 def counts_figure(counts: pd.DataFrame, truth: pd.Series | None = None):
     """Bar per recording; labelled counts as dots when known."""
-    fig, ax = _figure(figsize=(max(6, 0.25 * len(counts) + 2), 3.5))
+    fig, ax = new_figure(figsize=(max(6, 0.25 * len(counts) + 2), 3.5))
     x = np.arange(len(counts))
     ax.bar(x, counts["call_count"], color="tab:green", label="counted")
     if truth is not None:
@@ -73,7 +73,7 @@ def plot_recording(spec: np.ndarray, frontend, path: str | os.PathLike, detectio
     """Spectrogram with labelled calls (above, black) and detections (below, green), and window scores."""
     duration = spec.shape[0] * frontend.frame_step_s
     lo_hz, hi_hz = frontend.band_hz
-    fig, (ax, ax2) = _figure(2, 1, figsize=(max(10, duration / 6), 5), sharex=True,
+    fig, (ax, ax2) = new_figure(2, 1, figsize=(max(10, duration / 6), 5), sharex=True,
                               gridspec_kw={"height_ratios": [4, 1]})
     ax.imshow(spec.T, origin="lower", aspect="auto", cmap="magma", extent=[0, duration, lo_hz, hi_hz],
               vmin=np.percentile(spec, 5), vmax=np.percentile(spec, 99.7))

@@ -4,9 +4,13 @@
     RUN_DIR/split.csv                    every clip with its split, so the run can be audited
     RUN_DIR/history.csv, curves.png      loss and metrics per epoch
     RUN_DIR/logs/                        TensorBoard (`tensorboard --logdir runs`)
-    RUN_DIR/test_metrics.json            precision, recall, F1 on held-out clips; with labelled
-                                         recordings also event F1 and count MAE on test recordings
+    RUN_DIR/test_metrics.json            accuracy, per-class precision/recall/F1 and confusion matrix on
+                                         held-out clips (and per file, pooled, when files were windowed);
+                                         with labelled recordings also event F1 and count MAE
     RUN_DIR/confusion_matrix.png
+    RUN_DIR/predictions.csv              every held-out clip: true and predicted class, probabilities, loss
+    RUN_DIR/top_losses.png               the worst mistakes, as spectrograms with file names
+    RUN_DIR/embedding.png                t-SNE map of the network's features for the held-out clips
     RUN_DIR/counting_tuning.csv          with labelled recordings: every counting setting tried on the
                                          validation recordings, best first (the best is saved)
 
@@ -30,9 +34,10 @@ from data_pipeline.datasets import feature_dataset
 from data_pipeline.frontend import SEED_FRONTEND, FrontendConfig
 from model.counting import count_calls, score_recording
 from model.detector import Detector
-from model.evaluation import clip_metrics, evaluate, format_summary
+from model.diagnostics import embedding_features, plot_embedding, plot_top_losses, prediction_table
+from model.evaluation import as_class_probabilities, clip_metrics, evaluate, format_summary, pool_by_file
 from model.events import CountingConfig
-from model.networks import build_model
+from model.networks import BACKBONE, PRETRAINED, build_model
 from model.outputs import atomic_write_csv, atomic_write_text
 from model.plots import plot_confusion, plot_history
 from model.tensorboard_logging import TensorBoardExtras
@@ -56,6 +61,10 @@ class TrainConfig:
     # GPU options, off by default: on 2 CPU cores both made training slower (README, Throughput).
     mixed_precision: bool = False  # float16 compute, float32 weights and output
     jit_compile: bool = False  # XLA
+    # Pretrained backbones only: train the new head alone for this many epochs, then unfreeze the
+    # backbone and fine-tune everything at learning_rate * fine_tune_factor.
+    freeze_epochs: int = 3
+    fine_tune_factor: float = 0.1
     verbose: int = 2  # Keras: 1 = progress bar, 2 = one line per epoch (better in logs)
 
 
@@ -75,10 +84,22 @@ def apply_swept_config(path: str | os.PathLike, config: TrainConfig) -> tuple[Tr
     return config, FrontendConfig.from_dict(swept["frontend"])
 
 
-def class_weights(y: np.ndarray) -> dict[int, float]:
-    """Weights that make each of the two classes count as much as the other in the loss."""
-    counts = np.bincount(y.astype(int), minlength=2)
-    return {i: len(y) / (2.0 * max(1, c)) for i, c in enumerate(counts)}
+def class_weights(y: np.ndarray, n_classes: int = 2) -> dict[int, float]:
+    """Weights that make every class count as much as any other in the loss."""
+    counts = np.bincount(y.astype(int), minlength=n_classes)
+    return {i: len(y) / (n_classes * max(1, c)) for i, c in enumerate(counts)}
+
+
+def _compile(net, config: TrainConfig, n_classes: int, learning_rate: float) -> None:
+    import keras
+
+    if n_classes == 2:
+        loss = "binary_crossentropy"
+        metrics = [keras.metrics.Precision(name="precision"), keras.metrics.Recall(name="recall"),
+                   keras.metrics.AUC(name="auc"), keras.metrics.AUC(curve="PR", name="pr_auc")]
+    else:
+        loss, metrics = "sparse_categorical_crossentropy", [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    net.compile(jit_compile=config.jit_compile, optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=metrics)
 
 
 def train(
@@ -90,8 +111,14 @@ def train(
     counting: CountingConfig | None = None,
     labels: pd.DataFrame | None = None,
     strategy=None,
+    pooling: str = "max",
 ) -> Detector:
     """Train on `clips` (see data_pipeline.clips), save the detector and reports in `run_dir`.
+
+    clips: may carry a `split` column (train/val/test) to fix the split, as cross-validation does;
+        otherwise groups are split by `config.split_fractions`.
+    pooling: how the windows of one file become the file's probabilities ("max" or "mean"; see
+        model.evaluation.pool_by_file); saved with the detector for predict.py.
 
     labels: labelled calls of the long recordings the clips were cut from (if any); the validation
         recordings then choose the counting settings saved with the model, and the test recordings
@@ -102,77 +129,106 @@ def train(
 
     import keras
 
-    if len(classes) != 2:
-        raise ValueError(f"training supports 2 classes (call / no call) so far; got {len(classes)}: {classes}")
+    n_classes = len(classes)
+    if n_classes < 2:
+        raise ValueError(f"need at least 2 classes to train, got {classes}")
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     frontend = frontend or default_frontend(config.arch)
     keras.utils.set_random_seed(config.seed)
 
     table = clips.reset_index(drop=True).copy()
-    table["split"] = group_split(table, config.split_fractions, config.seed)
+    if "split" not in table:
+        table["split"] = group_split(table, config.split_fractions, config.seed)
     features, kept, failures = load_clips(table, frontend, features=True, backend=config.decoder)
     for line in failures:
         print(f"skipped {line}")
     table["used"] = kept
     atomic_write_csv(run_dir / "split.csv", table)
-    targets = table["label"].map({c: i for i, c in enumerate(classes)}).to_numpy(np.float32)
+    targets = table["label"].map({c: i for i, c in enumerate(classes)}).to_numpy(np.float32 if n_classes == 2 else np.int32)
 
     masks = [kept & (table["split"] == split).to_numpy() for split in ("train", "val", "test")]
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = ((features[m], targets[m]) for m in masks)
     del features  # each split holds its own copy
     if len(np.unique(y_train)) < 2 or len(x_val) == 0:
         raise ValueError(f"not enough data to train: {len(x_train)} training and {len(x_val)} validation clips "
-                         f"after the group split; need both classes in training and some validation clips")
-    print(f"clips: {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test "
-          f"(positives {int(y_train.sum())}/{int(y_val.sum())}/{int(y_test.sum())}); groups never cross splits")
+                         f"after the group split; need two classes in training and some validation clips")
+    per_class = "/".join(str(int(np.sum(y_train == k))) for k in range(n_classes))
+    print(f"clips: {len(x_train)} train ({per_class} per class {'/'.join(classes)}), {len(x_val)} validation, "
+          f"{len(x_test)} test; groups never cross splits")
 
     train_ds = feature_dataset(x_train, y_train, frontend, config.batch_size, shuffle=True,
                                    augment=config.augment, seed=config.seed)
     val_ds = feature_dataset(x_val, y_val, frontend, config.batch_size)
 
-    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+    def in_scope():
+        return strategy.scope() if strategy is not None else contextlib.nullcontext()
+
+    with in_scope():
         keras.mixed_precision.set_global_policy("mixed_float16" if config.mixed_precision else "float32")
         try:
-            net = build_model(config.arch, frontend.input_shape, len(classes), **config.network)
+            net = build_model(config.arch, frontend.input_shape, n_classes, **config.network)
         finally:
             keras.mixed_precision.set_global_policy("float32")
-        net.compile(
-            jit_compile=config.jit_compile,
-            optimizer=keras.optimizers.Adam(config.learning_rate),
-            loss="binary_crossentropy",
-            metrics=[keras.metrics.Precision(name="precision"), keras.metrics.Recall(name="recall"),
-                     keras.metrics.AUC(name="auc"), keras.metrics.AUC(curve="PR", name="pr_auc")],
-        )
+        frozen = config.arch in PRETRAINED and config.freeze_epochs > 0
+        if frozen:
+            net.get_layer(BACKBONE).trainable = False
+        _compile(net, config, n_classes, config.learning_rate)
     callbacks = [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs")),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
         TensorBoardExtras(run_dir / "logs", x_val, y_val, classes),
     ]
-    history = net.fit(train_ds, validation_data=val_ds, epochs=config.epochs, class_weight=class_weights(y_train),
-                      callbacks=callbacks, verbose=config.verbose,
-                      shuffle=False)  # the dataset shuffles itself, every epoch
-    plot_history(pd.DataFrame(history.history), run_dir / "curves.png")
+    fit = dict(validation_data=val_ds, class_weight=class_weights(y_train, n_classes), verbose=config.verbose,
+               shuffle=False)  # the dataset shuffles itself, every epoch
+    history = {}
+    if frozen:  # head first, so the random head does not wreck the pretrained features
+        tensorboard, csv_log = callbacks[1], callbacks[2]
+        history = net.fit(train_ds, epochs=config.freeze_epochs, callbacks=[tensorboard, csv_log], **fit).history
+        csv_log.append = True  # the fine-tuning epochs continue the same history.csv
+        net.get_layer(BACKBONE).trainable = True
+        with in_scope():
+            _compile(net, config, n_classes, config.learning_rate * config.fine_tune_factor)
+    start = config.freeze_epochs if frozen else 0
+    if config.epochs > start:
+        rest = net.fit(train_ds, epochs=config.epochs, initial_epoch=start, callbacks=callbacks, **fit)
+        history = {k: history.get(k, []) + v for k, v in rest.history.items()}
+    plot_history(pd.DataFrame(history), run_dir / "curves.png")
 
-    detector = Detector(net, frontend, list(classes), config.arch, counting or CountingConfig())
+    detector = Detector(net, frontend, list(classes), config.arch, counting or CountingConfig(), pooling=pooling)
     detector.save(run_dir)
 
-    report = {"train_config": asdict(config), "failures": failures,
-              "epochs_run": len(history.history["loss"])}
-    for name, (x, y) in {"validation": (x_val, y_val), "test": (x_test, y_test)}.items():
-        if len(x):
-            prob = net.predict(feature_dataset(x, None, frontend, config.batch_size), verbose=0)[:, 0]
-            report[name] = clip_metrics(y, prob)
+    report = {"train_config": asdict(config), "failures": failures, "epochs_run": len(history["loss"])}
+    held_out, scored = {"validation": (x_val, y_val, masks[1]), "test": (x_test, y_test, masks[2])}, {}
+    for name, (x, y, mask) in held_out.items():
+        if not len(x):
+            continue
+        probs = as_class_probabilities(net.predict(feature_dataset(x, None, frontend, config.batch_size), verbose=0))
+        report[name] = clip_metrics(y, probs, classes)
+        files = table.loc[mask, "file"].to_numpy()
+        if len(set(files)) < len(files):  # windows of longer files: also one decision per file
+            names, pooled = pool_by_file(files, probs, pooling)
+            truth = pd.Series(y, index=files).groupby(level=0).first().reindex(names).to_numpy()
+            report[f"{name}_files"] = clip_metrics(truth, pooled, classes)
+        scored[name] = (x, y, probs, table.loc[mask])
+    name = "test" if "test" in scored else "validation"  # diagnostics on test clips where there are any
+    x, y, probs, rows = scored[name]
+    predictions = prediction_table(rows, probs, classes)
+    atomic_write_csv(run_dir / "predictions.csv", predictions)
+    plot_top_losses(predictions, x, frontend, run_dir / "top_losses.png", title=f"worst {name} clips")
+    plot_embedding(embedding_features(net, x), y.astype(int), classes, run_dir / "embedding.png",
+                   title=f"t-SNE of the network's features, {name} clips")
     if labels is not None:
         report.update(_tune_and_test_on_recordings(detector, table, labels, run_dir))
-    final = report.get("test", report["validation"])
-    plot_confusion(np.array(final["confusion"]), classes, run_dir / "confusion_matrix.png",
-                   "test clips" if "test" in report else "validation clips")
+    key = next(k for k in ("test_files", "test", "validation_files", "validation") if k in report)
+    final = report[key]
+    what = {"test_files": "test files (windows pooled)", "test": "test clips",
+            "validation_files": "validation files (windows pooled)", "validation": "validation clips"}[key]
+    plot_confusion(np.array(final["confusion"]), classes, run_dir / "confusion_matrix.png", what)
     atomic_write_text(run_dir / "test_metrics.json", json.dumps(report, indent=2) + "\n")
-    m = final
-    print(f"held-out clips: precision {m['precision']:.3f}, recall {m['recall']:.3f}, F1 {m['f1']:.3f} "
-          f"({m['clips']} clips); run folder {run_dir}")
+    f1s = ", ".join(f"{c} {m['f1']:.3f}" for c, m in final["per_class"].items())
+    print(f"{what}: accuracy {final['accuracy']:.3f}, F1 per class: {f1s} ({final['clips']}); run folder {run_dir}")
     return detector
 
 
