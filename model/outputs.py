@@ -28,6 +28,13 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return _atomic(path, lambda tmp: Path(tmp).write_text(text))
 
 
+def atomic_save_image(path: str | os.PathLike, image) -> Path:
+    """An image array ([rows, columns, RGB(A)], uint8) as a PNG, pixel for pixel."""
+    import matplotlib.pyplot as plt
+
+    return _atomic(path, lambda tmp: plt.imsave(tmp, image, format="png"))
+
+
 def atomic_write_csv(path: str | os.PathLike, table: pd.DataFrame, **kwargs) -> Path:
     return _atomic(path, lambda tmp: table.to_csv(tmp, index=False, **kwargs))
 
