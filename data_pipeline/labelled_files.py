@@ -142,7 +142,8 @@ def _resolve(folder: Path, name: str) -> Path | None:
 
 def cut_into_windows(table: pd.DataFrame, clip_s: float, hop_s: float) -> pd.DataFrame:
     """One row per model window: a file longer than `clip_s` gives windows every `hop_s` seconds
-    (the last one reaching the end), each with the file's label, group and fold.
+    until one reaches its end (that last one zero-padded, exactly as predict.py windows a file), each
+    with the file's label, group and fold.
 
     Windows of one file share its group, so they never land on both sides of a split, and
     predictions are pooled back per file (see model.evaluation.pool_by_file).
@@ -155,9 +156,6 @@ def cut_into_windows(table: pd.DataFrame, clip_s: float, hop_s: float) -> pd.Dat
             duration = audio_duration_s(row.file)
         except AudioDecodeError:
             duration = clip_s  # left for load_clips to report, with the others that fail
-        last = max(0.0, duration - clip_s)
-        starts = np.arange(0.0, last + 1e-9, hop_s) if last > 0 else np.zeros(1)
-        if last - starts[-1] > 1e-6:
-            starts = np.append(starts, last)
-        rows += [row._replace(start=round(float(s), 4)) for s in starts]
+        count = 1 if duration <= clip_s else 1 + int(np.ceil((duration - clip_s) / hop_s - 1e-9))
+        rows += [row._replace(start=round(k * hop_s, 4)) for k in range(count)]
     return pd.DataFrame(rows, columns=table.columns)

@@ -170,9 +170,8 @@ def train(
             net = build_model(config.arch, frontend.input_shape, n_classes, **config.network)
         finally:
             keras.mixed_precision.set_global_policy("float32")
-        frozen = config.arch in PRETRAINED and config.freeze_epochs > 0
-        if frozen:
-            net.get_layer(BACKBONE).trainable = False
+        if config.arch in PRETRAINED and config.freeze_epochs > 0:
+            net.get_layer(BACKBONE).trainable = False  # see _fit
         _compile(net, config, n_classes, config.learning_rate)
     callbacks = [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
@@ -180,45 +179,15 @@ def train(
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
         TensorBoardExtras(run_dir / "logs", x_val, y_val, classes),
     ]
-    fit = dict(validation_data=val_ds, class_weight=class_weights(y_train, n_classes), verbose=config.verbose,
-               shuffle=False)  # the dataset shuffles itself, every epoch
-    history = {}
-    if frozen:  # head first, so the random head does not wreck the pretrained features
-        tensorboard, csv_log = callbacks[1], callbacks[2]
-        history = net.fit(train_ds, epochs=config.freeze_epochs, callbacks=[tensorboard, csv_log], **fit).history
-        csv_log.append = True  # the fine-tuning epochs continue the same history.csv
-        net.get_layer(BACKBONE).trainable = True
-        with in_scope():
-            _compile(net, config, n_classes, config.learning_rate * config.fine_tune_factor)
-    start = config.freeze_epochs if frozen else 0
-    if config.epochs > start:
-        rest = net.fit(train_ds, epochs=config.epochs, initial_epoch=start, callbacks=callbacks, **fit)
-        history = {k: history.get(k, []) + v for k, v in rest.history.items()}
+    history = _fit(net, train_ds, val_ds, callbacks, config, n_classes, class_weights(y_train, n_classes), in_scope)
     plot_history(pd.DataFrame(history), run_dir / "curves.png")
 
     detector = Detector(net, frontend, list(classes), config.arch, counting or CountingConfig(), pooling=pooling)
     detector.save(run_dir)
 
     report = {"train_config": asdict(config), "failures": failures, "epochs_run": len(history["loss"])}
-    held_out, scored = {"validation": (x_val, y_val, masks[1]), "test": (x_test, y_test, masks[2])}, {}
-    for name, (x, y, mask) in held_out.items():
-        if not len(x):
-            continue
-        probs = as_class_probabilities(net.predict(feature_dataset(x, None, frontend, config.batch_size), verbose=0))
-        report[name] = clip_metrics(y, probs, classes)
-        files = table.loc[mask, "file"].to_numpy()
-        if len(set(files)) < len(files):  # windows of longer files: also one decision per file
-            names, pooled = pool_by_file(files, probs, pooling)
-            truth = pd.Series(y, index=files).groupby(level=0).first().reindex(names).to_numpy()
-            report[f"{name}_files"] = clip_metrics(truth, pooled, classes)
-        scored[name] = (x, y, probs, table.loc[mask])
-    name = "test" if "test" in scored else "validation"  # diagnostics on test clips where there are any
-    x, y, probs, rows = scored[name]
-    predictions = prediction_table(rows, probs, classes)
-    atomic_write_csv(run_dir / "predictions.csv", predictions)
-    plot_top_losses(predictions, x, frontend, run_dir / "top_losses.png", title=f"worst {name} clips")
-    plot_embedding(embedding_features(net, x), y.astype(int), classes, run_dir / "embedding.png",
-                   title=f"t-SNE of the network's features, {name} clips")
+    held_out = {"validation": (x_val, y_val, table.loc[masks[1]]), "test": (x_test, y_test, table.loc[masks[2]])}
+    report.update(_evaluate_held_out(net, held_out, classes, frontend, config.batch_size, pooling, run_dir))
     if labels is not None:
         report.update(_tune_and_test_on_recordings(detector, table, labels, run_dir))
     key = next(k for k in ("test_files", "test", "validation_files", "validation") if k in report)
@@ -230,6 +199,55 @@ def train(
     f1s = ", ".join(f"{c} {m['f1']:.3f}" for c, m in final["per_class"].items())
     print(f"{what}: accuracy {final['accuracy']:.3f}, F1 per class: {f1s} ({final['clips']}); run folder {run_dir}")
     return detector
+
+
+def _fit(net, train_ds, val_ds, callbacks: list, config: TrainConfig, n_classes: int, weights: dict, in_scope) -> dict:
+    """Fit with the callbacks (early stopping first); returns the history of every epoch.
+
+    A pretrained backbone is frozen for the first `config.freeze_epochs` (head first, so the random
+    head does not wreck the pretrained features), then unfrozen and fine-tuned at a lower rate.
+    """
+    fit = dict(validation_data=val_ds, class_weight=weights, verbose=config.verbose,
+               shuffle=False)  # the dataset shuffles itself, every epoch
+    history, start = {}, 0
+    if config.arch in PRETRAINED and config.freeze_epochs > 0:
+        tensorboard, csv_log = callbacks[1], callbacks[2]
+        history = net.fit(train_ds, epochs=config.freeze_epochs, callbacks=[tensorboard, csv_log], **fit).history
+        csv_log.append = True  # the fine-tuning epochs continue the same history.csv
+        net.get_layer(BACKBONE).trainable = True
+        with in_scope():
+            _compile(net, config, n_classes, config.learning_rate * config.fine_tune_factor)
+        start = config.freeze_epochs
+    if config.epochs > start:
+        rest = net.fit(train_ds, epochs=config.epochs, initial_epoch=start, callbacks=callbacks, **fit)
+        history = {k: history.get(k, []) + v for k, v in rest.history.items()}
+    return history
+
+
+def _evaluate_held_out(net, held_out: dict, classes: list[str], frontend: FrontendConfig, batch_size: int,
+                       pooling: str, run_dir: Path) -> dict:
+    """Metrics per held-out split (per clip, and per file when files were windowed); predictions,
+    top losses and embedding plot for the test clips (validation clips when there is no test split)."""
+    report, scored = {}, {}
+    for name, (x, y, rows) in held_out.items():
+        if not len(x):
+            continue
+        probs = as_class_probabilities(net.predict(feature_dataset(x, None, frontend, batch_size), verbose=0))
+        report[name] = clip_metrics(y, probs, classes)
+        files = rows["file"].to_numpy()
+        if len(set(files)) < len(files):  # windows of longer files: also one decision per file
+            names, pooled = pool_by_file(files, probs, pooling)
+            truth = pd.Series(y, index=files).groupby(level=0).first().reindex(names).to_numpy()
+            report[f"{name}_files"] = clip_metrics(truth, pooled, classes)
+        scored[name] = (x, y, probs, rows)
+    name = "test" if "test" in scored else "validation"
+    x, y, probs, rows = scored[name]
+    predictions = prediction_table(rows, probs, classes)
+    atomic_write_csv(run_dir / "predictions.csv", predictions)
+    plot_top_losses(predictions, x, frontend, run_dir / "top_losses.png", title=f"worst {name} clips")
+    plot_embedding(embedding_features(net, x), y.astype(int), classes, run_dir / "embedding.png",
+                   title=f"t-SNE of the network's features, {name} clips")
+    return report
 
 
 def _labelled_recordings(table: pd.DataFrame, labels: pd.DataFrame, split: str) -> list[str]:

@@ -71,5 +71,5 @@ def test_long_files_are_cut_into_windows_that_reach_the_end(tmp_path, write_audi
     table = pd.DataFrame({"file": [str(long), str(short)], "start": 0.0, "label": ["abnormal", "normal"],
                           "group": ["long", "short"], "fold": np.nan})
     windows = cut_into_windows(table, clip_s=3.0, hop_s=1.5)
-    assert list(windows["start"]) == [0.0, 1.5, 3.0, 4.3, 0.0]  # the last window ends where the file ends
+    assert list(windows["start"]) == [0.0, 1.5, 3.0, 4.5, 0.0]  # the last window reaches past the end, as in predict.py
     assert list(windows["label"]) == ["abnormal"] * 4 + ["normal"] and list(windows["group"]) == ["long"] * 4 + ["short"]
