@@ -44,8 +44,10 @@ def build_compact(
     filters: tuple[int, ...] = (16, 32, 64, 64),
     dropout: float = 0.3,
     centre_fraction: float = 0.125,
+    time_pooling: str = "max",
 ):
-    """Compact CNN; `centre_fraction` of the time axis (after the convolutions) is pooled for the score."""
+    """Compact CNN; `centre_fraction` of the time axis (after the convolutions) is pooled for the
+    score, by its maximum ("is it there?") or its average ("how much of it is there?")."""
     import keras
     from keras import layers
 
@@ -64,7 +66,9 @@ def build_compact(
     crop = t - keep
     if crop:
         x = layers.Cropping1D((crop // 2, crop - crop // 2), name="centre_of_window")(x)
-    x = layers.GlobalMaxPooling1D()(x)
+    if time_pooling not in ("max", "average"):
+        raise ValueError(f"time_pooling must be 'max' or 'average', got {time_pooling!r}")
+    x = (layers.GlobalMaxPooling1D() if time_pooling == "max" else layers.GlobalAveragePooling1D())(x)
     x = layers.Dropout(dropout)(x)
     return keras.Model(inputs, _head(n_classes)(x), name="compact")
 

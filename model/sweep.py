@@ -113,6 +113,9 @@ def run_sweep(
         raise FileExistsError(f"{out_dir} holds a sweep already: pass --resume to continue it, or another --out")
     if tuner not in TUNERS:
         raise ValueError(f"unknown tuner {tuner!r}; choose one of {TUNERS}")
+    if len(classes) != 2:
+        raise ValueError(f"sweeps tune call detectors (2 classes; objective {OBJECTIVE}); this data has {len(classes)}. "
+                         f"Compare settings for N classes with benchmarks/preset_variants.py")
     reference = make_table(FrontendConfig().clip_s)
     split = group_split(reference, (0.8, 0.2, 0.0), seed)
     split_of_group = dict(zip(reference["group"], split))
