@@ -26,7 +26,6 @@ import warnings
 
 PRETRAINED = {"efficientnetb0": "EfficientNetB0", "resnet50": "ResNet50"}  # name -> keras.applications builder
 ARCHITECTURES = ("compact", "seed", *PRETRAINED)
-BACKBONE = "backbone"  # layer name of a pretrained backbone, which the freeze schedule looks up
 
 
 def _head(n_classes: int):
@@ -103,12 +102,13 @@ def build_pretrained(
 
     Each window is standardised, spread over the 0-255 range the EfficientNet expects (ResNet's
     caffe preprocessing wants the same range centred on 0) and copied to three channels; windows
-    smaller than `min_image_size` (the applications' minimum, 32) are scaled up. The backbone runs
-    in inference mode (its BatchNorm statistics are kept) even when unfrozen for fine-tuning.
+    smaller than `min_image_size` (the applications' minimum, 32) are scaled up.
 
     weights: "imagenet" loads the published weights when they can be downloaded (or are cached in
         ~/.keras/models); without network the backbone starts from random weights, with a warning.
-        None (tests) never downloads.
+        A path loads weights saved from the same backbone. None (tests) never downloads.
+    The returned model's `backbone_weights` says what was loaded (None: random), which decides the
+    freeze schedule in model.training.
     """
     import keras
     from keras import layers
@@ -124,15 +124,37 @@ def build_pretrained(
         x = layers.Resizing(*size, name="to_min_image_size")(x)
     x = layers.Rescaling(48.0, offset=128.0 if backbone.startswith("efficientnet") else 0.0, name="to_pixel_range")(x)
     x = layers.Concatenate(name="grey_to_rgb")([x, x, x])
+    # The application's own name names its weights file, so it is kept.
     make = getattr(keras.applications, PRETRAINED[backbone])
     try:
-        base = make(include_top=False, weights=weights, input_shape=(*size, 3), pooling="avg", name=BACKBONE)
+        base = make(include_top=False, weights=weights, input_shape=(*size, 3), pooling="avg")
     except Exception as err:  # no network, or weights that do not fit: train from scratch rather than stop
         warnings.warn(f"could not load {weights} weights for {backbone} ({err}); starting from random weights")
-        base = make(include_top=False, weights=None, input_shape=(*size, 3), pooling="avg", name=BACKBONE)
-    x = base(x, training=False)
-    x = layers.Dropout(dropout)(x)
-    return keras.Model(inputs, _head(n_classes)(x), name=backbone)
+        base, weights = make(include_top=False, weights=None, input_shape=(*size, 3), pooling="avg"), None
+    x = layers.Dropout(dropout)(base(x))
+    model = keras.Model(inputs, _head(n_classes)(x), name=backbone)
+    model.backbone_weights = weights
+    return model
+
+
+def backbone_of(net):
+    """The pretrained backbone (a nested keras Model) inside a network, or None."""
+    import keras
+
+    return next((layer for layer in net.layers if isinstance(layer, keras.Model)), None)
+
+
+def set_backbone_trainable(net, trainable: bool) -> None:
+    """Freeze or unfreeze the backbone; its BatchNorm layers stay frozen either way, keeping the
+    pretrained statistics (Keras 3 runs a frozen BatchNorm in inference mode; a `training=False`
+    on the nested call is not kept by the functional model: measured, the statistics moved)."""
+    import keras
+
+    base = backbone_of(net)
+    base.trainable = trainable
+    for layer in base.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
 
 
 def build_model(arch: str, input_shape: tuple[int, int], n_classes: int = 2, **kwargs):

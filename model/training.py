@@ -37,7 +37,7 @@ from model.detector import Detector
 from model.diagnostics import embedding_features, plot_embedding, plot_top_losses, prediction_table
 from model.evaluation import as_class_probabilities, clip_metrics, evaluate, format_summary, pool_by_file
 from model.events import CountingConfig
-from model.networks import BACKBONE, PRETRAINED, build_model
+from model.networks import build_model, set_backbone_trainable
 from model.outputs import atomic_write_csv, atomic_write_text
 from model.plots import plot_confusion, plot_history
 from model.tensorboard_logging import TensorBoardExtras
@@ -61,8 +61,8 @@ class TrainConfig:
     # GPU options, off by default: on 2 CPU cores both made training slower (README, Throughput).
     mixed_precision: bool = False  # float16 compute, float32 weights and output
     jit_compile: bool = False  # XLA
-    # Pretrained backbones only: train the new head alone for this many epochs, then unfreeze the
-    # backbone and fine-tune everything at learning_rate * fine_tune_factor.
+    # Backbones with loaded (ImageNet) weights only: train the new head alone for this many epochs,
+    # then unfreeze the backbone (its BatchNorm statistics stay) and fine-tune at learning_rate * fine_tune_factor.
     freeze_epochs: int = 3
     fine_tune_factor: float = 0.1
     verbose: int = 2  # Keras: 1 = progress bar, 2 = one line per epoch (better in logs)
@@ -170,8 +170,9 @@ def train(
             net = build_model(config.arch, frontend.input_shape, n_classes, **config.network)
         finally:
             keras.mixed_precision.set_global_policy("float32")
-        if config.arch in PRETRAINED and config.freeze_epochs > 0:
-            net.get_layer(BACKBONE).trainable = False  # see _fit
+        pretrained = getattr(net, "backbone_weights", None) is not None
+        if pretrained:
+            set_backbone_trainable(net, config.freeze_epochs <= 0)  # see _fit
         _compile(net, config, n_classes, config.learning_rate)
     callbacks = [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
@@ -179,7 +180,8 @@ def train(
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
         TensorBoardExtras(run_dir / "logs", x_val, y_val, classes),
     ]
-    history = _fit(net, train_ds, val_ds, callbacks, config, n_classes, class_weights(y_train, n_classes), in_scope)
+    history = _fit(net, train_ds, val_ds, callbacks, config, n_classes, class_weights(y_train, n_classes), in_scope,
+                   freeze_first=pretrained and config.freeze_epochs > 0)
     plot_history(pd.DataFrame(history), run_dir / "curves.png")
 
     detector = Detector(net, frontend, list(classes), config.arch, counting or CountingConfig(), pooling=pooling)
@@ -201,20 +203,21 @@ def train(
     return detector
 
 
-def _fit(net, train_ds, val_ds, callbacks: list, config: TrainConfig, n_classes: int, weights: dict, in_scope) -> dict:
+def _fit(net, train_ds, val_ds, callbacks: list, config: TrainConfig, n_classes: int, weights: dict, in_scope,
+         freeze_first: bool = False) -> dict:
     """Fit with the callbacks (early stopping first); returns the history of every epoch.
 
-    A pretrained backbone is frozen for the first `config.freeze_epochs` (head first, so the random
-    head does not wreck the pretrained features), then unfrozen and fine-tuned at a lower rate.
+    freeze_first: the backbone is frozen for the first `config.freeze_epochs` (head first, so the
+    random head does not wreck the pretrained features), then unfrozen and fine-tuned at a lower rate.
     """
     fit = dict(validation_data=val_ds, class_weight=weights, verbose=config.verbose,
                shuffle=False)  # the dataset shuffles itself, every epoch
     history, start = {}, 0
-    if config.arch in PRETRAINED and config.freeze_epochs > 0:
+    if freeze_first:
         tensorboard, csv_log = callbacks[1], callbacks[2]
         history = net.fit(train_ds, epochs=config.freeze_epochs, callbacks=[tensorboard, csv_log], **fit).history
         csv_log.append = True  # the fine-tuning epochs continue the same history.csv
-        net.get_layer(BACKBONE).trainable = True
+        set_backbone_trainable(net, True)
         with in_scope():
             _compile(net, config, n_classes, config.learning_rate * config.fine_tune_factor)
         start = config.freeze_epochs

@@ -30,7 +30,7 @@ def test_glass_break_five_given_folds(tmp_path):
     pooled = summary["pooled_over_folds"]
     assert summary["folds"] == 5 and summary["files"] == 417  # the CSV's own five folds, every clip once
     assert classes == ["background", "glass_break"]
-    assert min(m["f1"] for m in pooled["per_class"].values()) >= 0.95, pooled  # measured 0.978 / 0.979
+    assert min(m["f1"] for m in pooled["per_class"].values()) >= 0.95, pooled  # measured 0.978 / 0.979 (README)
 
 
 @pytest.mark.skipif(not (SHARED / "heart" / "REFERENCE.csv").exists(), reason="shared heart sounds absent")
@@ -42,4 +42,4 @@ def test_heart_recordings_windowed_and_pooled_per_recording(tmp_path):
     assert pooled["accuracy"] >= HEART_FLOOR, pooled
 
 
-HEART_FLOOR = 0.65
+HEART_FLOOR = 0.68  # measured 0.741 (2 folds, seed 0)
