@@ -82,13 +82,12 @@ def cross_validate(
               frontend=frontend, counting=counting, pooling=pooling)
         windows = pd.read_csv(run_dir / "predictions.csv").assign(fold=fold)
         files = _pool_files(windows, classes, pooling)
-        metrics = clip_metrics(files["label"].map(classes.index).to_numpy(), files[[f"p_{c}" for c in classes]].to_numpy(), classes)
-        fold_rows.append(_flat(fold, metrics))
+        fold_rows.append(_flat(fold, _file_metrics(files, classes)))
         file_predictions.append(files)
         window_predictions.append(windows)
 
     files = pd.concat(file_predictions, ignore_index=True)
-    overall = clip_metrics(files["label"].map(classes.index).to_numpy(), files[[f"p_{c}" for c in classes]].to_numpy(), classes)
+    overall = _file_metrics(files, classes)
     per_fold = pd.DataFrame(fold_rows)
     summary = {"folds": len(folds), "files": int(len(files)), "pooling": pooling,
                "mean": per_fold.drop(columns="fold").mean().to_dict(), "std": per_fold.drop(columns="fold").std(ddof=1).to_dict(),
@@ -114,6 +113,11 @@ def _pool_files(windows: pd.DataFrame, classes: list[str], pooling: str) -> pd.D
     table = pd.DataFrame({"file": names, "fold": windows["fold"].iloc[0], "label": labels.to_numpy(),
                           "predicted": np.asarray(classes)[predicted]})
     return pd.concat([table, pd.DataFrame(pooled.round(5), columns=columns)], axis=1)
+
+
+def _file_metrics(files: pd.DataFrame, classes: list[str]) -> dict:
+    probs = files[[f"p_{c}" for c in classes]].to_numpy()
+    return clip_metrics(files["label"].map(classes.index).to_numpy(), probs, classes)
 
 
 def _flat(fold, metrics: dict) -> dict:
