@@ -23,7 +23,7 @@ def main() -> int:
     p.add_argument("--audio-dir", help="where the files a CSV lists are (default: found beside the CSV)")
     p.add_argument("--recordings", nargs="+", help="long recordings (files or folders) with calls labelled in --labels")
     p.add_argument("--labels", help="labelled calls in --recordings: CSV recording,start,end[,confidence] or a Raven table")
-    p.add_argument("--run-dir", help="output folder (default: runs/<time>-<arch>)")
+    p.add_argument("--run-dir", help="output folder (default: runs/<time>-<preset>-<arch>[-<K>fold])")
     p.add_argument("--preset", default="capuchinbird", choices=sorted(PRESETS),
                    help="front end, windowing and pooling for a kind of sound (see model/presets.py)")
     p.add_argument("--folds", type=int, help="k-fold cross-validation instead of one train/validation/test split "
