@@ -28,7 +28,7 @@ import pandas as pd
 from data_pipeline.clips import group_split, load_clips
 from data_pipeline.frontend import FrontendConfig
 from model.diagnostics import plot_top_losses
-from model.evaluation import clip_metrics, pool_by_file
+from model.evaluation import clip_metrics, pool_by_file, predicted_class
 from model.events import CountingConfig
 from model.outputs import atomic_write_csv, atomic_write_text
 from model.plots import plot_confusion
@@ -109,9 +109,8 @@ def _pool_files(windows: pd.DataFrame, classes: list[str], pooling: str) -> pd.D
     columns = [f"p_{c}" for c in classes]
     names, pooled = pool_by_file(windows["file"].to_numpy(), windows[columns].to_numpy(), pooling)
     labels = windows.groupby("file", sort=False)["label"].first().reindex(names)
-    predicted = (pooled[:, 1] >= 0.5).astype(int) if len(classes) == 2 else pooled.argmax(axis=1)
     table = pd.DataFrame({"file": names, "fold": windows["fold"].iloc[0], "label": labels.to_numpy(),
-                          "predicted": np.asarray(classes)[predicted]})
+                          "predicted": np.asarray(classes)[predicted_class(pooled)]})
     return pd.concat([table, pd.DataFrame(pooled.round(5), columns=columns)], axis=1)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from model.evaluation import predicted_class
 from model.outputs import atomic_save_figure
 from model.plots import new_figure
 
@@ -26,7 +27,7 @@ def prediction_table(rows: pd.DataFrame, probs: np.ndarray, classes: list[str]) 
     picked = probs[np.arange(len(probs)), truth]
     table = pd.DataFrame({"file": rows["file"].to_numpy(), "start": rows["start"].to_numpy(),
                           "label": rows["label"].to_numpy(),
-                          "predicted": np.asarray(classes)[probs.argmax(axis=1)]})
+                          "predicted": np.asarray(classes)[predicted_class(probs)]})
     for k, c in enumerate(classes):
         table[f"p_{c}"] = probs[:, k].round(5)
     table["loss"] = (-np.log(np.clip(picked, 1e-7, 1.0))).round(5)  # cross-entropy of the true class

@@ -85,6 +85,13 @@ def as_class_probabilities(prob: np.ndarray) -> np.ndarray:
     return prob
 
 
+def predicted_class(probs: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Class index per row of [n, classes] probabilities: class 1 at or above `threshold` for two
+    classes (the call, as counting decides it), the most probable class otherwise."""
+    probs = as_class_probabilities(probs)
+    return (probs[:, 1] >= threshold).astype(int) if probs.shape[1] == 2 else probs.argmax(axis=1)
+
+
 def clip_metrics(y_true: np.ndarray, prob: np.ndarray, classes: list[str] | None = None, threshold: float = 0.5) -> dict:
     """Accuracy, per-class precision/recall/F1, macro F1 and the confusion matrix (rows: true class,
     columns: predicted), for clips or files.
@@ -97,7 +104,7 @@ def clip_metrics(y_true: np.ndarray, prob: np.ndarray, classes: list[str] | None
     probs = as_class_probabilities(prob)
     n_classes = probs.shape[1]
     classes = list(classes) if classes is not None else [str(i) for i in range(n_classes)]
-    pred = (probs[:, 1] >= threshold).astype(int) if n_classes == 2 else probs.argmax(axis=1)
+    pred = predicted_class(probs, threshold)
     confusion = np.zeros((n_classes, n_classes), int)
     np.add.at(confusion, (y_true, pred), 1)
     per_class = {}

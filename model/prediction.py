@@ -15,7 +15,7 @@ import pandas as pd
 from data_pipeline.audio_io import AudioDecodeError, stream_audio
 from data_pipeline.windows import iter_windows
 from model.detector import Detector
-from model.evaluation import pool_by_file
+from model.evaluation import pool_by_file, predicted_class
 
 
 def file_probabilities(detector: Detector, path: str | os.PathLike) -> np.ndarray:
@@ -44,14 +44,13 @@ def predict_files(detector: Detector, paths: list[str | os.PathLike], threshold:
         except AudioDecodeError as err:
             failures.append(str(err))
             continue
+        k = int(predicted_class(probs[None], threshold)[0])
+        row = {"file": str(path), "label": detector.classes[k]}
         if binary:
-            pos = detector.positive_class
-            k = pos if probs[pos] >= threshold else 1 - pos
-            row = {"file": str(path), "label": detector.classes[k], "probability": round(float(probs[pos]), 6)}
+            row["probability"] = round(float(probs[detector.positive_class]), 6)
         else:
-            k = int(probs.argmax())
-            row = {"file": str(path), "label": detector.classes[k], "probability": round(float(probs[k]), 6),
-                   **{f"p_{c}": round(float(p), 6) for c, p in zip(detector.classes, probs)}}
+            row.update({"probability": round(float(probs[k]), 6),
+                        **{f"p_{c}": round(float(p), 6) for c, p in zip(detector.classes, probs)}})
         rows.append(row)
     columns = ["file", "probability", "label"] + ([] if binary else [f"p_{c}" for c in detector.classes])
     return pd.DataFrame(rows, columns=columns), failures
