@@ -1,18 +1,38 @@
-# One-command entry points. `make demo` first, `make test` before every commit (CI runs it).
-# The first of python3.12, python3.11, python3 that runs and is 3.11 or 3.12 (a pyenv shim may exist and fail).
-PYTHON ?= $(or $(shell for p in python3.12 python3.11 python3; do $$p -c 'import sys; assert (3, 11) <= sys.version_info[:2] <= (3, 12)' 2>/dev/null && echo $$p && break; done),python3)
+# One-command entry points. `make demo` first, `make test` before every commit (CI runs it),
+# `make test-fast` in the inner loop.
+#
+# Python 3.10-3.13 with TensorFlow 2.16-2.21 (README, "Versions"). `make` uses the newest of
+# python3.13 ... python3.10 that runs (a pyenv shim may exist and fail); set PYTHON=... to choose.
+SUPPORTED := import sys; assert (3, 10) <= sys.version_info[:2] <= (3, 13)
+PYTHON ?= $(or $(shell for p in python3.13 python3.12 python3.11 python3.10 python3; do $$p -c '$(SUPPORTED)' 2>/dev/null && echo $$p && break; done),python3)
+# tensorflow-io 0.37.1 needs TensorFlow 2.16, which needs Python <= 3.12.
+PYTHON_TFIO ?= $(or $(shell for p in python3.12 python3.11 python3.10; do $$p -c 'import sys; assert (3, 10) <= sys.version_info[:2] <= (3, 12)' 2>/dev/null && echo $$p && break; done),python3)
+# TensorFlow for a venv that has none: the CPU build, or the CUDA one where a GPU answers.
+TF_PACKAGE ?= $(if $(shell nvidia-smi -L 2>/dev/null),tensorflow[and-cuda],tensorflow-cpu)>=2.16,<2.22
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+VENV_TFIO := .venv-tfio
+STAMP_TFIO := $(VENV_TFIO)/.installed
 
-.PHONY: demo test clean
+.PHONY: demo test test-fast test-tfio venv venv-tfio clean
 
+venv: $(STAMP)
 $(STAMP): requirements.txt requirements-dev.txt
-	@$(PYTHON) -c 'import sys; assert (3, 11) <= sys.version_info[:2] <= (3, 12), "need Python 3.11 or 3.12 (TensorFlow 2.16), found " + sys.version.split()[0]'
+	@$(PYTHON) -c '$(SUPPORTED), "need Python 3.10 to 3.13, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -c 'import tensorflow' 2>/dev/null || $(PY) -m pip install --quiet '$(TF_PACKAGE)'
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
+
+# The optional tensorflow-io decoder, in an environment of its own (TensorFlow 2.16, NumPy 1.26).
+venv-tfio: $(STAMP_TFIO)
+$(STAMP_TFIO): requirements.txt requirements-tfio.txt requirements-dev.txt
+	$(PYTHON_TFIO) -m venv $(VENV_TFIO)
+	$(VENV_TFIO)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_TFIO)/bin/python -m pip install --quiet -r requirements-tfio.txt -r requirements-dev.txt
+	touch $(STAMP_TFIO)
 
 # Synthesise a Kaggle-layout dataset, train, count calls in the synthetic forest recordings,
 # and compare the counts with the known truth. Everything lands in demo/.
@@ -23,8 +43,17 @@ demo: $(STAMP)
 	$(PY) count_calls.py --input "demo/data/Forest Recordings" --model demo/run \
 		--output demo/submission.csv --labels demo/data/forest_labels.csv
 
-test: $(STAMP)
+# Everything: the full suite on the newest TensorFlow, then the tensorflow-io leg on TensorFlow 2.16.
+test: $(STAMP) test-tfio
 	$(PY) -m pytest
+
+# The inner loop: every test but those marked slow (training on real data, sweeps, cross-validation).
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow" -q
+
+# Decoder agreement and the installed-TensorFlow check, where tensorflow-io loads.
+test-tfio: $(STAMP_TFIO)
+	$(VENV_TFIO)/bin/python -m pytest -m "tfio or environment" -q
 
 clean:
 	rm -rf demo .pytest_cache

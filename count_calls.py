@@ -8,11 +8,11 @@ from model import cli
 
 
 def main() -> int:
-    from data_pipeline.audio_io import expand_audio_paths
-    from data_pipeline.clips import KAGGLE_RECORDINGS_DIR
-    from model.counting import SUBMISSION_FORMATS
-    from model.detector import Detector, latest_run
-    from model.reporting import count_and_report
+    from data_pipeline.audio.decoding import expand_audio_paths
+    from data_pipeline.labels.class_folders import KAGGLE_RECORDINGS_DIR
+    from model.detection.counting import SUBMISSION_FORMATS
+    from model.detection.detector import Detector, latest_run
+    from model.reporting.count_report import count_and_report
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--input", nargs="+", default=[f"data/{KAGGLE_RECORDINGS_DIR}"],
@@ -25,6 +25,8 @@ def main() -> int:
     p.add_argument("--labels", help="labelled calls (CSV or Raven table): print event and count scores against them")
     p.add_argument("--export", nargs="*", default=["raven", "audacity"], choices=["raven", "audacity"],
                    help="also write per-recording Raven selection tables / Audacity label tracks (default: both)")
+    p.add_argument("--plot-all", action="store_true",
+                   help="with --labels: plot every scored recording, not only those with mistakes")
     p.add_argument("--tensorboard", help="also log the counts (table and chart) for TensorBoard into this folder")
     saved = "default: the setting saved with the model"
     p.add_argument("--threshold", type=float, help=f"window score that counts as calling ({saved})")
@@ -44,7 +46,7 @@ def main() -> int:
                                                      min_call_s=args.min_call_s, smooth_windows=args.smooth_windows)
     print(f"model: {model_dir}; counting settings: {detector.counting}", file=sys.stderr)
     failures = count_and_report(detector, paths, output, args.events, args.format, args.labels, args.export,
-                                args.tensorboard)
+                                args.tensorboard, args.plot_all)
     for line in failures:
         print(f"failed: {line}", file=sys.stderr)
     return 1 if failures else 0

@@ -9,8 +9,8 @@ from model import cli
 
 
 def main() -> int:
-    from data_pipeline.clips import export_clips, training_clips
-    from data_pipeline.frontend import FrontendConfig
+    from data_pipeline.features.frontend import FrontendConfig
+    from data_pipeline.training_data.clips import export_clips, training_clips
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--recordings", nargs="+", required=True, help="long recordings (files or folders)")

@@ -8,10 +8,10 @@ from model import cli
 
 
 def main() -> int:
-    from data_pipeline.audio_io import expand_audio_paths
-    from model.detector import Detector
-    from model.presets import PRESETS, get_preset
-    from model.spectrogram_export import export_spectrograms
+    from data_pipeline.audio.decoding import expand_audio_paths
+    from model.detection.detector import Detector
+    from model.learning.presets import PRESETS, get_preset
+    from model.reporting.spectrogram_export import export_spectrograms
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("paths", nargs="+", help="audio files or folders of them")

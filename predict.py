@@ -7,10 +7,10 @@ from model import cli
 
 
 def main() -> int:
-    from data_pipeline.audio_io import expand_audio_paths
-    from model.detector import Detector, latest_run
+    from data_pipeline.audio.decoding import expand_audio_paths
+    from model.detection.detector import Detector, latest_run
+    from model.detection.prediction import predict_files
     from model.outputs import atomic_write_csv
-    from model.prediction import predict_files
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("paths", nargs="+", help="audio files or folders of them")

@@ -8,14 +8,14 @@ from model import cli
 
 
 def main() -> int:
-    from data_pipeline.audio_io import DECODER_BACKENDS
-    from data_pipeline.augment import AugmentConfig
-    from data_pipeline.clips import training_clips
-    from data_pipeline.frontend import SEED_FRONTEND
-    from model.events import CountingConfig
-    from model.networks import ARCHITECTURES
-    from model.presets import PRESETS, get_preset
-    from model.training import TrainConfig, apply_swept_config, train
+    from data_pipeline.audio.decoding import DECODER_BACKENDS, require_decoder
+    from data_pipeline.features.augment import AugmentConfig
+    from data_pipeline.features.frontend import SEED_FRONTEND
+    from data_pipeline.training_data.clips import training_clips
+    from model.detection.events import CountingConfig
+    from model.learning.networks import ARCHITECTURES
+    from model.learning.presets import PRESETS, get_preset
+    from model.learning.training import TrainConfig, apply_swept_config, train
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data-dir", help="labelled files: a folder per class (the Kaggle layout is one), a CSV of file,label, "
@@ -23,9 +23,15 @@ def main() -> int:
     p.add_argument("--audio-dir", help="where the files a CSV lists are (default: found beside the CSV)")
     p.add_argument("--recordings", nargs="+", help="long recordings (files or folders) with calls labelled in --labels")
     p.add_argument("--labels", help="labelled calls in --recordings: CSV recording,start,end[,confidence] or a Raven table")
+    p.add_argument("--allow-missing-recordings", action="store_true",
+                   help="train even when --labels names recordings not among --recordings (they are left out)")
+    p.add_argument("--negatives", nargs="+", help="files or folders of audio known to hold no call, added as negatives")
+    p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind,
+                   help="generated non-call clips per kind, alone and as many mixed into your negatives "
+                        "(silence, tones, engines, speech, heartbeats, ...; 0 = none; two-class runs only)")
     p.add_argument("--run-dir", help="output folder (default: runs/<time>-<preset>-<arch>[-<K>fold])")
     p.add_argument("--preset", default="capuchinbird", choices=sorted(PRESETS),
-                   help="front end, windowing and pooling for a kind of sound (see model/presets.py)")
+                   help="front end, windowing and pooling for a kind of sound (see model/learning/presets.py)")
     p.add_argument("--folds", type=int, help="k-fold cross-validation instead of one train/validation/test split "
                    "(the dataset's own folds when it has them)")
     p.add_argument("--arch", default="compact", choices=ARCHITECTURES,
@@ -38,29 +44,32 @@ def main() -> int:
     p.add_argument("--learning-rate", type=float, default=TrainConfig.learning_rate)
     p.add_argument("--patience", type=int, default=TrainConfig.patience, help="early-stopping patience, epochs")
     p.add_argument("--seed", type=int, default=TrainConfig.seed)
-    p.add_argument("--decoder", default="soundfile", choices=DECODER_BACKENDS)
+    p.add_argument("--decoder", default="soundfile", choices=DECODER_BACKENDS,
+                   help="soundfile (default) or tfio (tensorflow-io, TensorFlow 2.16 only: requirements-tfio.txt)")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=False,
-                   help="background mixing, time shifts and SpecAugment masks (see data_pipeline/augment.py)")
+                   help="background mixing, time shifts and SpecAugment masks (see data_pipeline/features/augment.py)")
     p.add_argument("--mixed-precision", action="store_true", help="float16 compute (for GPUs; slower on CPU)")
     p.add_argument("--jit", action="store_true", help="compile with XLA (for GPUs; slower on CPU)")
     args = p.parse_args()
+    require_decoder(args.decoder)
 
     preset = get_preset(args.preset)
     config = TrainConfig(arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                          patience=args.patience, seed=args.seed, decoder=args.decoder,
                          augment=AugmentConfig() if args.augment else None,
                          mixed_precision=args.mixed_precision, jit_compile=args.jit, freeze_epochs=args.freeze_epochs,
-                         network=preset.network if args.arch == "compact" else {})
+                         network=preset.network if args.arch == "compact" else {},
+                         negative_bank_per_kind=args.negative_bank_per_kind)
     frontend = SEED_FRONTEND if args.arch == "seed" else preset.frontend
     if args.config:
         config, frontend = apply_swept_config(args.config, config)
     clips, classes, labels = training_clips(args.data_dir, args.recordings, args.labels, frontend.clip_s,
-                                            preset.window_hop_s, args.audio_dir)
+                                            preset.window_hop_s, args.audio_dir, args.allow_missing_recordings, args.negatives)
     counting = CountingConfig(hop_s=preset.window_hop_s) if preset.window_hop_s else None
     name = f"{args.preset}-{args.arch}" + (f"-{args.folds}fold" if args.folds else "")
     run_dir = Path(args.run_dir or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{name}")
     if args.folds:
-        from model.crossval import cross_validate
+        from model.learning.crossval import cross_validate
 
         cross_validate(clips, classes, run_dir, args.folds, config, frontend, counting, preset.pooling)
     else:

@@ -12,8 +12,8 @@ def parse_duration_s(text: str) -> float:
 
 
 def main() -> int:
-    from data_pipeline.clips import training_clips
-    from model.sweep import OBJECTIVE, TUNERS, run_sweep
+    from data_pipeline.training_data.clips import training_clips
+    from model.learning.sweep import OBJECTIVE, TUNERS, run_sweep
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data-dir", help="two classes of labelled files: the Kaggle layout, a folder per class, a CSV (default: data, unless --recordings is given)")

@@ -14,9 +14,12 @@ from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import numpy as np, keras
-from data_pipeline.frontend import FrontendConfig
-from model.networks import build_model
+import keras
+import numpy as np
+
+from data_pipeline.features.frontend import FrontendConfig
+from model.learning.networks import build_model
+
 print("keras", keras.__version__)
 rng = np.random.default_rng(0)
 shape = FrontendConfig().input_shape

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/count_throughput.py --model RUN_DIR [--shared ../shared] [--profile out.prof]
 
-Times `model.counting.count_calls` over every recording (decoding, resampling, spectrograms, the
+Times `model.detection.counting.count_calls` over every recording (decoding, resampling, spectrograms, the
 network, merging), then, as baselines measured in the same run on the same machine, decoding alone
 with each decoder. Prints x real time (audio seconds / wall seconds) and the ratios, plus the
 counts' checksum so a speed change can be shown not to change a single count.
@@ -24,9 +24,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def main() -> None:
-    from data_pipeline.audio_io import audio_duration_s, decode_audio, list_audio_files
-    from model.counting import count_calls
-    from model.detector import Detector
+    from data_pipeline.audio.decoding import (
+        audio_duration_s,
+        decode_audio,
+        list_audio_files,
+    )
+    from model.detection.counting import count_calls
+    from model.detection.detector import Detector
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="trained run folder")

@@ -28,12 +28,17 @@ def main() -> None:
     import pandas as pd
     from forest_holdout import background_group, forest_clips
 
-    from data_pipeline.annotations import read_call_labels
-    from data_pipeline.audio_io import list_audio_files
-    from data_pipeline.clips import KAGGLE_CLASSES
-    from model.counting import count_calls
-    from model.evaluation import evaluate, format_summary, summarise
-    from model.training import TrainConfig, apply_swept_config, default_frontend, train
+    from data_pipeline.audio.decoding import list_audio_files
+    from data_pipeline.labels.annotations import read_call_labels
+    from data_pipeline.labels.class_folders import KAGGLE_CLASSES
+    from model.detection.counting import count_calls
+    from model.learning.training import (
+        TrainConfig,
+        apply_swept_config,
+        default_frontend,
+        train,
+    )
+    from model.reporting.evaluation import evaluate, format_summary, summarise
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))

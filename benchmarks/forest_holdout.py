@@ -37,20 +37,26 @@ def background_group(recording_stem: str) -> str:
 
 def forest_clips(recordings, labels, clip_s: float):
     """Clips cut from labelled shared recordings, grouped by background family for every split."""
-    from data_pipeline.annotations import clips_from_annotations
+    from data_pipeline.labels.annotations import clips_from_annotations
 
-    clips = clips_from_annotations(recordings, labels, clip_s)
+    names = {Path(r).name for r in recordings}
+    clips = clips_from_annotations(recordings, labels[labels["recording"].isin(names)], clip_s)
     return clips.assign(group=clips["group"].map(background_group))
 
 
 def main() -> None:
-    from data_pipeline.annotations import read_call_labels
-    from data_pipeline.augment import AugmentConfig
-    from data_pipeline.audio_io import list_audio_files
-    from data_pipeline.clips import KAGGLE_CLASSES
-    from model.counting import count_calls
-    from model.evaluation import evaluate, format_summary
-    from model.training import TrainConfig, apply_swept_config, default_frontend, train
+    from data_pipeline.audio.decoding import list_audio_files
+    from data_pipeline.features.augment import AugmentConfig
+    from data_pipeline.labels.annotations import read_call_labels
+    from data_pipeline.labels.class_folders import KAGGLE_CLASSES
+    from model.detection.counting import count_calls
+    from model.learning.training import (
+        TrainConfig,
+        apply_swept_config,
+        default_frontend,
+        train,
+    )
+    from model.reporting.evaluation import evaluate, format_summary
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
@@ -58,7 +64,7 @@ def main() -> None:
     p.add_argument("--arch", default="compact")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--augment", action="store_true", help="train with data_pipeline.augment.AugmentConfig()")
+    p.add_argument("--augment", action="store_true", help="train with data_pipeline.features.augment.AugmentConfig()")
     p.add_argument("--config", help="a sweep's best.json (see benchmarks/forest_sweep.py) instead of the defaults")
     args = p.parse_args()
 

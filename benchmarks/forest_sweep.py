@@ -25,10 +25,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def main() -> None:
     from forest_holdout import HELD_OUT, forest_clips
 
-    from data_pipeline.annotations import read_call_labels
-    from data_pipeline.audio_io import list_audio_files
-    from data_pipeline.clips import KAGGLE_CLASSES
-    from model.sweep import OBJECTIVE, run_sweep
+    from data_pipeline.audio.decoding import list_audio_files
+    from data_pipeline.labels.annotations import read_call_labels
+    from data_pipeline.labels.class_folders import KAGGLE_CLASSES
+    from model.learning.sweep import OBJECTIVE, run_sweep
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))

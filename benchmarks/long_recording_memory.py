@@ -35,7 +35,7 @@ def peak_rss_mb(cmd: list[str]) -> tuple[float, float]:
 def main() -> None:
     import soundfile as sf
 
-    from data_pipeline.audio_io import list_audio_files
+    from data_pipeline.audio.decoding import list_audio_files
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True)

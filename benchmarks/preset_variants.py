@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/preset_variants.py --data-dir ../shared/heart --preset heart \
         --set median_subtraction=true --set mel_bins=48 [--network centre_fraction=0.5] [--folds 5]
 
-Prints the per-class table (model.crossval.format_crossval) and one summary line; every fold's run
-lands under --run-dir. A variant that wins here becomes the preset (model/presets.py), where
+Prints the per-class table (model.learning.crossval.format_crossval) and one summary line; every fold's run
+lands under --run-dir. A variant that wins here becomes the preset (model/learning/presets.py), where
 `python train.py --preset NAME --folds 5` repeats the number.
 """
 
@@ -35,11 +35,11 @@ def parse_settings(pairs: list[str]) -> dict:
 
 
 def main() -> None:
-    from data_pipeline.clips import training_clips
-    from model.crossval import cross_validate
-    from model.events import CountingConfig
-    from model.presets import PRESETS, get_preset
-    from model.training import TrainConfig
+    from data_pipeline.training_data.clips import training_clips
+    from model.detection.events import CountingConfig
+    from model.learning.crossval import cross_validate
+    from model.learning.presets import PRESETS, get_preset
+    from model.learning.training import TrainConfig
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", required=True)

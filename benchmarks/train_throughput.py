@@ -25,10 +25,10 @@ def main() -> None:
     import keras
     import numpy as np
 
-    from data_pipeline.datasets import feature_dataset
-    from data_pipeline.frontend import spectrogram
-    from model.networks import build_model
-    from model.training import default_frontend
+    from data_pipeline.features.frontend import spectrogram
+    from data_pipeline.training_data.datasets import feature_dataset
+    from model.learning.networks import build_model
+    from model.learning.training import default_frontend
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--clips", type=int, default=1000)

@@ -1,19 +1,31 @@
-"""What every top-level script shares: quiet TensorFlow start-up and one-line errors."""
+"""What every top-level script shares: quiet start-up, one-line errors and warnings, a clean Ctrl-C."""
 
 from __future__ import annotations
 
+import atexit
+import io
 import os
+import re
 import sys
+import threading
+import warnings
 
 # Set before TensorFlow is imported anywhere: hide its C++ start-up chatter (warnings stay visible).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# What the MP3 decoder inside libsndfile (mpg123) prints straight to the terminal about damaged or
+# truncated files ("Note: Trying to resync...", "[src/libmpg123/parse.c:...] error: Giving up resync").
+# The file is reported once, in the project's own words (data_pipeline.audio.decoding), instead.
+NATIVE_CHATTER = re.compile(rb"^(Note: |Warning: |Error: |\[src/libmpg123|\[libmpg123|.*libmpg123)")
 
 
 def run(main) -> None:
     """Call `main()`; an expected problem (missing file, bad setting, undecodable audio) exits with
     one line 'error: ...' and status 2 instead of a traceback. `main` returns the exit status."""
-    from data_pipeline.audio_io import AudioDecodeError
+    from data_pipeline.audio.decoding import AudioDecodeError
 
+    filter_native_stderr()
+    warnings.showwarning = _one_line_warning
     try:
         sys.exit(main() or 0)
     except (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError, AudioDecodeError) as err:
@@ -22,3 +34,54 @@ def run(main) -> None:
     except KeyboardInterrupt:
         print("interrupted; no output was left half-written", file=sys.stderr)
         sys.exit(130)
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    from data_pipeline.audio.decoding import AudioWarning
+
+    if issubclass(category, AudioWarning):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+def filter_native_stderr() -> None:
+    """Drop the MP3 decoder's chatter (NATIVE_CHATTER) from what native code writes to stderr.
+
+    Native libraries write to file descriptor 2 directly. It becomes a pipe that a thread reads,
+    forwarding every other line to the real stderr; Python's own sys.stderr writes to the real one
+    directly, so progress bars and messages are neither filtered nor delayed. At exit the pipe is
+    drained and stderr restored.
+    """
+    if getattr(filter_native_stderr, "installed", False):
+        return
+    try:
+        real = os.dup(2)
+        read_end, write_end = os.pipe()
+    except OSError:
+        return
+    sys.stderr.flush()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    sys.stderr = io.TextIOWrapper(io.FileIO(real, "w", closefd=False), errors="backslashreplace", write_through=True)
+
+    def forward():
+        pending = b""
+        while chunk := os.read(read_end, 65536):
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            kept = [line for line in lines if not NATIVE_CHATTER.match(line)]
+            if kept:
+                os.write(real, b"\n".join(kept) + b"\n")
+        if pending and not NATIVE_CHATTER.match(pending):
+            os.write(real, pending)
+
+    thread = threading.Thread(target=forward, name="stderr-filter", daemon=True)
+    thread.start()
+
+    def restore():
+        os.dup2(real, 2)  # closes the pipe's last write end: the reader drains it and stops
+        thread.join(2.0)
+
+    atexit.register(restore)
+    filter_native_stderr.installed = True

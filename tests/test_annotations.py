@@ -1,9 +1,10 @@
 import pandas as pd
-
 from conftest import sine
-from data_pipeline.annotations import clips_from_annotations
-from data_pipeline.clips import export_clips, training_clips
-from data_pipeline.frontend import FrontendConfig
+
+from data_pipeline.features.frontend import FrontendConfig
+from data_pipeline.labels.annotations import clips_from_annotations
+from data_pipeline.labels.class_folders import clips_from_folders
+from data_pipeline.training_data.clips import export_clips, training_clips
 
 
 def test_clips_are_labelled_by_their_centre_and_edges_and_faint_calls_are_left_out(write_audio):
@@ -11,7 +12,8 @@ def test_clips_are_labelled_by_their_centre_and_edges_and_faint_calls_are_left_o
     labels = pd.DataFrame([("rec_01.wav", 10.0, 15.0, "sure"), ("rec_01.wav", 16.5, 21.5, "sure"),
                            ("rec_01.wav", 30.0, 34.0, "faint"), ("other.wav", 1.0, 4.0, "sure")],
                           columns=["recording", "start", "end", "confidence"])
-    clips = clips_from_annotations([rec], labels, clip_s=3.0, positive_step_s=0.5, negative_step_s=0.5, margin_s=0.5)
+    clips = clips_from_annotations([rec], labels, clip_s=3.0, positive_step_s=0.5, negative_step_s=0.5, margin_s=0.5,
+                                   allow_missing=True)  # other.wav is not among the recordings
     centres = clips["start"] + 1.5
     calls = centres[clips["label"] == "capuchinbird"]
     others = centres[clips["label"] == "not_capuchinbird"]
@@ -33,5 +35,5 @@ def test_recordings_and_clip_folders_combine_and_export_to_the_kaggle_layout(tmp
     counts = export_clips(clips, tmp_path / "out", FrontendConfig())
     assert counts == {"Parsed_Capuchinbird_Clips": int((clips["label"] == "capuchinbird").sum()),
                       "Parsed_Not_Capuchinbird_Clips": int((clips["label"] != "capuchinbird").sum())}
-    exported, _ = __import__("data_pipeline.clips", fromlist=["clips_from_folders"]).clips_from_folders(tmp_path / "out")
+    exported, _ = clips_from_folders(tmp_path / "out")
     assert len(exported) == len(clips) and exported["group"].nunique() == 1  # one source recording

@@ -1,9 +1,9 @@
 import numpy as np
 import tensorflow as tf
 
-from data_pipeline.augment import AugmentConfig, make_augment
-from data_pipeline.datasets import feature_dataset
-from data_pipeline.frontend import FrontendConfig, spectrogram
+from data_pipeline.features.augment import AugmentConfig, make_augment
+from data_pipeline.features.frontend import FrontendConfig, spectrogram
+from data_pipeline.training_data.datasets import feature_dataset
 
 
 def test_mixing_adds_the_background_in_magnitude_and_keeps_the_label():

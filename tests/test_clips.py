@@ -1,11 +1,16 @@
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import sine
-from data_pipeline.clips import (KAGGLE_NEGATIVE_DIR, KAGGLE_POSITIVE_DIR, clips_from_folders, group_split,
-                                 load_clips, source_group)
-from data_pipeline.frontend import FrontendConfig, spectrogram
+
+from data_pipeline.features.frontend import FrontendConfig, spectrogram
+from data_pipeline.labels.class_folders import (
+    KAGGLE_NEGATIVE_DIR,
+    KAGGLE_POSITIVE_DIR,
+    clips_from_folders,
+    source_group,
+)
+from data_pipeline.training_data.clips import group_split, load_clips
 
 
 def test_source_group_strips_the_clip_number():

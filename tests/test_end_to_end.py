@@ -7,16 +7,18 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT
-from data_pipeline.annotations import read_call_labels
-from data_pipeline.clips import KAGGLE_RECORDINGS_DIR, clips_from_folders
-from data_pipeline.frontend import FrontendConfig
-from data_pipeline.synthetic import write_demo_dataset
-from model.counting import count_calls
-from model.detector import Detector
-from model.evaluation import evaluate
-from model.training import TrainConfig, train
+
+from data_pipeline.features.frontend import FrontendConfig
+from data_pipeline.labels.annotations import read_call_labels
+from data_pipeline.labels.class_folders import KAGGLE_RECORDINGS_DIR, clips_from_folders
+from data_pipeline.synthetic.capuchinbird import write_demo_dataset
+from model.detection.counting import count_calls
+from model.detection.detector import Detector
+from model.learning.training import TrainConfig, train
+from model.reporting.evaluation import evaluate
+
+pytestmark = pytest.mark.slow  # trains networks: `make test-fast` skips it
 
 # Not the default: proves prediction and counting read the front end saved with the model.
 FRONTEND = FrontendConfig(clip_s=2.5)
@@ -49,6 +51,13 @@ def test_run_folder_holds_model_config_and_reports(trained):
     assert {"epoch_loss", "epoch_pr_auc", "learning_rate", "examples/capuchinbird", "examples/not_capuchinbird",
             "confusion_matrix"} <= tags, tags
     assert any(t.startswith("validation_clips") for t in tags)  # the PR curve
+
+
+def tensorboard_plugins(logdir) -> dict:
+    import tensorflow as tf
+
+    return {v.tag: v.metadata.plugin_data.plugin_name for f in logdir.rglob("events.out.tfevents.*")
+            for e in tf.compat.v1.train.summary_iterator(str(f)) for v in e.summary.value}
 
 
 def tensorboard_tags(logdir):
@@ -96,8 +105,9 @@ def test_count_calls_script_writes_outputs_and_reports_a_bad_file(trained, tmp_p
     proc = run_script("count_calls.py", "--input", str(inputs), "--model", str(root / "run"), "--output", str(out),
                       "--labels", str(labels_csv), "--tensorboard", str(tmp_path / "tb"), cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
-    assert {"calls_per_recording"} == tensorboard_tags(tmp_path / "tb")
-    assert "broken.mp3: not a readable audio file" in proc.stderr
+    plugins = tensorboard_plugins(tmp_path / "tb")  # one tag each, or TensorBoard files the PNG under Text
+    assert plugins == {"calls_per_recording/table": "text", "calls_per_recording/chart": "images"}, plugins
+    assert "broken.mp3: not an audio file" in proc.stderr
     assert "Traceback" not in proc.stderr
     sub = pd.read_csv(out)
     assert list(sub.columns) == ["clip_name", "call_count"]
@@ -115,7 +125,7 @@ def test_count_calls_script_writes_outputs_and_reports_a_bad_file(trained, tmp_p
 def test_predict_script_scores_clips_and_lists_failures(trained, tmp_path):
     import soundfile as sf
 
-    from data_pipeline.synthetic import CLIP_RATE_HZ, synth_clips
+    from data_pipeline.synthetic.capuchinbird import CLIP_RATE_HZ, synth_clips
 
     root, _ = trained
     rng = np.random.default_rng(123)  # fresh clips the model never saw, at a clearly audible 10-20 dB
@@ -141,3 +151,168 @@ def test_missing_data_folder_is_one_line(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error:") and "Parsed_Capuchinbird_Clips" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_nothing_read_writes_nothing_and_an_unquoted_space_is_explained(trained, tmp_path):
+    root, _ = trained
+    out = tmp_path / "submission.csv"
+    out.write_text("clip_name,call_count\nrecording_00.mp3,3\n")  # a good earlier submission
+    before = out.read_text()
+    forest = root / "data" / KAGGLE_RECORDINGS_DIR  # "Forest Recordings", with its space
+    proc = run_script("count_calls.py", "--input", str(forest).replace(" Recordings", ""), "Recordings",
+                      "--model", str(root / "run"), "--output", str(out), cwd=tmp_path)
+    assert proc.returncode == 2 and "quote a path with spaces" in proc.stderr and f'"{forest}"' in proc.stderr
+    broken = tmp_path / "broken.mp3"
+    broken.write_text("not audio")
+    proc = run_script("count_calls.py", "--input", str(broken), "--model", str(root / "run"), "--output", str(out),
+                      cwd=tmp_path)
+    assert proc.returncode == 2 and "none of the 1 recordings could be read, so nothing was written" in proc.stderr
+    assert out.read_text() == before and sorted(p.name for p in tmp_path.iterdir()) == ["broken.mp3", "submission.csv"]
+    assert "Traceback" not in proc.stderr
+
+
+def test_model_paths_a_user_might_give(trained, tmp_path, monkeypatch):
+    root, _ = trained
+    assert Detector.load(root / "run" / "model.keras").frontend == FRONTEND  # the model file: its run folder
+    with pytest.raises(FileNotFoundError, match="runs/forrest: no such folder"):
+        Detector.load("runs/forrest")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "demo" / "run").mkdir(parents=True)
+    (tmp_path / "demo" / "run" / "detector.json").write_text("{}")
+    from model.detection.detector import latest_run
+
+    with pytest.raises(FileNotFoundError, match="--model demo/run"):
+        latest_run()
+
+
+def test_a_recording_ending_mid_window_gets_no_score_from_padding(trained, tmp_path):
+    import soundfile as sf
+
+    from data_pipeline.synthetic.capuchinbird import RECORDING_RATE_HZ, synth_background
+    from model.detection.counting import score_recording
+
+    root, _ = trained
+    detector = Detector.load(root / "run")
+    path = tmp_path / "quiet_end.wav"
+    sf.write(path, 0.1 * synth_background(np.random.default_rng(5), RECORDING_RATE_HZ, 20.3), RECORDING_RATE_HZ)
+    scores = score_recording(detector, path)
+    assert scores.starts_s[-1] + FRONTEND.clip_s == pytest.approx(20.3, abs=1e-3)  # the last window ends at the end
+    assert scores.scores.max() < 0.5, scores.scores  # background only: nothing calls, at the end least of all
+
+
+def test_counting_labels_with_a_typo_warns_and_does_not_score_the_recording(trained, tmp_path):
+    from model.reporting.count_report import count_and_report
+
+    root, labels_csv = trained
+    recordings = sorted((root / "data" / KAGGLE_RECORDINGS_DIR).glob("*.mp3"))[:2]
+    labels = pd.read_csv(labels_csv)
+    labels = labels[labels["recording"].isin([r.name for r in recordings])]
+    labels["recording"] = labels["recording"].str.replace("recording_01", "recording_1")
+    typo = tmp_path / "labels.csv"
+    labels.to_csv(typo, index=False)
+    detector = Detector.load(root / "run")
+    count_and_report(detector, recordings, tmp_path / "sub.csv", labels_path=typo, export=())
+    evaluation = pd.read_csv(tmp_path / "sub_evaluation.csv")
+    assert evaluation["recording"].tolist() == ["recording_00.mp3"]  # not recording_01 scored as "no calls"
+
+
+def test_ctrl_c_ends_counting_with_one_line_and_status_130(trained, tmp_path):
+    import signal
+    import time
+
+    import soundfile as sf
+
+    root, _ = trained
+    long = tmp_path / "long.wav"
+    rng = np.random.default_rng(0)
+    sf.write(long, (0.05 * rng.standard_normal(16000 * 1200)).astype(np.float32), 16000, subtype="PCM_16")
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(8):  # 160 minutes: far longer than the test waits
+        (inputs / f"r{i}.wav").symlink_to(long)
+    for attempt in range(2):
+        proc = subprocess.Popen([sys.executable, str(ROOT / "count_calls.py"), "--input", str(inputs), "--model",
+                                 str(root / "run"), "--output", str(tmp_path / f"s{attempt}.csv")],
+                                cwd=tmp_path, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        seen = b""
+        deadline = time.monotonic() + 120
+        while b"counting" not in seen and time.monotonic() < deadline:
+            seen += proc.stderr.read1(4096)
+        time.sleep(2.0)
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=60)[1]
+        stderr = (seen + rest).decode(errors="replace")
+        lines = [line for line in stderr.replace("\r", "\n").splitlines() if line.strip() and "counting" not in line]
+        assert proc.returncode == 130, stderr
+        assert lines == ["interrupted; no output was left half-written"], stderr
+        assert not (tmp_path / f"s{attempt}.csv").exists()
+
+
+def test_training_on_labelled_recordings_reports_clips_and_recordings_not_pooled_files(trained, tmp_path, capsys):
+    from data_pipeline.training_data.clips import training_clips
+
+    root, labels_csv = trained
+    clips, classes, labels = training_clips(None, [root / "data" / KAGGLE_RECORDINGS_DIR], labels_csv, FRONTEND.clip_s)
+    train(clips, classes, tmp_path / "run", TrainConfig(epochs=2, verbose=0, split_fractions=(0.5, 0.25, 0.25)),
+          frontend=FRONTEND, labels=labels)
+    metrics = json.loads((tmp_path / "run" / "test_metrics.json").read_text())
+    assert "test_recordings" in metrics and "test" in metrics
+    assert "test_files" not in metrics and "validation_files" not in metrics  # a recording holds both classes
+    out = capsys.readouterr().out
+    assert "test clips (2.5 s windows)" in out and "test files" not in out
+    assert out.index("test clips") < out.index("test recordings (calls counted and matched to the labelled calls)")
+
+
+def _recording_with_silence(path, rng, lead_s, calls_at, tail_s, gaps=()):
+    """A 48 kHz recording: `lead_s` of digital silence, background with calls at `calls_at` (seconds
+    from the end of the lead), silent stretches `gaps` [(start, end)] inside it, then `tail_s` of silence."""
+    import soundfile as sf
+
+    from data_pipeline.synthetic.capuchinbird import RECORDING_RATE_HZ as SR
+    from data_pipeline.synthetic.capuchinbird import mix_at_snr, synth_background, synth_call
+
+    body_s = max(end for _, end in calls_at) + 8
+    body = synth_background(rng, SR, body_s)
+    for start, end in calls_at:
+        mix_at_snr(body, synth_call(rng, SR, end - start), int(start * SR), 6.0)
+    for start, end in gaps:
+        body[int(start * SR) : int(end * SR)] = 0.0
+    audio = np.concatenate([np.zeros(int(lead_s * SR)), 0.2 * body / np.abs(body).max(), np.zeros(int(tail_s * SR))])
+    sf.write(path, audio.astype(np.float32), SR, subtype="PCM_16")
+    return [(lead_s + s, lead_s + e) for s, e in calls_at]
+
+
+def test_silent_first_and_last_minute_and_silent_gaps_hold_no_call(trained, tmp_path):
+    root, _ = trained
+    detector = Detector.load(root / "run")
+    rng = np.random.default_rng(11)
+    framed = _recording_with_silence(tmp_path / "framed.wav", rng, 60.0, [(5.0, 10.0), (25.0, 30.5)], 60.0)
+    gapped = _recording_with_silence(tmp_path / "gapped.wav", rng, 0.0, [(3.0, 8.0), (20.0, 25.0), (37.0, 42.0)],
+                                     0.0, gaps=[(11.0, 16.0), (28.0, 33.0)])
+    result = count_calls(detector, [tmp_path / "framed.wav", tmp_path / "gapped.wav"], progress=False)
+    for name, truth in (("framed.wav", framed), ("gapped.wav", gapped)):
+        events = result.events[result.events["recording"] == name]
+        assert len(events) == len(truth), (name, events, truth)
+        for (start, end), row in zip(truth, events.itertuples()):
+            assert min(end, row.end) > max(start, row.start), (name, row, truth)  # each call found where it is
+
+
+def test_predict_says_no_call_for_silence_a_tone_and_a_heart(trained, tmp_path):
+    import soundfile as sf
+
+    from conftest import SHARED, sine
+
+    root, _ = trained
+    files = {"silence.wav": np.zeros(16000 * 5), "tone.wav": 0.3 * sine(800, 5.0, 16000),
+             "dither.wav": np.random.default_rng(0).integers(-1, 2, 16000 * 5) / 32768}
+    for name, samples in files.items():
+        sf.write(tmp_path / name, samples, 16000, subtype="PCM_16")
+    paths = [tmp_path / name for name in files]
+    heart = sorted((SHARED / "heart").glob("*.wav"))[:3]
+    proc = run_script("predict.py", *map(str, paths + heart), "--model", str(root / "run"), "--output",
+                      str(tmp_path / "p.csv"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(tmp_path / "p.csv").set_index("file")
+    assert table.loc[str(tmp_path / "silence.wav"), "probability"] == 0.0  # the gate, exactly
+    assert table.loc[str(tmp_path / "dither.wav"), "probability"] == 0.0
+    assert (table["label"] == "not_capuchinbird").all(), table.to_string()

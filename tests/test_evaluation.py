@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from data_pipeline.annotations import read_call_labels
-from model.evaluation import evaluate, evaluate_recording
+from data_pipeline.labels.annotations import read_call_labels
+from model.reporting.evaluation import evaluate, evaluate_recording
 
 
 def labels(*rows):
@@ -61,7 +61,7 @@ def test_labels_that_end_before_they_start_are_rejected(tmp_path):
 def test_clip_metrics_on_known_scores():
     import numpy as np
 
-    from model.evaluation import clip_metrics
+    from model.reporting.evaluation import clip_metrics
 
     m = clip_metrics(np.array([1, 1, 1, 0, 0]), np.array([0.9, 0.5, 0.2, 0.6, 0.1]))
     assert m["confusion"] == [[1, 1], [1, 2]]  # [[tn, fp], [fn, tp]]; 0.5 counts as a call
@@ -72,7 +72,7 @@ def test_clip_metrics_on_known_scores():
 def test_clip_metrics_for_three_classes_per_class_and_confusion():
     import numpy as np
 
-    from model.evaluation import clip_metrics
+    from model.reporting.evaluation import clip_metrics
 
     probs = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3], [0.1, 0.2, 0.7], [0.5, 0.3, 0.2]])
     m = clip_metrics(np.array([0, 1, 2, 2, 2]), probs, ["a", "b", "c"])
@@ -86,7 +86,7 @@ def test_clip_metrics_for_three_classes_per_class_and_confusion():
 def test_pool_by_file_mean_and_max():
     import numpy as np
 
-    from model.evaluation import pool_by_file
+    from model.detection.decisions import pool_by_file
 
     files = np.array(["x", "x", "x", "y"])
     names, pooled = pool_by_file(files, np.array([0.9, 0.2, 0.1, 0.6]), "mean")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from model.events import CountingConfig, median_smooth, merge_windows
+from model.detection.events import CountingConfig, median_smooth, merge_windows
 
 WINDOW_S, HOP_S = 3.0, 0.25
 

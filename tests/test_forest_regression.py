@@ -6,27 +6,30 @@ does not. Skipped where ../shared/ is absent.
 """
 
 import pytest
-
 from conftest import SHARED
 
 FOREST = SHARED / "forest"
 TRAIN = ["04", "06", "21", "27", "35", "44", "45", "48", "54", "61", "84", "86", "93", "96"]
 HELD_OUT = ["00", "01", "09", "11", "23", "39", "65"]
 
-pytestmark = pytest.mark.skipif(not (FOREST / "calls.csv").exists(), reason="shared forest recordings not present")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not (FOREST / "calls.csv").exists(), reason="shared forest recordings not present")]
 
 
 def test_held_out_forest_recordings_are_counted_right(tmp_path):
-    from data_pipeline.annotations import clips_from_annotations, read_call_labels
-    from data_pipeline.clips import KAGGLE_CLASSES
-    from data_pipeline.frontend import FrontendConfig
-    from model.counting import count_calls
-    from model.evaluation import evaluate, format_summary
-    from model.training import TrainConfig, train
+    from data_pipeline.features.frontend import FrontendConfig
+    from data_pipeline.labels.annotations import (
+        clips_from_annotations,
+        read_call_labels,
+    )
+    from data_pipeline.labels.class_folders import KAGGLE_CLASSES
+    from model.detection.counting import count_calls
+    from model.learning.training import TrainConfig, train
+    from model.reporting.evaluation import evaluate, format_summary
 
     labels = read_call_labels(FOREST / "calls.csv")
     path = lambda n: FOREST / f"recording_{n}.mp3"  # noqa: E731
-    clips = clips_from_annotations([path(n) for n in TRAIN], labels, FrontendConfig().clip_s, negative_step_s=1.5,
+    train_labels = labels[labels["recording"].isin([path(n).name for n in TRAIN])]
+    clips = clips_from_annotations([path(n) for n in TRAIN], train_labels, FrontendConfig().clip_s, negative_step_s=1.5,
                                    call_class=KAGGLE_CLASSES[1], other_class=KAGGLE_CLASSES[0])
     detector = train(clips, list(KAGGLE_CLASSES), tmp_path / "run",
                      TrainConfig(epochs=20, patience=4, split_fractions=(0.8, 0.2, 0.0), verbose=0), labels=labels)

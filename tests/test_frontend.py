@@ -1,9 +1,15 @@
 import numpy as np
 import pytest
-
 from conftest import sine
-from data_pipeline.frontend import SEED_FRONTEND, FrontendConfig, clip_features, pad_or_crop, spectrogram
-from data_pipeline.windows import hop_samples, iter_windows, n_windows
+
+from data_pipeline.features.frontend import (
+    SEED_FRONTEND,
+    FrontendConfig,
+    clip_features,
+    pad_or_crop,
+    spectrogram,
+)
+from data_pipeline.features.windows import hop_samples, iter_windows, n_windows, window_starts
 
 
 def test_pad_or_crop_pads_with_zeros_and_crops_at_offset():
@@ -67,12 +73,21 @@ def test_windows_from_blocks_equal_each_window_cut_as_a_clip(seconds, fe):
     batches = list(iter_windows(iter(blocks), fe, hop_s, max_windows_per_batch=4))
     starts = np.concatenate([b.starts_s for b in batches])
     windows = np.concatenate([b.spectrograms.numpy() for b in batches])
-    assert len(windows) == n_windows(len(audio), fe.clip_samples, hop)
-    np.testing.assert_allclose(starts, np.arange(len(windows)) * hop_s)
-    for k in range(len(windows)):
-        expected = clip_features(pad_or_crop(audio, fe.clip_samples, k * hop), fe).numpy()
+    expected_starts = window_starts(len(audio), fe.clip_samples, hop)
+    assert len(windows) == n_windows(len(audio), fe.clip_samples, hop) == len(expected_starts)
+    np.testing.assert_allclose(starts, expected_starts / fe.sample_rate_hz)
+    for k, start in enumerate(expected_starts):
+        expected = clip_features(pad_or_crop(audio, fe.clip_samples, int(start)), fe).numpy()
         np.testing.assert_allclose(windows[k], expected, atol=1e-4)
-    assert starts[-1] + fe.clip_s >= seconds  # the whole recording is covered
+    assert starts[-1] + fe.clip_s >= seconds - 1e-6  # the whole recording is covered...
+    if seconds > fe.clip_s:  # ...and no window reaches past its end (no zero padding)
+        assert starts[-1] * fe.sample_rate_hz + fe.clip_samples == len(audio)
+
+
+def test_window_starts_keep_the_grid_and_end_at_the_end():
+    np.testing.assert_array_equal(window_starts(10, 4, 2), [0, 2, 4, 6])  # the grid reaches the end itself
+    np.testing.assert_array_equal(window_starts(11, 4, 2), [0, 2, 4, 6, 7])  # one more, ending at sample 11
+    np.testing.assert_array_equal(window_starts(3, 4, 2), [0])  # shorter than a window: one, padded
 
 
 def test_hop_must_be_whole_frames():

@@ -3,9 +3,14 @@
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import sine
-from data_pipeline.labelled_files import DatasetError, cut_into_windows, read_label_csv, read_labelled_files
+
+from data_pipeline.labels.labelled_files import (
+    DatasetError,
+    cut_into_windows,
+    read_label_csv,
+    read_labelled_files,
+)
 
 
 def test_physionet_reference_without_header_maps_minus_one_to_normal(tmp_path, write_audio):
@@ -34,7 +39,7 @@ def test_esc50_layout_keeps_folds_and_groups_by_source_file(tmp_path, write_audi
 
 
 def test_freesound_csv_and_kaggle_whale_layouts(tmp_path, write_audio):
-    from data_pipeline.synthetic_datasets import write_whale_dataset
+    from data_pipeline.synthetic.other_datasets import write_whale_dataset
 
     (tmp_path / "fs" / "audio_train").mkdir(parents=True)
     for name in ("a.wav", "b.wav", "c.wav"):
@@ -71,5 +76,5 @@ def test_long_files_are_cut_into_windows_that_reach_the_end(tmp_path, write_audi
     table = pd.DataFrame({"file": [str(long), str(short)], "start": 0.0, "label": ["abnormal", "normal"],
                           "group": ["long", "short"], "fold": np.nan})
     windows = cut_into_windows(table, clip_s=3.0, hop_s=1.5)
-    assert list(windows["start"]) == [0.0, 1.5, 3.0, 4.5, 0.0]  # the last window reaches past the end, as in predict.py
+    assert list(windows["start"]) == [0.0, 1.5, 3.0, 4.3, 0.0]  # the last window ends at the end, as in predict.py
     assert list(windows["label"]) == ["abnormal"] * 4 + ["normal"] and list(windows["group"]) == ["long"] * 4 + ["short"]

@@ -1,7 +1,7 @@
 import numpy as np
 
-from data_pipeline.frontend import SEED_FRONTEND, FrontendConfig
-from model.networks import build_model
+from data_pipeline.features.frontend import SEED_FRONTEND, FrontendConfig
+from model.learning.networks import build_model
 
 
 def test_compact_network_is_small_and_gain_invariant():

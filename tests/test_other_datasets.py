@@ -8,9 +8,11 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT
-from data_pipeline.synthetic_datasets import write_class_folders, write_whale_dataset
+
+from data_pipeline.synthetic.other_datasets import write_class_folders, write_whale_dataset
+
+pytestmark = pytest.mark.slow  # trains networks: `make test-fast` skips it
 
 
 def run_script(*args):
@@ -83,11 +85,11 @@ def test_five_class_model_predicts_class_probabilities(five_class_cv):
 def test_pretrained_backbone_frozen_then_fine_tuned(tmp_path):
     import keras
 
-    from data_pipeline.clips import clips_from_folders
-    from data_pipeline.frontend import FrontendConfig
-    from model.detector import Detector
-    from model.networks import backbone_of, build_model
-    from model.training import TrainConfig, train
+    from data_pipeline.features.frontend import FrontendConfig
+    from data_pipeline.labels.class_folders import clips_from_folders
+    from model.detection.detector import Detector
+    from model.learning.networks import backbone_of, build_model
+    from model.learning.training import TrainConfig, train
 
     write_class_folders(tmp_path / "data", n_classes=2, clips_per_class=12, seed=4)
     clips, classes = clips_from_folders(tmp_path / "data")
@@ -122,7 +124,7 @@ def test_pretrained_backbone_frozen_then_fine_tuned(tmp_path):
 
 
 def test_resnet_backbone_takes_small_spectrograms():
-    from model.networks import build_model
+    from model.learning.networks import build_model
 
     net = build_model("resnet50", (20, 16), n_classes=4, weights=None)  # scaled up to the 32 x 32 minimum
     out = np.asarray(net(np.zeros((2, 20, 16), np.float32)))

@@ -1,7 +1,7 @@
 import pytest
 
-from data_pipeline.audio_io import AudioDecodeError
-from data_pipeline.prefetch import background
+from data_pipeline.audio.decoding import AudioDecodeError
+from data_pipeline.audio.prefetch import background
 
 
 def test_items_arrive_in_order_and_the_iterator_stays_exhausted():
@@ -20,3 +20,25 @@ def test_a_source_error_reaches_the_consumer_after_the_items_before_it():
     assert next(it) == 1 and next(it) == 2
     with pytest.raises(AudioDecodeError, match="x.mp3: decoding failed"):
         next(it)
+
+
+def test_close_stops_the_thread_and_runs_the_sources_cleanup():
+    closed = []
+
+    def source():
+        try:
+            for i in range(10_000):
+                yield i
+        finally:
+            closed.append(True)
+
+    it = background(source(), depth=2)
+    assert next(it) == 0
+    it.close()
+    assert not it._thread.is_alive() and closed == [True]
+
+
+def test_closing_a_finished_iterator_is_harmless():
+    with background(range(3)) as it:
+        assert list(it) == [0, 1, 2]
+    assert not it._thread.is_alive()

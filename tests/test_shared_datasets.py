@@ -5,16 +5,17 @@ regression fails CI while run-to-run noise does not. Skipped where ../shared/ is
 """
 
 import pytest
-
 from conftest import SHARED
+
+pytestmark = pytest.mark.slow  # trains networks: `make test-fast` skips it
 
 
 def _cross_validate(data_dir, preset_name, tmp_path, folds, **train_settings):
-    from data_pipeline.clips import training_clips
-    from model.crossval import cross_validate
-    from model.events import CountingConfig
-    from model.presets import get_preset
-    from model.training import TrainConfig
+    from data_pipeline.training_data.clips import training_clips
+    from model.detection.events import CountingConfig
+    from model.learning.crossval import cross_validate
+    from model.learning.presets import get_preset
+    from model.learning.training import TrainConfig
 
     preset = get_preset(preset_name)
     clips, classes, _ = training_clips(data_dir, None, None, preset.frontend.clip_s, preset.window_hop_s)

@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import numpy as np
-
 from conftest import ROOT, sine
 from test_other_datasets import run_script
 
@@ -12,7 +11,7 @@ from test_other_datasets import run_script
 def test_spectrogram_pngs_are_the_front_ends_output(tmp_path, write_audio):
     import matplotlib.pyplot as plt
 
-    from model.presets import get_preset
+    from model.learning.presets import get_preset
 
     fe = get_preset("glass_break").frontend
     tone = sine(1000, 2.0, 16000)

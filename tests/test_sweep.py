@@ -6,11 +6,13 @@ import sys
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT
-from data_pipeline.clips import training_clips
-from data_pipeline.synthetic import write_demo_dataset
-from model.sweep import OBJECTIVE, run_sweep
+
+from data_pipeline.synthetic.capuchinbird import write_demo_dataset
+from data_pipeline.training_data.clips import training_clips
+from model.learning.sweep import OBJECTIVE, run_sweep
+
+pytestmark = pytest.mark.slow  # trains networks: `make test-fast` skips it
 
 
 def hparams_in_event_files(logdir):

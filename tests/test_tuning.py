@@ -1,9 +1,9 @@
 import numpy as np
 import pandas as pd
 
-from model.counting import RecordingScores
-from model.events import CountingConfig
-from model.tuning import tune_counting
+from model.detection.counting import RecordingScores
+from model.detection.events import CountingConfig
+from model.learning.counting_tuning import tune_counting
 
 HOP = 0.25
 

@@ -1,0 +1,213 @@
+"""Decode audio files of any common format, rate and channel count to mono float32 at one rate.
+
+Two decoders sit behind `decode_audio`:
+
+- ``"soundfile"`` (default): libsndfile decodes, soxr resamples. About 0.5 s per 180 s 48 kHz
+  stereo forest MP3 on one core.
+- ``"tfio"``: tensorflow-io's `AudioIOTensor` and `tfio.audio.resample`. About 2 s for the same
+  file, kept because it is the TensorFlow-native path. Optional: tensorflow-io 0.37.1 loads only
+  with TensorFlow 2.16, so it is installed apart (requirements-tfio.txt, `make venv-tfio`). Its resampler delays its output by 32
+  samples; we remove that delay so both backends return the same samples (tests hold them to it).
+
+Long recordings are read with `stream_audio`, block by block, so memory stays flat however long
+the file is. Every failure is an `AudioDecodeError` whose message names the file and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".aiff", ".aif")
+DEFAULT_SAMPLE_RATE_HZ = 16000
+DECODER_BACKENDS = ("soundfile", "tfio")
+# Output delay of tfio.audio.resample, in samples of the lower of the two rates (measured).
+_TFIO_RESAMPLE_DELAY = 32
+
+
+class AudioWarning(UserWarning):
+    """A file was read, but not all of it or not cleanly; str() is one line: 'PATH: what happened'."""
+
+
+class AudioDecodeError(ValueError):
+    """A file could not be turned into audio samples; str() is one line: 'PATH: reason'."""
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+def list_audio_files(folder: str | os.PathLike) -> list[Path]:
+    """Audio files directly inside `folder` (by extension, case-insensitive), sorted by name."""
+    folder = Path(folder)
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
+
+
+def expand_audio_paths(paths: list[str | os.PathLike]) -> list[Path]:
+    """Files as given plus the audio files inside any folders given, in the order given.
+
+    Paths that do not exist are passed on (to be reported as failures), except when several given
+    in a row join with spaces into one that does: an unquoted name with a space ("data/Forest
+    Recordings"), which stops with a one-line error saying to quote it.
+    """
+    hint = _unquoted_space_hint([str(p) for p in paths])
+    if hint:
+        raise FileNotFoundError(hint)
+    out: list[Path] = []
+    for p in map(Path, paths):
+        out.extend(list_audio_files(p) if p.is_dir() else [p])
+    return out
+
+
+def _unquoted_space_hint(names: list[str]) -> str | None:
+    for i in range(len(names)):
+        for j in range(i + 2, len(names) + 1):
+            joined = " ".join(names[i:j])
+            if Path(joined).exists() and not all(Path(n).exists() for n in names[i:j]):
+                parts = " and ".join(repr(n) for n in names[i:j])
+                return f'{parts}: no such files, but together they name "{joined}"; quote a path with spaces in it'
+    return None
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise AudioDecodeError(path, "no such file")
+    if path.is_dir():
+        raise AudioDecodeError(path, "is a folder, not an audio file")
+    if path.stat().st_size == 0:
+        raise AudioDecodeError(path, "empty file (0 bytes)")
+
+
+def _open_soundfile(path: Path):
+    import soundfile as sf
+
+    _check_file(path)
+    try:
+        return sf.SoundFile(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+        # libsndfile's words for a file it cannot identify ("File does not exist or is not a regular
+        # file (possibly a pipe?)", "Format not recognised") are wrong for a file that exists, the
+        # only kind that gets here; its other messages ("No 'data' chunk") say what is wrong.
+        reason = str(err)
+        if "does not exist" in reason or "not recognised" in reason or not reason.strip():
+            raise AudioDecodeError(path, "not an audio file (or a format libsndfile cannot read)") from None
+        raise AudioDecodeError(path, f"not a readable audio file ({reason.strip()})") from None
+
+
+def audio_duration_s(path: str | os.PathLike) -> float:
+    """Duration from the file header, without decoding the samples."""
+    path = Path(path)
+    with _open_soundfile(path) as f:
+        if f.frames <= 0 or f.samplerate <= 0:
+            raise AudioDecodeError(path, "contains no audio samples")
+        return f.frames / f.samplerate
+
+
+def stream_audio(
+    path: str | os.PathLike,
+    sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
+    block_s: float = 60.0,
+) -> Iterator[np.ndarray]:
+    """Yield consecutive mono float32 blocks at `sample_rate_hz` (about `block_s` seconds each).
+
+    Concatenated, the blocks equal `decode_audio(path, sample_rate_hz)`. Channels are averaged.
+    """
+    import soundfile as sf
+    import soxr
+
+    path = Path(path)
+    with _open_soundfile(path) as f:
+        rate_in = f.samplerate
+        declared = f.frames  # from the header; a truncated file delivers fewer
+        resampler = None if rate_in == sample_rate_hz else soxr.ResampleStream(rate_in, sample_rate_hz, 1, dtype="float32")
+        n_out = n_in = 0
+        try:
+            while True:
+                block = f.read(max(1, int(block_s * rate_in)), dtype="float32", always_2d=True)
+                n_in += len(block)
+                last = len(block) == 0
+                mono = block.mean(axis=1, dtype=np.float32) if len(block) else np.zeros(0, np.float32)
+                out = mono if resampler is None else resampler.resample_chunk(mono, last=last)
+                if len(out):
+                    if not np.all(np.isfinite(out)):
+                        raise AudioDecodeError(path, "decoded samples contain NaN or infinity")
+                    n_out += len(out)
+                    yield out
+                if last:
+                    break
+        except sf.LibsndfileError as err:
+            raise AudioDecodeError(path, f"decoding failed part-way ({err}); the file may be truncated") from None
+    if n_out == 0:
+        raise AudioDecodeError(path, "contains no audio samples")
+    if declared > 0 and n_in < declared - max(rate_in, 0.01 * declared):  # more than 1 s and 1% short
+        warnings.warn(AudioWarning(f"{path}: truncated: read {n_in / rate_in:.1f} s of the {declared / rate_in:.1f} s "
+                                   "its header declares; used what was read"), stacklevel=2)
+
+
+def decode_audio(
+    path: str | os.PathLike,
+    sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
+    backend: str = "soundfile",
+) -> np.ndarray:
+    """Whole file as mono float32 at `sample_rate_hz`, decoded by `backend` ("soundfile" or "tfio")."""
+    if backend == "soundfile":
+        return np.concatenate(list(stream_audio(path, sample_rate_hz)))
+    if backend == "tfio":
+        return _decode_tfio(Path(path), sample_rate_hz)
+    raise ValueError(f"unknown decoder backend {backend!r}; choose one of {DECODER_BACKENDS}")
+
+
+def require_decoder(backend: str) -> None:
+    """Fail in one line, before any work, when `backend` is unknown or cannot load here."""
+    if backend not in DECODER_BACKENDS:
+        raise ValueError(f"unknown decoder backend {backend!r}; choose one of {DECODER_BACKENDS}")
+    if backend == "tfio":
+        _import_tfio()
+
+
+def _import_tfio():
+    try:
+        import tensorflow_io as tfio
+
+        tfio.audio.resample  # noqa: B018 - touching the op library is what fails on a newer TensorFlow
+    except Exception as err:  # ImportError when absent; NotImplementedError/NotFoundError on a TF it was not built for
+        import tensorflow as tf
+
+        reason = "is not installed" if isinstance(err, ImportError) else f"does not load with TensorFlow {tf.__version__}"
+        raise ValueError(f"--decoder tfio needs tensorflow-io, which {reason}; it works with TensorFlow 2.16 only: "
+                         "`make venv-tfio` (or `pip install -r requirements-tfio.txt` in a fresh environment), "
+                         "or use the default decoder (soundfile)") from None
+    return tfio
+
+
+def _decode_tfio(path: Path, sample_rate_hz: int) -> np.ndarray:
+    import tensorflow as tf
+
+    tfio = _import_tfio()
+    _check_file(path)
+    try:
+        audio = tfio.audio.AudioIOTensor(str(path))
+        rate_in = int(audio.rate.numpy())
+        samples = tf.cast(audio.to_tensor(), tf.float32)
+    except Exception as err:  # tfio raises many unrelated types for unreadable input
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise AudioDecodeError(path, f"tensorflow-io cannot decode it ({reason})") from None
+    if audio.dtype == tf.int16:
+        samples = samples / 32768.0
+    elif audio.dtype == tf.int32:
+        samples = samples / 2147483648.0
+    mono = tf.reduce_mean(samples, axis=1) if samples.shape.rank == 2 else samples
+    if int(tf.size(mono)) == 0:
+        raise AudioDecodeError(path, "contains no audio samples")
+    if rate_in == sample_rate_hz:
+        return mono.numpy()
+    n_out = int(round(int(tf.size(mono)) * sample_rate_hz / rate_in))
+    delay = _TFIO_RESAMPLE_DELAY * max(1, sample_rate_hz // rate_in)
+    padded = tf.concat([mono, tf.zeros([delay * rate_in // sample_rate_hz + 1], tf.float32)], axis=0)
+    out = tfio.audio.resample(padded, rate_in=rate_in, rate_out=sample_rate_hz)
+    return out.numpy()[delay : delay + n_out]

@@ -1,0 +1,157 @@
+"""Labelled calls in long recordings, as one table: recording, start, end, confidence.
+
+Reads the project's CSV (`recording,start,end[,confidence][,note]`; a recording with no call has
+one row with empty times and confidence `none`) and Raven selection tables (tab-separated, with
+`Begin Time (s)` and `End Time (s)`, the recording from `Begin File` or the table's own name), one
+table or a folder of them. `match_recordings` ties the names labels use to the recordings given:
+by file name, else by stem (Raven names a table after the recording's stem), and says which
+labelled names match nothing, with the nearest recording's name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data_pipeline.labels.class_folders import KAGGLE_CLASSES
+
+LABEL_COLUMNS = ["recording", "start", "end", "confidence"]
+CONFIDENCES = ("sure", "faint", "none")
+
+
+def read_call_labels(path: str | os.PathLike) -> pd.DataFrame:
+    """Labels table from a calls CSV, a Raven selection table or a folder of them (see module doc)."""
+    path = Path(path)
+    if path.is_dir():
+        tables = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".txt")
+        if not tables:
+            raise FileNotFoundError(f"{path}: no Raven selection tables (*.txt) in this folder")
+        return pd.concat([_read_raven(p) for p in tables], ignore_index=True)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such labels file or folder")
+    if path.suffix.lower() == ".txt":
+        return _read_raven(path)
+    table = pd.read_csv(path)
+    missing = {"recording", "start", "end"} - set(table.columns)
+    if missing:
+        raise ValueError(f"{path}: labels need columns recording,start,end[,confidence]; missing {sorted(missing)}")
+    if "confidence" not in table:
+        table["confidence"] = "sure"
+    table["confidence"] = table["confidence"].fillna("sure").astype(str).str.strip().str.lower()
+    table.loc[table["start"].isna(), "confidence"] = "none"
+    bad = table[~table["confidence"].isin(CONFIDENCES)]
+    if len(bad):
+        raise ValueError(f"{path}: confidence must be one of {CONFIDENCES}; row {bad.index[0] + 2} has {bad['confidence'].iloc[0]!r}")
+    calls = table[table["confidence"] != "none"]
+    if (calls["end"] <= calls["start"]).any():
+        row = calls.index[(calls["end"] <= calls["start"]).to_numpy()][0]
+        raise ValueError(f"{path}: row {row + 2} ends before it starts")
+    return table[LABEL_COLUMNS].reset_index(drop=True)
+
+
+def _read_raven(path: Path) -> pd.DataFrame:
+    """One Raven selection table; an empty one says its recording holds no call."""
+    try:
+        table = pd.read_csv(path, sep="\t")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not a Raven selection table ({str(err).strip().splitlines()[0]})") from None
+    if not {"Begin Time (s)", "End Time (s)"} <= set(table.columns):
+        raise ValueError(f"{path}: not a Raven selection table (needs 'Begin Time (s)' and 'End Time (s)' columns)")
+    own_name = path.name.split(".Table")[0] if ".Table" in path.name else path.stem
+    if len(table) == 0:
+        return pd.DataFrame([(own_name, np.nan, np.nan, "none")], columns=LABEL_COLUMNS)
+    if "Begin File" in table:
+        recording = table["Begin File"].map(lambda f: Path(str(f)).name)
+    else:
+        recording = own_name
+    return pd.DataFrame({"recording": recording, "start": table["Begin Time (s)"].astype(float),
+                         "end": table["End Time (s)"].astype(float), "confidence": "sure"})[LABEL_COLUMNS]
+
+
+def match_recordings(labels: pd.DataFrame, recordings: list[str | os.PathLike]) -> tuple[pd.DataFrame, list[str]]:
+    """(labels naming the recordings given, renamed to their file names; one line per labelled name
+    that matches no recording, with the nearest name).
+
+    A name matches a recording by file name ('recording_23.mp3'), else by stem ('recording_23',
+    as Raven names its tables). Rows of names that match nothing are left out of the table returned.
+    """
+    by_name = {Path(r).name: Path(r).name for r in recordings}
+    by_stem = {Path(r).stem: Path(r).name for r in recordings}
+    canonical, problems = {}, []
+    for name in sorted(labels["recording"].astype(str).unique()):
+        found = by_name.get(name) or by_stem.get(name) or by_stem.get(Path(name).stem)
+        if found:
+            canonical[name] = found
+            continue
+        nearest = difflib.get_close_matches(name, list(by_name), n=1, cutoff=0.6)
+        hint = f"; did you mean {nearest[0]!r}?" if nearest else ""
+        problems.append(f"labels name {name!r}, which is not among the {len(by_name)} recordings given{hint}")
+    names = labels["recording"].astype(str)
+    kept = labels[names.isin(canonical)].copy()
+    kept["recording"] = names[names.isin(canonical)].map(canonical)
+    return kept.reset_index(drop=True), problems
+
+
+def clips_from_annotations(
+    recordings: list[str | os.PathLike],
+    labels: pd.DataFrame,
+    clip_s: float,
+    positive_step_s: float = 0.5,
+    negative_step_s: float = 1.0,
+    margin_s: float = 0.5,
+    call_class: str = KAGGLE_CLASSES[1],
+    other_class: str = KAGGLE_CLASSES[0],
+    allow_missing: bool = False,
+) -> pd.DataFrame:
+    """Clip table (see data_pipeline.training_data.clips) cut from labelled long recordings, deterministically.
+
+    A clip is labelled by its centre, as the compact network scores it: a call clip has its centre
+    at least `margin_s` inside a sure call (one every `positive_step_s` along the call); an other
+    clip has its centre at least `margin_s` away from every labelled call, sure or faint (one every
+    `negative_step_s`, and one in the middle of every gap between two calls, so the network learns
+    to keep close calls apart). Centres near call edges (labels are good to about 0.5 s) and faint calls are
+    left out. Only recordings named in `labels` are used; the group is the recording.
+
+    A labelled name that matches no recording (a typo) would turn its calls into "no call" material
+    or drop them: it stops training with one line per name, unless `allow_missing` (then printed).
+    """
+    from data_pipeline.audio.decoding import audio_duration_s
+
+    labels, problems = match_recordings(labels, recordings)
+    if problems and not allow_missing:
+        raise ValueError("; ".join(problems) + " (fix the labels, or pass --allow-missing-recordings to train without them)")
+    for line in problems:
+        print(f"warning: {line}; its calls are left out")
+    unlabelled = sorted({Path(p).name for p in recordings} - set(labels["recording"]))
+    if unlabelled:
+        print(f"warning: {len(unlabelled)} recording(s) given have no labels and are not used: {', '.join(unlabelled[:5])}"
+              + (" ..." if len(unlabelled) > 5 else ""))
+    by_name = {Path(p).name: Path(p) for p in recordings}
+    rows = []
+    for name, calls in labels.groupby("recording", sort=True):
+        path = by_name[name]
+        duration = audio_duration_s(path)
+        intervals = calls[calls["confidence"].isin(["sure", "faint"])][["start", "end"]].to_numpy(float)
+        sure = calls[calls["confidence"] == "sure"][["start", "end"]].to_numpy(float)
+        first, last = clip_s / 2, duration - clip_s / 2
+        if last < first:
+            continue
+        for start, end in sure:
+            for centre in np.arange(max(first, start + margin_s), min(last, end - margin_s) + 1e-9, positive_step_s):
+                rows.append((str(path), round(centre - clip_s / 2, 4), call_class, path.stem))
+        # Other clips on a grid, plus the middle of every gap between consecutive calls: the grid
+        # alone can step over a 1-2 s gap, and those gaps are what keeps close calls apart.
+        ordered = intervals[np.argsort(intervals[:, 0])] if len(intervals) else intervals
+        gap_middles = [(e + s) / 2 for (_, e), (s, _) in zip(ordered[:-1], ordered[1:])]
+        centres = np.union1d(np.arange(first, last + 1e-9, negative_step_s).round(4), np.round(gap_middles, 4))
+        for centre in centres:
+            if first <= centre <= last and all(centre <= s - margin_s or centre >= e + margin_s for s, e in intervals):
+                rows.append((str(path), round(centre - clip_s / 2, 4), other_class, path.stem))
+    if not rows:
+        raise ValueError("no labelled recording was found among the recordings given "
+                         f"(labels name e.g. {labels['recording'].iloc[0]!r}); check --recordings and --labels")
+    return pd.DataFrame(rows, columns=["file", "start", "label", "group"])

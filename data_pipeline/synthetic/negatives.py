@@ -1,0 +1,170 @@
+"""A bank of sounds that are not calls, made by the project itself, deterministic from a seed.
+
+A detector trained only on the negatives of one dataset learns what those backgrounds are not; it
+has never heard digital silence, a generator's hum, a siren or a heartbeat, and may call any of them
+a call (a model trained on the 40 shared forest recordings did). The bank covers the kinds of sound
+a field recording holds besides the call, each alone (at a random level) and mixed into the user's
+own negative material (at a random signal-to-background ratio), so the network learns what a call
+is *not* beyond the training backgrounds. `model.learning.training` adds it to the training split of
+every two-class run unless told not to (`--no-negative-bank`).
+
+Kinds (NEGATIVE_KINDS):
+    silence       digital zeros (recorder dropouts, padded file ends)
+    dither        16-bit rounding noise around zero
+    silent_gap    background with a 0.3-2.5 s stretch of digital silence inside
+    silent_tail   background that stops part-way, zeros after
+    tone          a steady pure tone, 150-2400 Hz
+    tone_bursts   a pure tone switching on and off
+    siren         a tone sweeping up and down
+    engine        a low harmonic drone (30-120 Hz fundamental, harmonics into the call band), slowly varying
+    whistle       short whistled notes with vibrato, 1-3 kHz
+    speech        voiced syllables: a 90-250 Hz harmonic series under vowel formants, 3-5 syllables a second
+    heartbeat     lub-dub thumps, 20-200 Hz, 50-130 beats a minute
+    clicks        sharp broadband clicks
+    rain          broadband patter
+    wind          low-passed noise gusting slowly
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data_pipeline.synthetic.capuchinbird import band_noise, pink_noise
+
+NEGATIVE_KINDS = ("silence", "dither", "silent_gap", "silent_tail", "tone", "tone_bursts", "siren", "engine",
+                  "whistle", "speech", "heartbeat", "clicks", "rain", "wind")
+SILENCE_KINDS = ("silence", "dither", "silent_gap", "silent_tail")  # made from (or into) a background already
+BANK_COLUMNS = ["file", "kind", "mixed"]
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / (np.sqrt(np.mean(x**2)) + 1e-12)
+
+
+def _sine(f_hz: np.ndarray | float, n: int, sr: int) -> np.ndarray:
+    f = np.broadcast_to(np.asarray(f_hz, float), (n,))
+    return np.sin(2 * np.pi * np.cumsum(f) / sr)
+
+
+def synth_negative(rng: np.random.Generator, kind: str, n: int, sr: int,
+                   background: np.ndarray | None = None) -> np.ndarray:
+    """`n` samples of one kind (see module doc), unit RMS except for the silence kinds.
+
+    background: what the silence kinds cut into (default: pink noise).
+    """
+    t = np.arange(n) / sr
+    if kind in ("silent_gap", "silent_tail"):
+        x = (background if background is not None else 0.05 * pink_noise(rng, n, sr)).astype(float).copy()
+        if kind == "silent_gap":
+            length = int(rng.uniform(0.3, min(2.5, 0.8 * n / sr)) * sr)
+            start = int(rng.integers(0, n - length))
+            x[start : start + length] = 0.0
+        else:
+            x[int(rng.uniform(0.2, 0.8) * n):] = 0.0
+        return x
+    if kind == "silence":
+        return np.zeros(n)
+    if kind == "dither":
+        return (rng.integers(-1, 2, n) + rng.integers(-1, 2, n)) / 2 / 32768.0
+    if kind == "tone":
+        x = _sine(rng.uniform(150, 2400), n, sr)
+    elif kind == "tone_bursts":
+        period = rng.uniform(0.3, 2.0)
+        on = (t % period) < period * rng.uniform(0.3, 0.7)
+        x = _sine(rng.uniform(300, 2400), n, sr) * on
+    elif kind == "siren":
+        low, high = sorted(rng.uniform(400, 2400, 2))
+        x = _sine(low + (high - low) * 0.5 * (1 + np.sin(2 * np.pi * rng.uniform(0.2, 2.0) * t)), n, sr)
+    elif kind == "engine":
+        f0 = rng.uniform(30, 120) * (1 + 0.03 * np.sin(2 * np.pi * rng.uniform(0.1, 0.5) * t))
+        x = sum(_sine(k * f0, n, sr) / k**0.7 for k in range(1, int(2400 / f0.max())))
+        x = x + 0.3 * _unit(band_noise(rng, n, sr, 20, 400))
+    elif kind == "whistle":
+        x = np.zeros(n)
+        for _ in range(int(rng.integers(1, 5))):
+            m = int(rng.uniform(0.2, 0.8) * sr)
+            i0 = int(rng.integers(0, max(1, n - m)))
+            f = rng.uniform(1000, 3000) * (1 + 0.03 * np.sin(2 * np.pi * rng.uniform(4, 8) * np.arange(m) / sr))
+            x[i0 : i0 + m] += _sine(f, m, sr)[: n - i0] * np.hanning(m)[: n - i0]
+    elif kind == "speech":
+        f0 = rng.uniform(90, 250) * (1 + 0.1 * np.sin(2 * np.pi * rng.uniform(0.5, 2) * t))
+        pulses = sum(_sine(k * f0, n, sr) for k in range(1, int(3500 / f0.max())))
+        formants = [rng.uniform(300, 900), rng.uniform(900, 2400)]
+        spectrum = np.fft.rfft(pulses)
+        freqs = np.fft.rfftfreq(n, 1 / sr)
+        spectrum *= sum(np.exp(-((freqs - fm) / 150) ** 2) for fm in formants) + 0.05
+        syllables = np.clip(np.sin(2 * np.pi * rng.uniform(3, 5) * t + rng.uniform(0, 6)), 0, None) ** 0.5
+        x = np.fft.irfft(spectrum, n) * syllables
+    elif kind == "heartbeat":
+        x = np.zeros(n)
+        beat = 60 / rng.uniform(50, 130)
+        for start in np.arange(rng.uniform(0, beat), n / sr, beat):
+            for offset, f in ((0.0, rng.uniform(30, 80)), (rng.uniform(0.25, 0.35), rng.uniform(60, 200))):
+                i0, m = int((start + offset) * sr), int(0.1 * sr)
+                if i0 >= n:
+                    continue
+                thump = _sine(f, m, sr) * np.hanning(m)
+                x[i0 : i0 + m] += thump[: n - i0]
+    elif kind == "clicks":
+        x = np.zeros(n)
+        positions = rng.integers(0, n, int(rng.integers(3, 30)))
+        x[positions] = rng.choice([-1.0, 1.0], len(positions))
+        x = np.convolve(x, np.exp(-np.arange(int(0.003 * sr)) / (0.0005 * sr)), "same")
+    elif kind == "rain":
+        drops = (rng.random(n) < rng.uniform(50, 400) / sr).astype(float) * rng.uniform(0.2, 1.0, n)
+        x = np.convolve(drops, np.exp(-np.arange(int(0.004 * sr)) / (0.0008 * sr)), "same")
+        x = _unit(x) + 0.5 * _unit(band_noise(rng, n, sr, 500, sr / 2 - 1))
+    elif kind == "wind":
+        gusts = 1 + 0.8 * np.sin(2 * np.pi * rng.uniform(0.1, 0.6) * t + rng.uniform(0, 6))
+        x = band_noise(rng, n, sr, 10, rng.uniform(150, 600)) * gusts
+    else:
+        raise ValueError(f"unknown negative kind {kind!r}; choose from {NEGATIVE_KINDS}")
+    return _unit(x)
+
+
+def write_negative_bank(
+    out_dir: str | os.PathLike,
+    sample_rate_hz: int,
+    clip_s: float,
+    seed: int = 0,
+    per_kind: int = 8,
+    backgrounds: list[np.ndarray] | None = None,
+    snr_db: tuple[float, float] = (-5.0, 15.0),
+) -> pd.DataFrame:
+    """Write the bank as 16-bit FLAC clips under `out_dir/<kind>/`; one row per clip: file, kind,
+    mixed (True: mixed into one of `backgrounds`, the user's own negative clips at `sample_rate_hz`).
+
+    Per kind: `per_kind` clips alone, at a level between -50 and -10 dBFS, and (with backgrounds)
+    `per_kind` mixed into a background at a sound-to-background ratio drawn from `snr_db`. The
+    silence kinds cut into backgrounds (or pink noise) instead. Deterministic for the same arguments.
+    """
+    import soundfile as sf
+
+    rng = np.random.default_rng(seed)
+    n = int(round(clip_s * sample_rate_hz))
+    usable = [b[:n] for b in (backgrounds or []) if len(b) >= n and np.sqrt(np.mean(b[:n] ** 2)) > 1e-5]
+    rows = []
+    for kind in NEGATIVE_KINDS:
+        folder = Path(out_dir) / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(per_kind * (2 if usable else 1)):
+            mixed = i >= per_kind
+            background = usable[int(rng.integers(len(usable)))] if usable else None
+            if kind in SILENCE_KINDS:
+                x = synth_negative(rng, kind, n, sample_rate_hz, background if mixed else None)
+            else:
+                x = synth_negative(rng, kind, n, sample_rate_hz) * 10 ** (rng.uniform(-50, -10) / 20)
+                if mixed:
+                    level = np.sqrt(np.mean(background**2)) * 10 ** (rng.uniform(*snr_db) / 20)
+                    x = background + _unit(x) * level
+            peak = np.max(np.abs(x))
+            if peak > 0.99:
+                x = x * 0.99 / peak
+            path = folder / f"{kind}-{'mixed' if mixed else 'alone'}-{i:03d}.flac"
+            sf.write(path, x.astype(np.float32), sample_rate_hz, subtype="PCM_16")
+            rows.append((str(path), kind, mixed))
+    return pd.DataFrame(rows, columns=BANK_COLUMNS)

@@ -1,0 +1,100 @@
+"""A trained detector: the Keras model plus everything needed to use it, saved in one run folder.
+
+    RUN_DIR/model.keras     the network
+    RUN_DIR/detector.json   front end, classes, architecture, counting settings and pooling
+
+Prediction and counting only ever build features from the saved front end, so a model is never
+fed features it was not trained on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from data_pipeline.features.frontend import FrontendConfig
+from model.detection.decisions import as_class_probabilities
+from model.detection.events import CountingConfig
+
+MODEL_FILE = "model.keras"
+DETECTOR_FILE = "detector.json"
+
+
+@dataclass
+class Detector:
+    model: object  # keras.Model
+    frontend: FrontendConfig
+    classes: list[str]
+    arch: str = "compact"
+    counting: CountingConfig = field(default_factory=CountingConfig)
+    positive_class: int = 1  # index of the call class, whose probability is scored
+    pooling: str = "max"  # windows of one file -> the file's probabilities (model.detection.decisions.pool_by_file)
+
+    def probabilities(self, spectrograms) -> np.ndarray:
+        """[n, classes] class probabilities for spectrogram windows [n, frames, bins]."""
+        if len(spectrograms) == 0:
+            return np.zeros((0, len(self.classes)), np.float32)
+        return as_class_probabilities(self.model.predict_on_batch(spectrograms))  # compiled: ~2x faster than model(x)
+
+    def score(self, spectrograms) -> np.ndarray:
+        """Probability of the call class for each spectrogram window [n, frames, bins]."""
+        return self.probabilities(spectrograms)[:, self.positive_class]
+
+    def save(self, run_dir: str | os.PathLike) -> None:
+        run_dir = Path(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.model.save(run_dir / MODEL_FILE)
+        self.save_config(run_dir)
+
+    def save_config(self, run_dir: str | os.PathLike) -> None:
+        """Rewrite detector.json only (e.g. after tuning counting settings)."""
+        from model.outputs import atomic_write_text
+
+        config = {
+            "frontend": self.frontend.to_dict(),
+            "classes": self.classes,
+            "positive_class": self.positive_class,
+            "arch": self.arch,
+            "counting": self.counting.to_dict(),
+            "pooling": self.pooling,
+        }
+        atomic_write_text(Path(run_dir) / DETECTOR_FILE, json.dumps(config, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, run_dir: str | os.PathLike) -> "Detector":
+        import keras
+
+        import model.layers  # noqa: F401 - registers the project's layers for load_model
+
+        run_dir = Path(run_dir)
+        if run_dir.is_file() and run_dir.name in (MODEL_FILE, DETECTOR_FILE):
+            run_dir = run_dir.parent  # the model file was given: its run folder
+        if not run_dir.exists():
+            raise FileNotFoundError(f"{run_dir}: no such folder (--model takes a run folder written by train.py)")
+        for name in (MODEL_FILE, DETECTOR_FILE):
+            if not (run_dir / name).is_file():
+                raise FileNotFoundError(f"{run_dir}: not a trained run folder (no {name}); train one with `python train.py`")
+        config = json.loads((run_dir / DETECTOR_FILE).read_text())
+        return cls(
+            model=keras.saving.load_model(run_dir / MODEL_FILE),
+            frontend=FrontendConfig.from_dict(config["frontend"]),
+            classes=list(config["classes"]),
+            arch=config.get("arch", "compact"),
+            counting=CountingConfig.from_dict(config.get("counting", {})),
+            positive_class=int(config.get("positive_class", 1)),
+            pooling=config.get("pooling", "max"),
+        )
+
+
+def latest_run(runs_dir: str | os.PathLike = "runs") -> Path:
+    """The most recently written run folder under `runs_dir` that holds a trained detector."""
+    runs = [p.parent for p in Path(runs_dir).glob(f"*/{DETECTOR_FILE}")]
+    if not runs:
+        demo = Path("demo/run")
+        also = f" (`make demo` trained one: --model {demo})" if (demo / DETECTOR_FILE).is_file() else ""
+        raise FileNotFoundError(f"no trained model under {runs_dir}/; run `python train.py` first or pass --model RUN_DIR{also}")
+    return max(runs, key=lambda p: (p / DETECTOR_FILE).stat().st_mtime)

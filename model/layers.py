@@ -1,0 +1,47 @@
+"""Keras layers of the project's own, registered so `keras.saving.load_model` rebuilds them.
+
+Imported by `model.detection.detector` before a model is loaded and by `model.learning.networks`
+when one is built.
+"""
+
+from __future__ import annotations
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="capuchinbird")
+class SilenceGate(keras.layers.Layer):
+    """Call probability times [window's band power >= threshold]: a silent window scores exactly 0.
+
+    Inputs: [spectrogram window [batch, frames, bins] as the front end gives it, probability [batch, 1]].
+    threshold: `FrontendConfig.silence_threshold()`, in the units of `FrontendConfig` `input_power`;
+    scale: the front end's scale ("log": power is exp(x)^2, "magnitude": x^2).
+    A step, not a learnt layer: digital silence and dither carry no information about calls, and a
+    network standardising them sees only amplified rounding noise.
+    """
+
+    def __init__(self, threshold: float, scale: str = "log", **kwargs):
+        super().__init__(**kwargs)
+        self.threshold = float(threshold)
+        self.scale = scale
+
+    def call(self, inputs):
+        features, probability = inputs
+        features = keras.ops.cast(features, "float32")
+        power = keras.ops.square(keras.ops.exp(features) if self.scale == "log" else features)
+        loud = keras.ops.mean(power, axis=(1, 2)) >= self.threshold
+        return probability * keras.ops.cast(keras.ops.expand_dims(loud, -1), probability.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[1]
+
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.threshold, "scale": self.scale}
+
+
+def with_silence_gate(net, threshold: float, scale: str):
+    """`net` (one sigmoid output) with its probability passed through a SilenceGate."""
+    gated = SilenceGate(threshold, scale, name="silence_gate", dtype="float32")([net.input, net.output])
+    model = keras.Model(net.input, gated, name=net.name)
+    model.backbone_weights = getattr(net, "backbone_weights", None)
+    return model

@@ -1,0 +1,179 @@
+"""The classifiers: spectrogram window [frames, bins] in, class probabilities out.
+
+Only Keras 3 layers, no raw TensorFlow ops, so a network also builds on the JAX and PyTorch
+backends. Each builder is a plain function, so a `tf.distribute` strategy scope can wrap it.
+
+- "compact" (default): four Conv-ReLU-MaxPool blocks, frequency averaged away, time pooled over
+  the central part of the window only. The score therefore answers "is a call sounding in the
+  middle of this window?", with the window's edges as context, which is what lets counting keep
+  apart calls separated by only a second of quiet. No BatchNorm: with the few hundred clips a
+  user has, its running statistics lag and validation collapsed to "all calls" (measured on the
+  end-to-end test's data: validation accuracy 0.80 with BatchNorm, 1.00 without); the
+  per-window standardisation at the input does the job instead.
+- "seed": the reference network of the blog post this project starts from (two 16-filter 3x3
+  convolutions with max-pooling, Flatten, Dense 128, Dropout 0.3), for comparison.
+- "efficientnetb0", "resnet50": an ImageNet backbone from keras.applications on the spectrogram
+  as a 3-channel image (transfer learning; see `build_pretrained` and the freeze schedule in
+  model.learning.training).
+
+The head has one sigmoid unit for two classes (the probability of the second class: the call)
+and a softmax over the classes otherwise.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+PRETRAINED = {"efficientnetb0": "EfficientNetB0", "resnet50": "ResNet50"}  # name -> keras.applications builder
+ARCHITECTURES = ("compact", "seed", *PRETRAINED)
+
+
+def _head(n_classes: int):
+    import keras
+
+    # float32 output even under a mixed-precision policy, so probabilities and losses stay exact.
+    if n_classes == 2:
+        return keras.layers.Dense(1, activation="sigmoid", name="call_probability", dtype="float32")
+    return keras.layers.Dense(n_classes, activation="softmax", name="class_probabilities", dtype="float32")
+
+
+def build_compact(
+    input_shape: tuple[int, int],
+    n_classes: int = 2,
+    filters: tuple[int, ...] = (16, 32, 64, 64),
+    dropout: float = 0.3,
+    centre_fraction: float = 0.125,
+    time_pooling: str = "max",
+):
+    """Compact CNN; `centre_fraction` of the time axis (after the convolutions) is pooled for the
+    score, by its maximum ("is it there?") or its average ("how much of it is there?")."""
+    import keras
+    from keras import layers
+
+    frames, bins = input_shape
+    inputs = keras.Input(shape=(frames, bins), name="spectrogram")
+    x = layers.Reshape((frames, bins, 1))(inputs)
+    # Per-window standardisation: gain and recording level do not change the score.
+    x = layers.LayerNormalization(axis=(1, 2, 3), center=False, scale=False, name="standardise")(x)
+    for i, f in enumerate(filters):
+        x = layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{i}")(x)
+        x = layers.MaxPooling2D(2, padding="same")(x)
+    t, fq = x.shape[1], x.shape[2]
+    x = layers.AveragePooling2D(pool_size=(1, fq), name="average_frequency")(x)
+    x = layers.Reshape((t, filters[-1]))(x)
+    keep = max(1, int(round(t * centre_fraction)))
+    crop = t - keep
+    if crop:
+        x = layers.Cropping1D((crop // 2, crop - crop // 2), name="centre_of_window")(x)
+    if time_pooling not in ("max", "average"):
+        raise ValueError(f"time_pooling must be 'max' or 'average', got {time_pooling!r}")
+    x = (layers.GlobalMaxPooling1D() if time_pooling == "max" else layers.GlobalAveragePooling1D())(x)
+    x = layers.Dropout(dropout)(x)
+    return keras.Model(inputs, _head(n_classes)(x), name="compact")
+
+
+def build_seed(input_shape: tuple[int, int], n_classes: int = 2):
+    """The blog post's network, as published (with max-pooling after each convolution)."""
+    import keras
+    from keras import layers
+
+    frames, bins = input_shape
+    inputs = keras.Input(shape=(frames, bins), name="spectrogram")
+    x = layers.Reshape((frames, bins, 1))(inputs)
+    x = layers.Conv2D(16, 3, activation="relu")(x)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Conv2D(16, 3, activation="relu")(x)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    x = layers.Dropout(0.3)(x)
+    return keras.Model(inputs, _head(n_classes)(x), name="seed")
+
+
+def build_pretrained(
+    input_shape: tuple[int, int],
+    n_classes: int = 2,
+    backbone: str = "efficientnetb0",
+    weights: str | None = "imagenet",
+    min_image_size: int = 32,
+    dropout: float = 0.3,
+):
+    """An ImageNet backbone on the spectrogram drawn as a grey 3-channel image.
+
+    Each window is standardised, spread over the 0-255 range the EfficientNet expects (ResNet's
+    caffe preprocessing wants the same range centred on 0) and copied to three channels; windows
+    smaller than `min_image_size` (the applications' minimum, 32) are scaled up.
+
+    weights: "imagenet" loads the published weights when they can be downloaded (or are cached in
+        ~/.keras/models); without network the backbone starts from random weights, with a warning.
+        A path loads weights saved from the same backbone. None (tests) never downloads.
+    The returned model's `backbone_weights` says what was loaded (None: random), which decides the
+    freeze schedule in model.learning.training.
+    """
+    import keras
+    from keras import layers
+
+    if backbone not in PRETRAINED:
+        raise ValueError(f"unknown backbone {backbone!r}; choose one of {list(PRETRAINED)}")
+    frames, bins = input_shape
+    size = (max(frames, min_image_size), max(bins, min_image_size))
+    inputs = keras.Input(shape=(frames, bins), name="spectrogram")
+    x = layers.Reshape((frames, bins, 1))(inputs)
+    x = layers.LayerNormalization(axis=(1, 2, 3), center=False, scale=False, name="standardise")(x)
+    if size != (frames, bins):
+        x = layers.Resizing(*size, name="to_min_image_size")(x)
+    x = layers.Rescaling(48.0, offset=128.0 if backbone.startswith("efficientnet") else 0.0, name="to_pixel_range")(x)
+    x = layers.Concatenate(name="grey_to_rgb")([x, x, x])
+    # The application's own name names its weights file, so it is kept.
+    make = getattr(keras.applications, PRETRAINED[backbone])
+    try:
+        base = make(include_top=False, weights=weights, input_shape=(*size, 3), pooling="avg")
+    except Exception as err:  # no network, or weights that do not fit: train from scratch rather than stop
+        warnings.warn(f"could not load {weights} weights for {backbone} ({err}); starting from random weights")
+        base, weights = make(include_top=False, weights=None, input_shape=(*size, 3), pooling="avg"), None
+    x = layers.Dropout(dropout)(base(x))
+    model = keras.Model(inputs, _head(n_classes)(x), name=backbone)
+    model.backbone_weights = weights
+    return model
+
+
+def backbone_of(net):
+    """The pretrained backbone (a nested keras Model) inside a network, or None."""
+    import keras
+
+    return next((layer for layer in net.layers if isinstance(layer, keras.Model)), None)
+
+
+def set_backbone_trainable(net, trainable: bool) -> None:
+    """Freeze or unfreeze the backbone; its BatchNorm layers stay frozen either way, keeping the
+    pretrained statistics (Keras 3 runs a frozen BatchNorm in inference mode; a `training=False`
+    on the nested call is not kept by the functional model: measured, the statistics moved)."""
+    import keras
+
+    base = backbone_of(net)
+    base.trainable = trainable
+    for layer in base.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+
+
+def build_model(arch: str, input_shape: tuple[int, int], n_classes: int = 2, frontend=None, **kwargs):
+    """Network by name (see ARCHITECTURES); `kwargs` go to its builder.
+
+    frontend: the FrontendConfig the network is fed; a detector (two classes) whose front end has a
+    silence floor gets the SilenceGate on its output (`model.layers`).
+    """
+    if arch == "compact":
+        net = build_compact(input_shape, n_classes, **kwargs)
+    elif arch == "seed":
+        net = build_seed(input_shape, n_classes)
+    elif arch in PRETRAINED:
+        net = build_pretrained(input_shape, n_classes, backbone=arch, **kwargs)
+    else:
+        raise ValueError(f"unknown architecture {arch!r}; choose one of {ARCHITECTURES}")
+    threshold = frontend.silence_threshold() if frontend is not None else None
+    if threshold is not None and n_classes == 2:
+        from model.layers import with_silence_gate
+
+        net = with_silence_gate(net, threshold, frontend.scale)
+    return net

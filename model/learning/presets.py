@@ -1,0 +1,66 @@
+"""Starting settings per kind of sound: front end, how long files are windowed, network options.
+
+`python train.py --preset NAME` picks one; every setting it makes is saved with the model
+(front end and pooling in detector.json), so prediction repeats it. Each preset is what its
+sounds call for, measured where the data allowed (README, "Other datasets"):
+
+- capuchinbird: the default; 3 s windows, 0-2.5 kHz (see data_pipeline.features.frontend), the network
+  scores the centre of its window so counting can keep close calls apart.
+- heart: phonocardiograms at 2 kHz. Heart sounds and murmurs lie below ~600 Hz; 5 s windows
+  hold 4-8 beats. Recordings of 5-122 s are cut into windows 2.5 s apart for training; the
+  per-window probabilities are averaged into one decision per recording. The network averages
+  over time rather than taking the maximum (a murmur is a property of every beat): 5-fold
+  accuracy 0.764 and 0.757 (seeds 0 and 1) against 0.738 and 0.755, a small gain within the
+  spread of the folds (benchmarks/preset_variants.py --network time_pooling=average; README).
+- glass_break: one-second everyday sounds at 16 kHz, 64 mel bands up to 8 kHz.
+- whale: Kaggle right-whale up-calls: 2 s at 2 kHz, the 50-250 Hz band where the up-call sweeps,
+  with per-frequency median subtraction against ship noise and steady tones.
+- everyday: ESC-50 / Freesound-style sound tagging: 5 s at 16 kHz, 64 mel bands; longer files
+  are windowed and their windows averaged.
+
+For the classification presets the network pools its whole window (centre_fraction 1.0): the
+question is "what is in this clip?", not "is a call sounding in the middle of this window?".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from data_pipeline.features.frontend import FrontendConfig
+
+
+@dataclass(frozen=True)
+class Preset:
+    frontend: FrontendConfig
+    window_hop_s: float | None = None  # cut files longer than a clip into windows this far apart (None: one clip per file)
+    pooling: str = "max"  # window probabilities -> one per file: "max" (a call anywhere) or "mean" (the whole file)
+    network: dict = field(default_factory=dict)  # options for the compact network's builder
+
+
+_WHOLE_WINDOW = {"centre_fraction": 1.0}
+
+PRESETS = {
+    "capuchinbird": Preset(FrontendConfig()),
+    "heart": Preset(
+        FrontendConfig(sample_rate_hz=2000, clip_s=5.0, frame_length=128, frame_step=40, fft_length=256,
+                       min_freq_hz=20.0, max_freq_hz=800.0, silence_floor_dbfs=None),  # silence is no "normal" heart
+        window_hop_s=2.5, pooling="mean", network={**_WHOLE_WINDOW, "time_pooling": "average"}),
+    "glass_break": Preset(
+        FrontendConfig(sample_rate_hz=16000, clip_s=1.0, frame_length=512, frame_step=160, fft_length=512,
+                       min_freq_hz=0.0, max_freq_hz=8000.0, mel_bins=64),
+        window_hop_s=0.5, pooling="max", network=_WHOLE_WINDOW),
+    "whale": Preset(
+        FrontendConfig(sample_rate_hz=2000, clip_s=2.0, frame_length=256, frame_step=20, fft_length=256,
+                       min_freq_hz=50.0, max_freq_hz=250.0, median_subtraction=True, silence_floor_dbfs=None),
+        window_hop_s=1.0, pooling="max", network=_WHOLE_WINDOW),
+    "everyday": Preset(
+        FrontendConfig(sample_rate_hz=16000, clip_s=5.0, frame_length=512, frame_step=160, fft_length=512,
+                       min_freq_hz=0.0, max_freq_hz=8000.0, mel_bins=64),
+        window_hop_s=2.5, pooling="mean", network=_WHOLE_WINDOW),
+}
+
+
+def get_preset(name: str) -> Preset:
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return PRESETS[name]

@@ -1,0 +1,324 @@
+"""Train a detector from a clip table and write everything about the run into one folder.
+
+    RUN_DIR/model.keras, detector.json   the detector (see model.detection.detector)
+    RUN_DIR/split.csv                    every clip with its split, so the run can be audited
+    RUN_DIR/history.csv, curves.png      loss and metrics per epoch
+    RUN_DIR/logs/                        TensorBoard (`tensorboard --logdir runs`)
+    RUN_DIR/test_metrics.json            accuracy, per-class precision/recall/F1 and confusion matrix on
+                                         held-out clips (and per file, pooled, when files were windowed);
+                                         with labelled recordings also event F1 and count MAE
+    RUN_DIR/confusion_matrix.png
+    RUN_DIR/predictions.csv              every held-out clip: true and predicted class, probabilities, loss
+    RUN_DIR/top_losses.png               the worst mistakes, as spectrograms with file names
+    RUN_DIR/embedding.png                t-SNE map of the network's features for the held-out clips
+    RUN_DIR/counting_tuning.csv          with labelled recordings: every counting setting tried on the
+                                         validation recordings, best first (the best is saved)
+
+Everything that happens during fit is a Keras callback (early stopping restoring the best weights,
+TensorBoard, CSV history).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data_pipeline.features.augment import AugmentConfig
+from data_pipeline.features.frontend import SEED_FRONTEND, FrontendConfig
+from data_pipeline.training_data.clips import group_split, load_clips
+from data_pipeline.training_data.datasets import feature_dataset
+from model.detection.counting import count_calls, score_recording
+from model.detection.decisions import as_class_probabilities, pool_by_file
+from model.detection.detector import Detector
+from model.detection.events import CountingConfig
+from model.learning.counting_tuning import tune_counting
+from model.learning.networks import build_model, set_backbone_trainable
+from model.outputs import atomic_write_csv, atomic_write_text
+from model.reporting.diagnostics import (
+    embedding_features,
+    plot_embedding,
+    plot_top_losses,
+    prediction_table,
+)
+from model.reporting.evaluation import clip_metrics, evaluate, format_summary
+from model.reporting.plots import plot_confusion, plot_history
+from model.reporting.tensorboard_logging import TensorBoardExtras
+
+
+@dataclass
+class TrainConfig:
+    """How to train. `epochs` is a ceiling: early stopping usually ends sooner."""
+
+    arch: str = "compact"
+    network: dict = field(default_factory=dict)  # settings for the network builder, e.g. from a sweep
+    epochs: int = 30
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    patience: int = 5
+    seed: int = 0
+    split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    decoder: str = "soundfile"
+    augment: AugmentConfig | None = None  # see data_pipeline.features.augment
+    # GPU options, off by default: on 2 CPU cores both made training slower (README, Throughput).
+    mixed_precision: bool = False  # float16 compute, float32 weights and output
+    jit_compile: bool = False  # XLA
+    # Backbones with loaded (ImageNet) weights only: train the new head alone for this many epochs,
+    # then unfreeze the backbone (its BatchNorm statistics stay) and fine-tune at learning_rate * fine_tune_factor.
+    freeze_epochs: int = 3
+    fine_tune_factor: float = 0.1
+    # Two-class runs: add the generated bank of non-call sounds (data_pipeline.synthetic.negatives) to the
+    # training split, this many clips per kind alone and as many mixed into the run's own training negatives.
+    negative_bank_per_kind: int = 8  # 0: no bank
+    verbose: int = 2  # Keras: 1 = progress bar, 2 = one line per epoch (better in logs)
+
+
+def default_frontend(arch: str) -> FrontendConfig:
+    """The seed network keeps the blog post's front end; every other network uses the defaults."""
+    return SEED_FRONTEND if arch == "seed" else FrontendConfig()
+
+
+def apply_swept_config(path: str | os.PathLike, config: TrainConfig) -> tuple[TrainConfig, FrontendConfig]:
+    """(training settings, front end) with a sweep's best.json (see model.learning.sweep) applied over `config`."""
+    from dataclasses import replace
+
+    swept = json.loads(Path(path).read_text())
+    config = replace(config, arch="compact", network=swept.get("network", {}),
+                     learning_rate=swept.get("learning_rate", config.learning_rate),
+                     batch_size=swept.get("batch_size", config.batch_size))
+    return config, FrontendConfig.from_dict(swept["frontend"])
+
+
+def class_weights(y: np.ndarray, n_classes: int = 2) -> dict[int, float]:
+    """Weights that make every class count as much as any other in the loss."""
+    counts = np.bincount(y.astype(int), minlength=n_classes)
+    return {i: len(y) / (n_classes * max(1, c)) for i, c in enumerate(counts)}
+
+
+def _compile(net, config: TrainConfig, n_classes: int, learning_rate: float) -> None:
+    import keras
+
+    if n_classes == 2:
+        loss = "binary_crossentropy"
+        metrics = [keras.metrics.Precision(name="precision"), keras.metrics.Recall(name="recall"),
+                   keras.metrics.AUC(name="auc"), keras.metrics.AUC(curve="PR", name="pr_auc")]
+    else:
+        loss, metrics = "sparse_categorical_crossentropy", [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    net.compile(jit_compile=config.jit_compile, optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=metrics)
+
+
+def train(
+    clips: pd.DataFrame,
+    classes: list[str],
+    run_dir: str | os.PathLike,
+    config: TrainConfig = TrainConfig(),
+    frontend: FrontendConfig | None = None,
+    counting: CountingConfig | None = None,
+    labels: pd.DataFrame | None = None,
+    strategy=None,
+    pooling: str = "max",
+) -> Detector:
+    """Train on `clips` (see data_pipeline.training_data.clips), save the detector and reports in `run_dir`.
+
+    clips: may carry a `split` column (train/val/test) to fix the split, as cross-validation does;
+        otherwise groups are split by `config.split_fractions`.
+    pooling: how the windows of one file become the file's probabilities ("max" or "mean"; see
+        model.detection.decisions.pool_by_file); saved with the detector for predict.py.
+
+    labels: labelled calls of the long recordings the clips were cut from (if any); the validation
+        recordings then choose the counting settings saved with the model, and the test recordings
+        are counted and scored.
+    strategy: an optional `tf.distribute.Strategy`; the model is built and compiled in its scope.
+    """
+    import contextlib
+
+    import keras
+
+    n_classes = len(classes)
+    if n_classes < 2:
+        raise ValueError(f"need at least 2 classes to train, got {classes}")
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    frontend = frontend or default_frontend(config.arch)
+    keras.utils.set_random_seed(config.seed)
+
+    table = clips.reset_index(drop=True).copy()
+    if "split" not in table:
+        table["split"] = group_split(table, config.split_fractions, config.seed)
+    bank = None
+    if n_classes == 2 and config.negative_bank_per_kind > 0:
+        bank = _negative_bank(table, classes[0], frontend, run_dir, config)
+        table = pd.concat([table, bank], ignore_index=True)
+    features, kept, failures = load_clips(table, frontend, features=True, backend=config.decoder)
+    for line in failures:
+        print(f"skipped {line}")
+    table["used"] = kept
+    atomic_write_csv(run_dir / "split.csv", table)
+    targets = table["label"].map({c: i for i, c in enumerate(classes)}).to_numpy(np.float32 if n_classes == 2 else np.int32)
+
+    masks = [kept & (table["split"] == split).to_numpy() for split in ("train", "val", "test")]
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = ((features[m], targets[m]) for m in masks)
+    del features  # each split holds its own copy
+    if len(np.unique(y_train)) < 2 or len(x_val) == 0:
+        raise ValueError(f"not enough data to train: {len(x_train)} training and {len(x_val)} validation clips "
+                         f"after the group split; need two classes in training and some validation clips")
+    per_class = "/".join(str(int(np.sum(y_train == k))) for k in range(n_classes))
+    print(f"clips: {len(x_train)} train ({per_class} per class {'/'.join(classes)}), {len(x_val)} validation, "
+          f"{len(x_test)} test; groups never cross splits")
+
+    train_ds = feature_dataset(x_train, y_train, frontend, config.batch_size, shuffle=True,
+                                   augment=config.augment, seed=config.seed)
+    val_ds = feature_dataset(x_val, y_val, frontend, config.batch_size)
+
+    def in_scope():
+        return strategy.scope() if strategy is not None else contextlib.nullcontext()
+
+    with in_scope():
+        keras.mixed_precision.set_global_policy("mixed_float16" if config.mixed_precision else "float32")
+        try:
+            net = build_model(config.arch, frontend.input_shape, n_classes, frontend=frontend, **config.network)
+        finally:
+            keras.mixed_precision.set_global_policy("float32")
+        pretrained = getattr(net, "backbone_weights", None) is not None
+        if pretrained:
+            set_backbone_trainable(net, config.freeze_epochs <= 0)  # see _fit
+        _compile(net, config, n_classes, config.learning_rate)
+    callbacks = [
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
+        keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs")),
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
+        TensorBoardExtras(run_dir / "logs", x_val, y_val, classes),
+    ]
+    history = _fit(net, train_ds, val_ds, callbacks, config, n_classes, class_weights(y_train, n_classes), in_scope,
+                   freeze_first=pretrained and config.freeze_epochs > 0)
+    plot_history(pd.DataFrame(history), run_dir / "curves.png")
+
+    detector = Detector(net, frontend, list(classes), config.arch, counting or CountingConfig(), pooling=pooling)
+    detector.save(run_dir)
+
+    report = {"train_config": asdict(config), "failures": failures, "epochs_run": len(history["loss"]),
+              "clips_per_label": table[kept].groupby("label").size().to_dict()}
+    if bank is not None:
+        report["negative_bank"] = bank.groupby("kind").size().to_dict()
+    held_out = {"validation": (x_val, y_val, table.loc[masks[1]]), "test": (x_test, y_test, table.loc[masks[2]])}
+    # Windows of a labelled recording carry both classes: pooling them per file would score nothing real.
+    report.update(_evaluate_held_out(net, held_out, classes, frontend, config.batch_size, pooling, run_dir,
+                                     per_file=labels is None))
+    key = next(k for k in ("test_files", "test", "validation_files", "validation") if k in report)
+    final = report[key]
+    what = {"test_files": "test files (windows pooled per file)", "test": f"test clips ({frontend.clip_s:g} s windows)",
+            "validation_files": "validation files (windows pooled per file)",
+            "validation": f"validation clips ({frontend.clip_s:g} s windows)"}[key]
+    plot_confusion(np.array(final["confusion"]), classes, run_dir / "confusion_matrix.png", what)
+    f1s = ", ".join(f"{c} {m['f1']:.3f}" for c, m in final["per_class"].items())
+    print(f"{what}: accuracy {final['accuracy']:.3f}, F1 per class: {f1s} ({final['clips']})")
+    if labels is not None:  # what a detector is judged by: calls counted in whole recordings, last
+        report.update(_tune_and_test_on_recordings(detector, table, labels, run_dir))
+    atomic_write_text(run_dir / "test_metrics.json", json.dumps(report, indent=2) + "\n")
+    print(f"run folder: {run_dir}")
+    return detector
+
+
+def _negative_bank(table: pd.DataFrame, negative: str, frontend: FrontendConfig, run_dir: Path,
+                   config: TrainConfig) -> pd.DataFrame:
+    """Clip rows for the generated non-call bank, all in the training split (validation and test stay
+    the user's own data), mixed into backgrounds drawn from the training split's negatives only, so no
+    held-out recording is heard in training. The bank is written to run_dir/generated_negatives/ and
+    listed, with its kinds, in generated_negatives.csv."""
+    from data_pipeline.synthetic.negatives import write_negative_bank
+
+    pool = table[(table["split"] == "train") & (table["label"] == negative)]
+    sample = pool.sample(min(len(pool), 48), random_state=config.seed) if len(pool) else pool
+    backgrounds = []
+    if len(sample):
+        waves, kept, _ = load_clips(sample, frontend, features=False, backend=config.decoder, progress=False)
+        backgrounds = list(waves[kept])
+    bank = write_negative_bank(run_dir / "generated_negatives", frontend.sample_rate_hz, frontend.clip_s,
+                               seed=config.seed, per_kind=config.negative_bank_per_kind, backgrounds=backgrounds)
+    atomic_write_csv(run_dir / "generated_negatives.csv", bank)
+    print(f"generated non-call bank: {len(bank)} clips of {bank['kind'].nunique()} kinds, "
+          f"{int(bank['mixed'].sum())} mixed into training negatives (run_dir/generated_negatives.csv)")
+    return bank.assign(start=0.0, label=negative, group="generated:" + bank["kind"], split="train")
+
+
+def _fit(net, train_ds, val_ds, callbacks: list, config: TrainConfig, n_classes: int, weights: dict, in_scope,
+         freeze_first: bool = False) -> dict:
+    """Fit with the callbacks (early stopping first); returns the history of every epoch.
+
+    freeze_first: the backbone is frozen for the first `config.freeze_epochs` (head first, so the
+    random head does not wreck the pretrained features), then unfrozen and fine-tuned at a lower rate.
+    """
+    fit = dict(validation_data=val_ds, class_weight=weights, verbose=config.verbose,
+               shuffle=False)  # the dataset shuffles itself, every epoch
+    history, start = {}, 0
+    if freeze_first:
+        tensorboard, csv_log = callbacks[1], callbacks[2]
+        history = net.fit(train_ds, epochs=config.freeze_epochs, callbacks=[tensorboard, csv_log], **fit).history
+        csv_log.append = True  # the fine-tuning epochs continue the same history.csv
+        set_backbone_trainable(net, True)
+        with in_scope():
+            _compile(net, config, n_classes, config.learning_rate * config.fine_tune_factor)
+        start = config.freeze_epochs
+    if config.epochs > start:
+        rest = net.fit(train_ds, epochs=config.epochs, initial_epoch=start, callbacks=callbacks, **fit)
+        history = {k: history.get(k, []) + v for k, v in rest.history.items()}
+    return history
+
+
+def _evaluate_held_out(net, held_out: dict, classes: list[str], frontend: FrontendConfig, batch_size: int,
+                       pooling: str, run_dir: Path, per_file: bool = True) -> dict:
+    """Metrics per held-out split (per clip, and per file when files were windowed); predictions,
+    top losses and embedding plot for the test clips (validation clips when there is no test split)."""
+    report, scored = {}, {}
+    for name, (x, y, rows) in held_out.items():
+        if not len(x):
+            continue
+        probs = as_class_probabilities(net.predict(feature_dataset(x, None, frontend, batch_size), verbose=0))
+        report[name] = clip_metrics(y, probs, classes)
+        files = rows["file"].to_numpy()
+        if per_file and len(set(files)) < len(files):  # windows of longer files: also one decision per file
+            names, pooled = pool_by_file(files, probs, pooling)
+            truth = pd.Series(y, index=files).groupby(level=0).first().reindex(names).to_numpy()
+            report[f"{name}_files"] = clip_metrics(truth, pooled, classes)
+        scored[name] = (x, y, probs, rows)
+    name = "test" if "test" in scored else "validation"
+    x, y, probs, rows = scored[name]
+    predictions = prediction_table(rows, probs, classes)
+    atomic_write_csv(run_dir / "predictions.csv", predictions)
+    plot_top_losses(predictions, x, frontend, run_dir / "top_losses.png", title=f"worst {name} clips")
+    plot_embedding(embedding_features(net, x), y.astype(int), classes, run_dir / "embedding.png",
+                   title=f"t-SNE of the network's features, {name} clips")
+    return report
+
+
+def _labelled_recordings(table: pd.DataFrame, labels: pd.DataFrame, split: str) -> list[str]:
+    names = set(labels["recording"])
+    files = table.loc[table["split"] == split, "file"].unique()
+    return sorted(f for f in files if Path(f).name in names)
+
+
+def _tune_and_test_on_recordings(detector: Detector, table: pd.DataFrame, labels: pd.DataFrame, run_dir: Path) -> dict:
+    """Choose counting settings on the validation recordings; count and score the test recordings."""
+    report = {}
+    val = _labelled_recordings(table, labels, "val")
+    if val:
+        scores = [score_recording(detector, f) for f in val]
+        best, tried = tune_counting(scores, labels, detector.frontend.clip_s, detector.counting)
+        atomic_write_csv(run_dir / "counting_tuning.csv", tried)
+        detector.counting = best
+        detector.save_config(run_dir)
+        report["counting"] = best.to_dict()
+        report["validation_recordings"] = {"recordings": [Path(f).name for f in val], **tried.iloc[0].to_dict()}
+        print(f"counting settings chosen on {len(val)} validation recordings: {best}")
+    test = _labelled_recordings(table, labels, "test")
+    if test:
+        result = count_calls(detector, test, progress=False)
+        per_rec, summary = evaluate(result.events, labels, list(result.counts["recording"]))
+        atomic_write_csv(run_dir / "test_recordings.csv", per_rec)
+        report["test_recordings"] = summary
+        print(f"test recordings (calls counted and matched to the labelled calls): {format_summary(summary)}")
+    return report

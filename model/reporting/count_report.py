@@ -1,0 +1,116 @@
+"""Everything count_calls.py writes, in one place: submission, events, chart, exports, evaluation.
+
+    OUTPUT.csv                      submission: one row per recording, sorted (challenge format)
+    OUTPUT_events.csv               recording,start,end,score: one row per call
+    OUTPUT_counts.png               bar chart of calls per recording (labelled counts as dots)
+    OUTPUT_detections/              per recording: Raven selection table, Audacity label track
+    OUTPUT_evaluation.csv           with --labels: per-recording count error, tp/fp/fn
+    OUTPUT_plots/                   with --labels: spectrograms of recordings with mistakes
+    TENSORBOARD_DIR/                with --tensorboard: the counts as a table and a chart
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from data_pipeline.labels.annotations import match_recordings, read_call_labels
+from model.detection.counting import count_calls, submission_table
+from model.detection.detector import Detector
+from model.outputs import atomic_write_csv, write_audacity_labels, write_raven_table
+from model.reporting.evaluation import evaluate, format_summary
+from model.reporting.plots import counts_figure, plot_counts, plot_recording
+
+MAX_RECORDING_PLOTS = 6
+
+
+class NothingReadError(ValueError):
+    """No input recording could be read: one line, and no output written or replaced."""
+
+
+def sibling(output: Path, suffix: str) -> Path:
+    """submission.csv + '_events.csv' -> submission_events.csv"""
+    return output.with_name(output.stem + suffix)
+
+
+def count_and_report(detector: Detector, paths: list, output: str | os.PathLike, events_path=None,
+                     fmt: str = "clip_name,call_count", labels_path=None, export=("raven", "audacity"),
+                     tensorboard_dir=None, plot_all: bool = False) -> list[str]:
+    """Count calls in `paths`, write every output (see module doc); returns the decode failures.
+
+    When no recording could be read, nothing is written (an earlier submission stays as it was).
+    """
+    output = Path(output)
+    labels = read_call_labels(labels_path) if labels_path else None
+    result = count_calls(detector, paths)
+    if len(result.counts) == 0:
+        raise NothingReadError(f"none of the {len(paths)} recordings could be read, so nothing was written "
+                               f"({output} left as it was): " + "; ".join(result.failures[:3])
+                               + (" ..." if len(result.failures) > 3 else ""))
+    atomic_write_csv(output, submission_table(result.counts, fmt))
+    events_path = Path(events_path) if events_path else sibling(output, "_events.csv")
+    atomic_write_csv(events_path, result.events.round({"start": 2, "end": 2, "score": 4}))
+    print(f"wrote {output} ({len(result.counts)} recordings, {len(result.events)} calls) and {events_path}")
+
+    truth = None
+    if labels is not None:
+        counted = list(result.counts["recording"])
+        labels, problems = match_recordings(labels, counted)
+        for line in problems:
+            print(f"warning: {line}")
+        unlabelled = sorted(set(counted) - set(labels["recording"]))
+        if unlabelled:
+            print(f"warning: {len(unlabelled)} counted recording(s) have no labels and are not scored: "
+                  + ", ".join(unlabelled[:5]) + (" ..." if len(unlabelled) > 5 else ""))
+        scored = sorted(set(counted) - set(unlabelled))
+        if not scored:
+            raise ValueError(f"{labels_path}: names none of the counted recordings; nothing was scored")
+        per_rec, summary = evaluate(result.events, labels, scored)
+        atomic_write_csv(sibling(output, "_evaluation.csv"), per_rec)
+        truth = per_rec.set_index("recording")["sure"]
+        print(per_rec.to_string(index=False))
+        print(format_summary(summary))
+        _plot_recordings(detector, paths, result, labels, per_rec, sibling(output, "_plots"), plot_all)
+    plot_counts(result.counts, sibling(output, "_counts.png"), truth)
+    if tensorboard_dir:
+        from model.reporting.tensorboard_logging import log_counts
+
+        log_counts(tensorboard_dir, result.counts, counts_figure(result.counts, truth))
+
+    folder = sibling(output, "_detections")
+    lo_hz, hi_hz = detector.frontend.band_hz
+    for rec in result.counts["recording"]:
+        ev = result.events[result.events["recording"] == rec]
+        stem = Path(rec).stem
+        if "raven" in export:
+            write_raven_table(folder / f"{stem}.Table.1.selections.txt", ev, lo_hz, hi_hz)
+        if "audacity" in export:
+            write_audacity_labels(folder / f"{stem}.labels.txt", ev)
+    return result.failures
+
+
+def _plot_recordings(detector, paths, result, labels, per_rec, folder: Path, plot_all: bool) -> None:
+    """Spectrogram, labels and detections of the recordings with the most mistakes (of every
+    scored recording with `plot_all`)."""
+    from data_pipeline.audio.decoding import decode_audio
+    from data_pipeline.features.frontend import spectrogram
+
+    mistakes = per_rec.assign(errors=per_rec["fp"] + per_rec["fn"] + per_rec["count_error"].abs())
+    if plot_all:
+        worst = mistakes
+    else:
+        worst = mistakes[mistakes["errors"] > 0].sort_values("errors", ascending=False).head(MAX_RECORDING_PLOTS)
+        if not len(worst):
+            print("no mistakes: no plots (--plot-all plots every recording)")
+    by_name = {Path(p).name: p for p in paths}
+    scores = {s.recording: s for s in result.scores}
+    for rec in worst["recording"]:
+        audio = decode_audio(by_name[rec], detector.frontend.sample_rate_hz)
+        spec = np.asarray(spectrogram(audio, detector.frontend))
+        plot_recording(spec, detector.frontend, folder / f"{Path(rec).stem}.png",
+                       result.events[result.events["recording"] == rec], labels[labels["recording"] == rec],
+                       scores.get(rec), title=rec)
+    if len(worst):
+        print(f"plots of the {len(worst)} recordings {'scored' if plot_all else 'with mistakes'}: {folder}/")

@@ -1,0 +1,102 @@
+"""What a new user trips over (issue "What a new user trips over"), one known answer each, no training."""
+
+import os
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import sine
+from data_pipeline.audio.decoding import AudioWarning, decode_audio, expand_audio_paths
+from data_pipeline.labels.annotations import clips_from_annotations, match_recordings, read_call_labels
+from model.outputs import atomic_write_csv, write_raven_table
+from model.reporting.evaluation import evaluate
+
+
+def test_an_unquoted_folder_name_with_a_space_says_to_quote_it(tmp_path):
+    folder = tmp_path / "Forest Recordings"
+    folder.mkdir()
+    with pytest.raises(FileNotFoundError, match="quote a path with spaces") as err:
+        expand_audio_paths([f"{tmp_path}/Forest", "Recordings"])
+    assert f'"{folder}"' in str(err.value) and "\n" not in str(err.value)
+    assert expand_audio_paths([str(tmp_path / "missing.wav")]) == [tmp_path / "missing.wav"]  # reported later, as before
+
+
+def test_a_misspelt_recording_in_the_labels_is_named_with_the_nearest_recording():
+    labels = pd.DataFrame([("recording_4.mp3", 1.0, 4.0, "sure"), ("recording_05.mp3", 2.0, 6.0, "sure")],
+                          columns=["recording", "start", "end", "confidence"])
+    kept, problems = match_recordings(labels, ["a/recording_04.mp3", "a/recording_05.mp3"])
+    assert kept["recording"].tolist() == ["recording_05.mp3"]
+    assert problems == ["labels name 'recording_4.mp3', which is not among the 2 recordings given; "
+                        "did you mean 'recording_04.mp3'?"]
+
+
+def test_training_refuses_labels_naming_a_missing_recording_unless_told(write_audio, capsys):
+    rec = write_audio("recording_04.wav", sine(300, 20.0, 8000), 8000)
+    labels = pd.DataFrame([("recording_4.wav", 5.0, 9.0, "sure"), ("recording_04.wav", 12.0, 16.0, "sure")],
+                          columns=["recording", "start", "end", "confidence"])
+    with pytest.raises(ValueError, match="did you mean 'recording_04.wav'.*--allow-missing-recordings"):
+        clips_from_annotations([rec], labels, clip_s=3.0)
+    clips = clips_from_annotations([rec], labels, clip_s=3.0, allow_missing=True)
+    assert "recording_4.wav" in capsys.readouterr().out
+    centres = clips["start"] + 1.5
+    assert centres[clips["label"] == "capuchinbird"].between(12.5, 15.5).all()  # only the call that was found
+
+
+def test_raven_tables_read_back_by_stem_one_by_one_or_as_a_folder(tmp_path):
+    events = pd.DataFrame({"start": [10.0, 40.0], "end": [14.0, 45.0], "score": [0.9, 0.8]})
+    folder = tmp_path / "submission_detections"
+    write_raven_table(folder / "recording_23.Table.1.selections.txt", events, 0, 2500)
+    write_raven_table(folder / "recording_24.Table.1.selections.txt", events.iloc[:0], 0, 2500)  # no call
+    counted = ["recording_23.mp3", "recording_24.mp3"]
+    detections = events.assign(recording="recording_23.mp3")
+    for source in (folder / "recording_23.Table.1.selections.txt", folder):
+        labels, problems = match_recordings(read_call_labels(source), counted)
+        assert problems == []
+        per_rec, summary = evaluate(detections, labels, sorted(set(labels["recording"])))
+        assert per_rec.set_index("recording").loc["recording_23.mp3", "tp"] == 2 and summary["fp"] == 0
+    folder_labels, _ = match_recordings(read_call_labels(folder), counted)
+    assert folder_labels.loc[folder_labels["recording"] == "recording_24.mp3", "confidence"].tolist() == ["none"]
+    _, problems = match_recordings(read_call_labels(folder), ["recording_99.mp3"])
+    assert len(problems) == 2 and all("not among the 1 recordings given" in p for p in problems)
+
+
+def test_raven_tables_use_their_begin_file_column(tmp_path):
+    table = tmp_path / "anything.txt"
+    table.write_text("Selection\tBegin Time (s)\tEnd Time (s)\tBegin File\tNotes\n1\t3.0\t7.5\tsite2_0600.wav\tloud\n")
+    labels = read_call_labels(table)
+    assert labels[["recording", "start", "end", "confidence"]].values.tolist() == [["site2_0600.wav", 3.0, 7.5, "sure"]]
+
+
+def test_outputs_get_the_permissions_of_an_ordinary_write(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = atomic_write_csv(tmp_path / "submission.csv", pd.DataFrame({"a": [1]}))
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_non_audio_file_is_called_that(tmp_path):
+    from data_pipeline.audio.decoding import AudioDecodeError
+
+    text = tmp_path / "notes.mp3"
+    text.write_text("field notes\n" * 50)
+    with pytest.raises(AudioDecodeError, match="notes.mp3: not an audio file \\(or a format libsndfile cannot read\\)$"):
+        decode_audio(text)
+
+
+def test_a_truncated_mp3_is_reported_with_the_duration_read(write_audio, tmp_path):
+    tone = sine(440, 20.0, 48000)
+    whole = write_audio("whole.mp3", np.stack([tone, tone], 1), 48000)
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        audio = decode_audio(cut)
+        decode_audio(whole)
+    messages = [str(w.message) for w in caught if issubclass(w.category, AudioWarning)]
+    assert len(messages) == 1 and messages[0].startswith(f"{cut}: truncated: read ")
+    read_s = float(messages[0].split("read ")[1].split(" s")[0])
+    assert read_s == pytest.approx(len(audio) / 16000, abs=0.1) and 8 < read_s < 12 and "of the 20.0 s" in messages[0]

@@ -1,0 +1,153 @@
+"""What is not a call: the silence floor in the network, the generated bank of non-call sounds, --negatives."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from conftest import dominant_hz, sine
+from data_pipeline.features.frontend import FrontendConfig, clip_features
+from data_pipeline.synthetic.negatives import NEGATIVE_KINDS, synth_negative, write_negative_bank
+
+FE = FrontendConfig()
+
+
+def _windows(*waves):
+    return np.asarray(clip_features(np.stack([w.astype(np.float32) for w in waves]), FE))
+
+
+@pytest.fixture(scope="module")
+def gated_detector(tmp_path_factory):
+    """An untrained compact detector with the front end's silence gate, saved and loaded back."""
+    import keras
+
+    from model.detection.detector import Detector
+    from model.learning.networks import build_model
+
+    keras.utils.set_random_seed(0)
+    net = build_model("compact", FE.input_shape, 2, frontend=FE)
+    run = tmp_path_factory.mktemp("gated")
+    Detector(net, FE, ["no_call", "call"]).save(run)
+    return net, Detector.load(run)
+
+
+def test_silence_and_dither_score_exactly_zero_and_sound_passes(gated_detector):
+    net, loaded = gated_detector
+    rng = np.random.default_rng(0)
+    n = FE.clip_samples
+    zeros = np.zeros(n)
+    dither = rng.integers(-1, 2, n) / 32768  # 16-bit rounding noise, one step either way
+    quiet_forest = 10 ** (-80 / 20) * rng.standard_normal(n)  # 5 dB quieter than the quietest shared window
+    noise = 0.1 * rng.standard_normal(n)
+    ungated = net.layers[-2].output  # the sigmoid before the gate
+    import keras
+
+    raw = keras.Model(net.input, ungated).predict_on_batch(_windows(zeros, dither, quiet_forest, noise)).ravel()
+    scores = loaded.score(_windows(zeros, dither, quiet_forest, noise))
+    assert raw[0] > 0 and raw[1] > 0  # the network alone gives silence a score...
+    np.testing.assert_array_equal(scores[:2], [0.0, 0.0])  # ...the gate makes it exactly "no call"
+    np.testing.assert_allclose(scores[2:], raw[2:], rtol=1e-6)  # anything louder than the floor is untouched
+    assert loaded.frontend.silence_floor_dbfs == FE.silence_floor_dbfs == -90.0
+
+
+def test_a_zero_padded_tail_is_scored_on_what_it_holds(gated_detector):
+    _, loaded = gated_detector
+    n = FE.clip_samples
+    tail = np.concatenate([0.1 * np.random.default_rng(1).standard_normal(n // 3), np.zeros(n - n // 3)])
+    assert loaded.score(_windows(tail))[0] > 0  # a third of a window of sound is sound: the network decides
+
+
+def test_models_saved_before_the_floor_existed_keep_no_floor():
+    config = FE.to_dict()
+    del config["silence_floor_dbfs"]
+    assert FrontendConfig.from_dict(config).silence_floor_dbfs is None
+    assert FrontendConfig(median_subtraction=True).silence_floor_dbfs is None  # needs the level it removes
+    assert FrontendConfig(silence_floor_dbfs=None).silence_threshold() is None
+
+
+def test_the_bank_is_deterministic_and_holds_every_kind(tmp_path):
+    backgrounds = [0.05 * np.random.default_rng(i).standard_normal(48000) for i in range(3)]
+    a = write_negative_bank(tmp_path / "a", 16000, 3.0, seed=4, per_kind=2, backgrounds=backgrounds)
+    b = write_negative_bank(tmp_path / "b", 16000, 3.0, seed=4, per_kind=2, backgrounds=backgrounds)
+    assert a.groupby("kind").size().to_dict() == dict.fromkeys(NEGATIVE_KINDS, 4)
+    assert a.groupby("kind")["mixed"].sum().to_dict() == dict.fromkeys(NEGATIVE_KINDS, 2)
+    for fa, fb in zip(a["file"], b["file"]):
+        np.testing.assert_array_equal(sf.read(fa)[0], sf.read(fb)[0])
+    c = write_negative_bank(tmp_path / "c", 16000, 3.0, seed=5, per_kind=2, backgrounds=backgrounds)
+    tone = lambda bank: sf.read(bank[bank["kind"] == "tone"]["file"].iloc[0])[0]  # noqa: E731
+    assert not np.array_equal(tone(a), tone(c))  # another seed, other sounds
+    assert not write_negative_bank(tmp_path / "d", 16000, 3.0, per_kind=1)["mixed"].any()  # no backgrounds: alone only
+
+
+def test_each_kind_is_what_its_name_says():
+    rng, sr, n = np.random.default_rng(0), 16000, 48000
+    assert not synth_negative(rng, "silence", n, sr).any()
+    dither = synth_negative(rng, "dither", n, sr)
+    assert 0 < np.abs(dither).max() <= 1 / 32768
+    background = np.ones(n)
+    gap = synth_negative(rng, "silent_gap", n, sr, background)
+    zero = np.flatnonzero(gap == 0)
+    assert 0.3 * sr <= len(zero) <= 2.5 * sr and np.all(np.diff(zero) == 1)  # one stretch of silence...
+    assert (gap != 0).sum() == n - len(zero)  # ...in untouched background
+    tail = synth_negative(rng, "silent_tail", n, sr, background)
+    assert tail[-1] == 0 and tail[0] == 1
+    assert 150 <= dominant_hz(synth_negative(rng, "tone", n, sr), sr) <= 2400
+    assert dominant_hz(synth_negative(rng, "heartbeat", n, sr), sr) <= 200
+    assert dominant_hz(synth_negative(rng, "wind", n, sr), sr) <= 600
+    for kind in NEGATIVE_KINDS:
+        x = synth_negative(rng, kind, n, sr, background)
+        assert x.shape == (n,) and np.isfinite(x).all(), kind
+
+
+def test_negatives_add_windows_of_no_call_audio(tmp_path, write_audio):
+    from data_pipeline.training_data.clips import training_clips
+
+    rec = write_audio("rec.wav", sine(300, 12.0, 8000), 8000)
+    csv = tmp_path / "calls.csv"
+    csv.write_text("recording,start,end\nrec.wav,4,9\n")
+    folder = tmp_path / "rain"
+    folder.mkdir()
+    sf.write(folder / "rain1.wav", 0.1 * np.random.default_rng(0).standard_normal(8000 * 7), 8000)
+    sf.write(folder / "rain2.wav", 0.1 * np.random.default_rng(1).standard_normal(8000 * 2), 8000)
+    clips, classes, _ = training_clips(None, [rec], csv, 3.0, negatives=[folder])
+    extra = clips[clips["group"].str.startswith("negatives:")]
+    assert sorted(extra["start"].round(2)) == [0.0, 0.0, 3.0, 4.0]  # 7 s: 0, 3 and the window ending at 7; 2 s: one
+    assert set(extra["label"]) == {"not_capuchinbird"} and extra["group"].nunique() == 2
+    with pytest.raises(FileNotFoundError, match="--negatives: no such file or folder: .*missing"):
+        training_clips(None, [rec], csv, 3.0, negatives=[tmp_path / "missing"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="--negatives: no audio files"):
+        training_clips(None, [rec], csv, 3.0, negatives=[tmp_path / "empty"])
+
+
+@pytest.mark.slow
+def test_a_detector_shown_a_tone_as_negative_ignores_it(tmp_path):
+    """Tiny synthetic data: calls against forest backgrounds; a steady 1 kHz tone only as a negative
+    (the --negatives path); the trained detector leaves a tone alone and still finds calls."""
+    from data_pipeline.synthetic.capuchinbird import synth_background, synth_call
+    from data_pipeline.training_data.clips import training_clips
+    from model.learning.training import TrainConfig, train
+
+    rng, sr = np.random.default_rng(0), 16000
+    data = tmp_path / "data"
+    for label in ("negative", "positive"):  # a folder per class, alphabetical: the second is the call
+        (data / label).mkdir(parents=True)
+    for i in range(40):
+        bg = 0.05 * synth_background(rng, sr, 3.0)
+        sf.write(data / "negative" / f"bg{i // 4}-{i % 4}.wav", bg, sr)
+        sf.write(data / "positive" / f"call{i // 4}-{i % 4}.wav", bg + 0.05 * synth_call(rng, sr, 3.0), sr)
+    tones = tmp_path / "tones"
+    tones.mkdir()
+    for i, f in enumerate((700, 1000, 1300, 1600)):
+        sf.write(tones / f"tone{i}.wav", 0.3 * sine(f, 12.0, sr), sr)
+    clips, classes, _ = training_clips(data, None, None, 3.0, negatives=[tones])
+    assert classes == ["negative", "positive"]
+    detector = train(clips, classes, tmp_path / "run",
+                     TrainConfig(epochs=12, patience=4, verbose=0, negative_bank_per_kind=0))
+    test_tone = _windows(0.3 * sine(1150, 3.0, sr))
+    test_call = _windows(0.05 * synth_background(rng, sr, 3.0) + 0.05 * synth_call(rng, sr, 3.0))
+    assert detector.score(test_tone)[0] < 0.5
+    assert detector.score(test_call)[0] >= 0.5
+    assert json.loads((tmp_path / "run" / "test_metrics.json").read_text())["clips_per_label"]["negative"] >= 40 + 16
