@@ -6,7 +6,7 @@
 SUPPORTED := import sys; assert (3, 10) <= sys.version_info[:2] <= (3, 13)
 PYTHON ?= $(or $(shell for p in python3.13 python3.12 python3.11 python3.10 python3; do $$p -c '$(SUPPORTED)' 2>/dev/null && echo $$p && break; done),python3)
 # tensorflow-io 0.37.1 needs TensorFlow 2.16, which needs Python <= 3.12.
-PYTHON_TFIO ?= $(or $(shell for p in python3.12 python3.11 python3.10; do $$p -c 'import sys; assert (3, 10) <= sys.version_info[:2] <= (3, 12)' 2>/dev/null && echo $$p && break; done),python3)
+PYTHON_TFIO ?= $(or $(shell for p in python3.11 python3.12 python3.10; do $$p -c 'import sys; assert (3, 10) <= sys.version_info[:2] <= (3, 12)' 2>/dev/null && echo $$p && break; done),python3)
 # TensorFlow for a venv that has none: the CPU build, or the CUDA one where a GPU answers.
 TF_PACKAGE ?= $(if $(shell nvidia-smi -L 2>/dev/null),tensorflow[and-cuda],tensorflow-cpu)>=2.16,<2.22
 VENV := .venv

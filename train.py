@@ -14,7 +14,7 @@ def main() -> int:
     from data_pipeline.training_data.clips import training_clips
     from model.detection.events import CountingConfig
     from model.learning.networks import ARCHITECTURES
-    from model.learning.presets import PRESETS, get_preset
+    from model.learning.presets import PRESETS, bank_per_kind, get_preset
     from model.learning.training import TrainConfig, apply_swept_config, train
 
     p = argparse.ArgumentParser(description=__doc__)
@@ -26,9 +26,10 @@ def main() -> int:
     p.add_argument("--allow-missing-recordings", action="store_true",
                    help="train even when --labels names recordings not among --recordings (they are left out)")
     p.add_argument("--negatives", nargs="+", help="files or folders of audio known to hold no call, added as negatives")
-    p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind,
+    p.add_argument("--negative-bank-per-kind", type=int,
                    help="generated non-call clips per kind, alone and as many mixed into your negatives "
-                        "(silence, tones, engines, speech, heartbeats, ...; 0 = none; two-class runs only)")
+                        f"(silence, tones, engines, speech, heartbeats, ...; 0 = none; default {TrainConfig.negative_bank_per_kind} "
+                        "for the capuchinbird and glass_break presets, 0 for the others)")
     p.add_argument("--run-dir", help="output folder (default: runs/<time>-<preset>-<arch>[-<K>fold])")
     p.add_argument("--preset", default="capuchinbird", choices=sorted(PRESETS),
                    help="front end, windowing and pooling for a kind of sound (see model/learning/presets.py)")
@@ -59,7 +60,7 @@ def main() -> int:
                          augment=AugmentConfig() if args.augment else None,
                          mixed_precision=args.mixed_precision, jit_compile=args.jit, freeze_epochs=args.freeze_epochs,
                          network=preset.network if args.arch == "compact" else {},
-                         negative_bank_per_kind=args.negative_bank_per_kind)
+                         negative_bank_per_kind=bank_per_kind(preset, args.negative_bank_per_kind))
     frontend = SEED_FRONTEND if args.arch == "seed" else preset.frontend
     if args.config:
         config, frontend = apply_swept_config(args.config, config)

@@ -38,7 +38,7 @@ def main() -> None:
     from data_pipeline.training_data.clips import training_clips
     from model.detection.events import CountingConfig
     from model.learning.crossval import cross_validate
-    from model.learning.presets import PRESETS, get_preset
+    from model.learning.presets import PRESETS, bank_per_kind, get_preset
     from model.learning.training import TrainConfig
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -59,7 +59,8 @@ def main() -> None:
         preset = replace(preset, window_hop_s=args.hop_s)
     frontend = replace(preset.frontend, **parse_settings(args.set))
     network = {**preset.network, **parse_settings(args.network)}
-    config = TrainConfig(epochs=args.epochs, patience=args.patience, seed=args.seed, network=network, verbose=0)
+    config = TrainConfig(epochs=args.epochs, patience=args.patience, seed=args.seed, network=network, verbose=0,
+                         negative_bank_per_kind=bank_per_kind(preset))
     clips, classes, _ = training_clips(args.data_dir, None, None, frontend.clip_s, preset.window_hop_s)
     counting = CountingConfig(hop_s=preset.window_hop_s) if preset.window_hop_s else None
     t0 = time.time()

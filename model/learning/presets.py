@@ -35,6 +35,10 @@ class Preset:
     window_hop_s: float | None = None  # cut files longer than a clip into windows this far apart (None: one clip per file)
     pooling: str = "max"  # window probabilities -> one per file: "max" (a call anywhere) or "mean" (the whole file)
     network: dict = field(default_factory=dict)  # options for the compact network's builder
+    # Add the generated non-call bank (data_pipeline.synthetic.negatives) to training: for detectors whose
+    # negative class means "anything else" at 16 kHz; not for heart sounds (silence is no "normal" heart),
+    # 2 kHz whale clips (the bank's tones would alias) or N-class everyday sounds.
+    negative_bank: bool = True
 
 
 _WHOLE_WINDOW = {"centre_fraction": 1.0}
@@ -44,7 +48,7 @@ PRESETS = {
     "heart": Preset(
         FrontendConfig(sample_rate_hz=2000, clip_s=5.0, frame_length=128, frame_step=40, fft_length=256,
                        min_freq_hz=20.0, max_freq_hz=800.0, silence_floor_dbfs=None),  # silence is no "normal" heart
-        window_hop_s=2.5, pooling="mean", network={**_WHOLE_WINDOW, "time_pooling": "average"}),
+        window_hop_s=2.5, pooling="mean", network={**_WHOLE_WINDOW, "time_pooling": "average"}, negative_bank=False),
     "glass_break": Preset(
         FrontendConfig(sample_rate_hz=16000, clip_s=1.0, frame_length=512, frame_step=160, fft_length=512,
                        min_freq_hz=0.0, max_freq_hz=8000.0, mel_bins=64),
@@ -52,11 +56,11 @@ PRESETS = {
     "whale": Preset(
         FrontendConfig(sample_rate_hz=2000, clip_s=2.0, frame_length=256, frame_step=20, fft_length=256,
                        min_freq_hz=50.0, max_freq_hz=250.0, median_subtraction=True, silence_floor_dbfs=None),
-        window_hop_s=1.0, pooling="max", network=_WHOLE_WINDOW),
+        window_hop_s=1.0, pooling="max", network=_WHOLE_WINDOW, negative_bank=False),
     "everyday": Preset(
         FrontendConfig(sample_rate_hz=16000, clip_s=5.0, frame_length=512, frame_step=160, fft_length=512,
                        min_freq_hz=0.0, max_freq_hz=8000.0, mel_bins=64),
-        window_hop_s=2.5, pooling="mean", network=_WHOLE_WINDOW),
+        window_hop_s=2.5, pooling="mean", network=_WHOLE_WINDOW, negative_bank=False),
 }
 
 
@@ -64,3 +68,12 @@ def get_preset(name: str) -> Preset:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
     return PRESETS[name]
+
+
+def bank_per_kind(preset: Preset, requested: int | None = None) -> int:
+    """Generated non-call clips per kind for a run: as requested, else the default where the preset uses the bank."""
+    from model.learning.training import TrainConfig
+
+    if requested is not None:
+        return requested
+    return TrainConfig.negative_bank_per_kind if preset.negative_bank else 0

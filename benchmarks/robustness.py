@@ -1,0 +1,257 @@
+"""Robustness: counts on unheard forest recordings under realistic damage, and false calls on audio with no call.
+
+    .venv/bin/python benchmarks/robustness.py [--negative-bank-per-kind 8] [--folds 5] [--run-dir runs/robustness]
+
+Models are cross-validated as in forest_crossval.py: the 40 shared recordings are dealt into folds
+by background family, each fold's model trains on the other folds and counts only its own fold's
+recordings, in every condition:
+
+    clean           the recordings as they are
+    silence         three stretches of 2-8 s of digital silence each, at least 1 s from every labelled call
+    real_sounds     four excerpts of real non-call audio each (PhysioNet heart sounds, ESC-50 glass breaks
+                    and backgrounds from ../shared), 0-10 dB above the recording's level, away from calls
+    generated       four generated non-call sounds each (tones, sirens, engines, speech, ...; a seed no
+                    training run uses), 0-10 dB above the recording's level, away from calls
+    cheap_recorder  mono, 22.05 kHz, low-bitrate MP3
+    noisier         pink noise added at the recording's own level (+3 dB background)
+
+The placed sounds stay clear of labelled calls, so the labels stay true. Then every fold's model counts
+audio with no call at all: the 301 heart recordings, the glass_break clips joined into one-minute
+streams, two minutes of each generated kind (another unseen seed), and ten minutes each of digital
+silence and 16-bit dither. The real sounds (heart, glass) are never in any training set, and the
+generated ones come from seeds the training bank never uses; the heart sounds in `real_sounds` and in
+the no-call set are the same recordings (counted as no-call material and as added sounds).
+
+Prints, per condition, count MAE, exact counts and event precision/recall/F1 over the 40 recordings;
+per no-call material, false calls per hour (over all fold models). Writes robustness.csv in the run folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+SR = 16000
+CONDITIONS = ("clean", "silence", "real_sounds", "generated", "cheap_recorder", "noisier")
+TEST_SEED = 10_000  # generated test sounds: far from any training seed
+
+
+def _free_stretches(duration_s: float, calls: list[tuple[float, float]], margin_s: float = 1.0) -> list[tuple[float, float]]:
+    """Stretches of a recording at least `margin_s` away from every labelled call."""
+    free, t = [], 0.5
+    for start, end in sorted(calls):
+        if start - margin_s > t:
+            free.append((t, start - margin_s))
+        t = max(t, end + margin_s)
+    if duration_s - 0.5 > t:
+        free.append((t, duration_s - 0.5))
+    return free
+
+
+def _place(rng, free: list[tuple[float, float]], length_s: float) -> float | None:
+    fits = [(a, b) for a, b in free if b - a >= length_s]
+    if not fits:
+        return None
+    a, b = fits[int(rng.integers(len(fits)))]
+    return float(rng.uniform(a, b - length_s))
+
+
+def _rms(x):
+    import numpy as np
+
+    return float(np.sqrt(np.mean(x**2)) + 1e-12)
+
+
+def make_conditions(shared: Path, out: Path, labels) -> dict[str, list[Path]]:
+    """Write every damaged version of the 40 recordings once (16 kHz mono FLAC; the cheap recorder as MP3)."""
+    import numpy as np
+    import soundfile as sf
+
+    from data_pipeline.audio.decoding import decode_audio, list_audio_files
+    from data_pipeline.synthetic.capuchinbird import pink_noise
+    from data_pipeline.synthetic.negatives import SILENCE_KINDS, NEGATIVE_KINDS, synth_negative
+
+    recordings = list_audio_files(shared / "forest")
+    paths = {"clean": recordings}
+    done = out / "conditions" / ".complete"
+    names = {c: [out / "conditions" / c / (r.stem + (".mp3" if c == "cheap_recorder" else ".flac")) for r in recordings]
+             for c in CONDITIONS[1:]}
+    paths.update(names)
+    if done.exists():
+        return paths
+    rng = np.random.default_rng(TEST_SEED)
+    hearts = sorted((shared / "heart").glob("*.wav"))
+    glass = sorted((shared / "glass_break" / "audio").glob("*.wav"))
+    sound_kinds = [k for k in NEGATIVE_KINDS if k not in SILENCE_KINDS]
+    for c in CONDITIONS[1:]:
+        (out / "conditions" / c).mkdir(parents=True, exist_ok=True)
+    for i, rec in enumerate(recordings):
+        audio = decode_audio(rec, SR)
+        duration = len(audio) / SR
+        calls = labels[(labels["recording"] == rec.name) & labels["confidence"].isin(["sure", "faint"])]
+        free = _free_stretches(duration, list(zip(calls["start"], calls["end"])))
+        level = _rms(audio)
+
+        silent = audio.copy()
+        for _ in range(3):
+            start = _place(rng, free, length := rng.uniform(2, 8))
+            if start is not None:
+                silent[int(start * SR) : int((start + length) * SR)] = 0.0
+        sf.write(names["silence"][i], silent, SR, subtype="PCM_16")
+
+        for condition in ("real_sounds", "generated"):
+            mixed = audio.copy()
+            for _ in range(4):
+                if condition == "real_sounds":
+                    source = hearts[int(rng.integers(len(hearts)))] if rng.random() < 0.6 else None
+                    if source is not None:
+                        sound = decode_audio(source, SR)
+                        length = min(len(sound), int(rng.uniform(4, 10) * SR))
+                        sound = sound[:length]
+                    else:  # two to five glass clips in a row
+                        sound = np.concatenate([decode_audio(glass[int(rng.integers(len(glass)))], SR)
+                                                for _ in range(int(rng.integers(2, 6)))])
+                else:
+                    kind = sound_kinds[int(rng.integers(len(sound_kinds)))]
+                    sound = synth_negative(rng, kind, int(rng.uniform(3, 8) * SR), SR)
+                start = _place(rng, free, len(sound) / SR)
+                if start is None or _rms(sound) < 1e-6:
+                    continue
+                i0 = int(start * SR)
+                mixed[i0 : i0 + len(sound)] += sound / _rms(sound) * level * 10 ** (rng.uniform(0, 10) / 20)
+            sf.write(names[condition][i], np.clip(mixed, -1, 1), SR, subtype="PCM_16")
+
+        cheap = decode_audio(rec, 22050)
+        sf.write(names["cheap_recorder"][i], cheap, 22050, format="MP3", compression_level=0.9)
+        noisy = audio + pink_noise(rng, len(audio), SR) * level
+        sf.write(names["noisier"][i], np.clip(noisy, -1, 1), SR, subtype="PCM_16")
+        print(f"conditions: {rec.name} done", flush=True)
+    done.write_text("")
+    return paths
+
+
+def make_no_call(shared: Path, out: Path) -> dict[str, list[Path]]:
+    """No-call material: heart recordings as they are; everything else written once under out/no_call/."""
+    import numpy as np
+    import soundfile as sf
+
+    from data_pipeline.audio.decoding import decode_audio
+    from data_pipeline.synthetic.negatives import NEGATIVE_KINDS, SILENCE_KINDS, synth_negative
+
+    folder = out / "no_call"
+    material = {"heart": sorted((shared / "heart").glob("*.wav"))}
+    glass = sorted((shared / "glass_break" / "audio").glob("*.wav"))
+    kinds = [k for k in NEGATIVE_KINDS if k not in SILENCE_KINDS]
+    material["glass_break"] = [folder / f"glass_{i:02d}.flac" for i in range(-(-len(glass) // 60))]
+    material["generated"] = [folder / f"generated_{k}.flac" for k in kinds]
+    material["silence"] = [folder / "silence.flac"]
+    material["dither"] = [folder / "dither.flac"]
+    if (folder / ".complete").exists():
+        return material
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, path in enumerate(material["glass_break"]):
+        sf.write(path, np.concatenate([decode_audio(g, SR) for g in glass[i * 60 : (i + 1) * 60]]), SR, subtype="PCM_16")
+    rng = np.random.default_rng(TEST_SEED + 1)
+    for kind, path in zip(kinds, material["generated"]):
+        parts = []
+        while sum(map(len, parts)) < 120 * SR:
+            parts.append(synth_negative(rng, kind, int(rng.uniform(3, 10) * SR), SR) * 10 ** (rng.uniform(-40, -10) / 20))
+        sf.write(path, np.clip(np.concatenate(parts), -1, 1), SR, subtype="PCM_16")
+    sf.write(material["silence"][0], np.zeros(600 * SR), SR, subtype="PCM_16")
+    sf.write(material["dither"][0], rng.integers(-1, 2, 600 * SR) / 32768, SR, subtype="PCM_16")
+    (folder / ".complete").write_text("")
+    return material
+
+
+def main() -> None:
+    import numpy as np
+    import pandas as pd
+    from forest_holdout import background_group, forest_clips
+
+    from data_pipeline.audio.decoding import audio_duration_s
+    from data_pipeline.labels.annotations import read_call_labels
+    from data_pipeline.labels.class_folders import KAGGLE_CLASSES
+    from model.detection.counting import count_calls
+    from model.learning.training import TrainConfig, default_frontend, train
+    from model.reporting.evaluation import evaluate, summarise
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
+    p.add_argument("--run-dir", default="runs/robustness")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
+    p.add_argument("--silence-floor-dbfs", default="default", help="a number, 'none', or 'default' (the front end's)")
+    args = p.parse_args()
+
+    shared, out = Path(args.shared), Path(args.run_dir)
+    labels = read_call_labels(shared / "forest" / "calls.csv")
+    t0 = time.time()
+    conditions = make_conditions(shared, out / "data", labels)
+    no_call = make_no_call(shared, out / "data")
+    print(f"data ready in {time.time() - t0:.0f} s", flush=True)
+
+    frontend = default_frontend("compact")
+    if args.silence_floor_dbfs != "default":
+        from dataclasses import replace
+
+        floor = None if args.silence_floor_dbfs == "none" else float(args.silence_floor_dbfs)
+        frontend = replace(frontend, silence_floor_dbfs=floor)
+    config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
+                         negative_bank_per_kind=args.negative_bank_per_kind)
+    recordings = conditions["clean"]
+    groups = sorted({background_group(r.stem) for r in recordings})
+    rng = np.random.default_rng(args.seed)
+    rng.shuffle(groups)
+    fold_of = {g: i % args.folds for i, g in enumerate(groups)}
+    per_condition = {c: [] for c in CONDITIONS}
+    false_calls = {m: 0 for m in no_call}
+    hours = {m: sum(audio_duration_s(f) for f in files) / 3600 * args.folds for m, files in no_call.items()}
+    run = out / f"bank{args.negative_bank_per_kind}-floor{args.silence_floor_dbfs}"
+    for fold in range(args.folds):
+        held = [i for i, r in enumerate(recordings) if fold_of[background_group(r.stem)] == fold]
+        rest = [r for i, r in enumerate(recordings) if i not in held]
+        names = {r.name for r in rest}
+        clips = forest_clips(rest, labels[labels["recording"].isin(names)], frontend.clip_s)
+        detector = train(clips, list(KAGGLE_CLASSES), run / f"fold{fold}", config, frontend=frontend, labels=labels)
+        for condition in CONDITIONS:
+            files = [conditions[condition][i] for i in held]
+            result = count_calls(detector, files, progress=False)
+            events = result.events.assign(recording=result.events["recording"].map(lambda n: Path(n).stem + ".mp3"))
+            per_rec, _ = evaluate(events, labels, [recordings[i].name for i in held])
+            per_condition[condition].append(per_rec.assign(fold=fold))
+        for material, files in no_call.items():
+            false_calls[material] += len(count_calls(detector, files, progress=False).events)
+        print(f"fold {fold} done, {(time.time() - t0) / 60:.1f} min", flush=True)
+
+    rows = []
+    for condition in CONDITIONS:
+        table = pd.concat(per_condition[condition], ignore_index=True)
+        s = summarise(table)
+        rows.append({"material": condition, "count_mae": round(s["count_mae"], 3),
+                     "exact": f"{int(round(s['exact_count_fraction'] * len(table)))}/{len(table)}",
+                     "precision": round(s["precision"], 3), "recall": round(s["recall"], 3), "f1": round(s["f1"], 3)})
+        mistakes = table[(table["fp"] + table["fn"] + table["count_error"].abs()) > 0]
+        if len(mistakes):
+            print(f"{condition} mistakes:\n{mistakes.to_string(index=False)}")
+    for material in no_call:
+        rows.append({"material": f"no call: {material}", "hours": round(hours[material], 2),
+                     "false_calls": false_calls[material],
+                     "false_calls_per_hour": round(false_calls[material] / hours[material], 2)})
+    report = pd.DataFrame(rows)
+    run.mkdir(parents=True, exist_ok=True)
+    report.to_csv(run / "robustness.csv", index=False)
+    print(report.fillna("").to_string(index=False))
+    print(f"bank per kind {args.negative_bank_per_kind}, silence floor {frontend.silence_floor_dbfs}; "
+          f"{(time.time() - t0) / 60:.1f} min; {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
+
+
+if __name__ == "__main__":
+    main()
