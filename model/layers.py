@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import keras
 
+from data_pipeline.features.frontend import input_power
+
 
 @keras.saving.register_keras_serializable(package="capuchinbird")
 class SilenceGate(keras.layers.Layer):
     """Call probability times [window's band power >= threshold]: a silent window scores exactly 0.
 
     Inputs: [spectrogram window [batch, frames, bins] as the front end gives it, probability [batch, 1]].
-    threshold: `FrontendConfig.silence_threshold()`, in the units of `FrontendConfig` `input_power`;
+    threshold: `FrontendConfig.silence_threshold()`, in the units of `input_power` (the front end's);
     scale: the front end's scale ("log": power is exp(x)^2, "magnitude": x^2).
     A step, not a learnt layer: digital silence and dither carry no information about calls, and a
     network standardising them sees only amplified rounding noise.
@@ -27,8 +29,7 @@ class SilenceGate(keras.layers.Layer):
 
     def call(self, inputs):
         features, probability = inputs
-        features = keras.ops.cast(features, "float32")
-        power = keras.ops.square(keras.ops.exp(features) if self.scale == "log" else features)
+        power = input_power(keras.ops.cast(features, "float32"), self.scale)
         loud = keras.ops.mean(power, axis=(1, 2)) >= self.threshold
         return probability * keras.ops.cast(keras.ops.expand_dims(loud, -1), probability.dtype)
 

@@ -65,6 +65,8 @@ def expand_audio_paths(paths: list[str | os.PathLike]) -> list[Path]:
 
 
 def _unquoted_space_hint(names: list[str]) -> str | None:
+    if all(Path(n).exists() for n in names):  # the usual case, thousands of files from a glob: one look each
+        return None
     for i in range(len(names)):
         for j in range(i + 2, len(names) + 1):
             joined = " ".join(names[i:j])

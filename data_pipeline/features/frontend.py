@@ -147,7 +147,7 @@ class FrontendConfig:
         noise = np.random.default_rng(0).standard_normal(self.clip_samples).astype(np.float32)
         noise *= 10 ** (self.silence_floor_dbfs / 20)
         features = np.asarray(clip_features(noise, self))
-        return float(np.mean(input_power(features, self)))
+        return float(np.mean(input_power(features, self.scale)))
 
 
 # The reference network of the blog post this project starts from: 54,000-sample clips at 16 kHz,
@@ -195,11 +195,12 @@ def spectrogram(waveform, config: FrontendConfig):
     return magnitude
 
 
-def input_power(features, config: FrontendConfig):
-    """Power per frame and bin of front-end output (numpy or tensors): what the silence floor measures."""
+def input_power(features, scale: str):
+    """Power per frame and bin of front-end output of `scale` ("log" or "magnitude"; numpy arrays or
+    tensors): what the silence floor measures, here and in the network's `model.layers.SilenceGate`."""
     import keras
 
-    if config.scale == "log":
+    if scale == "log":
         return keras.ops.square(keras.ops.exp(features))
     return keras.ops.square(features)
 
