@@ -18,6 +18,27 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The file is reported once, in the project's own words (data_pipeline.audio.decoding), instead.
 NATIVE_CHATTER = re.compile(rb"^(Note: |Warning: |Error: |\[src/libmpg123|\[libmpg123|.*libmpg123)")
 
+# TensorFlow 2.21 logs through absl, which prints its start-up INFO lines ("oneDNN custom operations
+# are on") before it reads TF_CPP_MIN_LOG_LEVEL. Dropped here as that variable asks: INFO from
+# level 1, WARNING from level 2 (the default set above); errors always pass.
+ABSL_PREAMBLE = b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+ABSL_LINE = re.compile(rb"^([IW])\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.]+:\d+\] ")
+
+
+def is_native_chatter(line: bytes, tf_log_level: int | None = None) -> bool:
+    """Whether a line native code wrote to stderr is noise to drop (see filter_native_stderr)."""
+    if NATIVE_CHATTER.match(line):
+        return True
+    if tf_log_level is None:
+        try:
+            tf_log_level = int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0"))
+        except ValueError:
+            tf_log_level = 0
+    if line.startswith(ABSL_PREAMBLE):
+        return tf_log_level >= 1
+    level = ABSL_LINE.match(line)
+    return level is not None and tf_log_level >= {b"I": 1, b"W": 2}[level.group(1)]
+
 
 def run(main) -> None:
     """Call `main()`; an expected problem (missing file, bad setting, undecodable audio) exits with
@@ -46,7 +67,8 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 
 def filter_native_stderr() -> None:
-    """Drop the MP3 decoder's chatter (NATIVE_CHATTER) from what native code writes to stderr.
+    """Drop the MP3 decoder's and TensorFlow's chatter (is_native_chatter) from what native code
+    writes to stderr.
 
     Native libraries write to file descriptor 2 directly. It becomes a pipe that a thread reads,
     forwarding every other line to the real stderr; Python's own sys.stderr writes to the real one
@@ -70,10 +92,10 @@ def filter_native_stderr() -> None:
         while chunk := os.read(read_end, 65536):
             lines = (pending + chunk).split(b"\n")
             pending = lines.pop()
-            kept = [line for line in lines if not NATIVE_CHATTER.match(line)]
+            kept = [line for line in lines if not is_native_chatter(line)]
             if kept:
                 os.write(real, b"\n".join(kept) + b"\n")
-        if pending and not NATIVE_CHATTER.match(pending):
+        if pending and not is_native_chatter(pending):
             os.write(real, pending)
 
     thread = threading.Thread(target=forward, name="stderr-filter", daemon=True)

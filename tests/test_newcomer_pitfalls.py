@@ -100,3 +100,17 @@ def test_a_truncated_mp3_is_reported_with_the_duration_read(write_audio, tmp_pat
     assert len(messages) == 1 and messages[0].startswith(f"{cut}: truncated: read ")
     read_s = float(messages[0].split("read ")[1].split(" s")[0])
     assert read_s == pytest.approx(len(audio) / 16000, abs=0.1) and 8 < read_s < 12 and "of the 20.0 s" in messages[0]
+
+
+def test_tensorflow_start_up_chatter_is_dropped_as_its_log_level_asks_and_errors_pass():
+    from model.cli import is_native_chatter
+
+    preamble = b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+    info = b"I0000 00:00:1796167794.082865    3066 port.cc:153] oneDNN custom operations are on."
+    warning = b"W0000 00:00:1796167794.082865    3066 cpu_feature_guard.cc:227] something odd"
+    error = b"E0000 00:00:1796167794.082865    3066 cuda_dnn.cc:8310] could not load cuDNN"
+    assert [is_native_chatter(line, 2) for line in (preamble, info, warning, error)] == [True, True, True, False]
+    assert [is_native_chatter(line, 1) for line in (preamble, info, warning, error)] == [True, True, False, False]
+    assert not any(is_native_chatter(line, 0) for line in (preamble, info, warning, error))
+    assert is_native_chatter(b"Note: Trying to resync...", 0)  # the MP3 decoder's, at any level
+    assert not is_native_chatter(b"error: recording_01.mp3: not audio", 2)
