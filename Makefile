@@ -2,11 +2,15 @@
 # `make test-fast` in the inner loop.
 #
 # Python 3.10-3.13 with TensorFlow 2.16-2.21 (README, "Versions"). `make` uses the newest of
-# python3.13 ... python3.10 that runs (a pyenv shim may exist and fail); set PYTHON=... to choose.
+# python3.13 ... python3.10 that runs, also where it is a pyenv shim that needs PYENV_VERSION
+# (the version pyenv has installed is then named); set PYTHON=... to choose.
 SUPPORTED := import sys; assert (3, 10) <= sys.version_info[:2] <= (3, 13)
-PYTHON ?= $(or $(shell for p in python3.13 python3.12 python3.11 python3.10 python3; do $$p -c '$(SUPPORTED)' 2>/dev/null && echo $$p && break; done),python3)
+find_python = $(shell for v in $(1); do \
+	for p in "python$$v" "PYENV_VERSION=$$(pyenv versions --bare 2>/dev/null | grep "^$$v\." | tail -1) python$$v"; do \
+	env $$p -c '$(SUPPORTED)' 2>/dev/null && echo "env $$p" && exit; done; done)
+PYTHON ?= $(or $(call find_python,3.13 3.12 3.11 3.10),python3)
 # tensorflow-io 0.37.1 needs TensorFlow 2.16, which needs Python <= 3.12.
-PYTHON_TFIO ?= $(or $(shell for p in python3.11 python3.12 python3.10; do $$p -c 'import sys; assert (3, 10) <= sys.version_info[:2] <= (3, 12)' 2>/dev/null && echo $$p && break; done),python3)
+PYTHON_TFIO ?= $(or $(call find_python,3.11 3.12 3.10),python3)
 # TensorFlow for a venv that has none: the CPU build, or the CUDA one where a GPU answers.
 TF_PACKAGE ?= $(if $(shell nvidia-smi -L 2>/dev/null),tensorflow[and-cuda],tensorflow-cpu)>=2.16,<2.22
 VENV := .venv
@@ -43,9 +47,10 @@ demo: $(STAMP)
 	$(PY) count_calls.py --input "demo/data/Forest Recordings" --model demo/run \
 		--output demo/submission.csv --labels demo/data/forest_labels.csv
 
-# Everything: the full suite on the newest TensorFlow, then the tensorflow-io leg on TensorFlow 2.16.
+# Everything: the tensorflow-io leg on TensorFlow 2.16, then the full suite on the newest TensorFlow,
+# one test file per worker on two workers, longest first (tests/conftest.py).
 test: $(STAMP) test-tfio
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 # The inner loop: every test but those marked slow (training on real data, sweeps, cross-validation).
 test-fast: $(STAMP)

@@ -13,6 +13,17 @@ sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared"
 
 
+# The longest test files, longest first: `make test` (pytest -n 2 --dist loadfile) hands files to its two
+# workers in collection order, so starting these first keeps one long file from running alone at the end.
+LONGEST_FIRST = ["test_heart_sounds.py", "test_glass_break.py", "test_other_datasets.py", "test_forest_regression.py",
+                 "test_end_to_end.py", "test_sweep.py"]
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 def sine(freq_hz: float, seconds: float, rate: int, amplitude: float = 0.5) -> np.ndarray:
     t = np.arange(int(seconds * rate)) / rate
     return (amplitude * np.sin(2 * np.pi * freq_hz * t)).astype(np.float32)
@@ -34,3 +45,20 @@ def write_audio(tmp_path):
         return path
 
     return write
+
+
+def cross_validate_preset(data_dir, preset_name, tmp_path, folds, hop_s=None, **train_settings):
+    """Cross-validate a preset on a dataset folder as `train.py --preset NAME --folds K` does; (summary, classes)."""
+    from data_pipeline.training_data.clips import training_clips
+    from model.detection.events import CountingConfig
+    from model.learning.crossval import cross_validate
+    from model.learning.presets import bank_per_kind, get_preset
+    from model.learning.training import TrainConfig
+
+    preset = get_preset(preset_name)
+    hop_s = hop_s or preset.window_hop_s
+    clips, classes, _ = training_clips(data_dir, None, None, preset.frontend.clip_s, hop_s)
+    config = TrainConfig(network=preset.network, verbose=0, negative_bank_per_kind=bank_per_kind(preset), **train_settings)
+    summary = cross_validate(clips, classes, tmp_path, folds, config, preset.frontend,
+                             CountingConfig(hop_s=hop_s), preset.pooling)
+    return summary, classes

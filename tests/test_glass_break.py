@@ -1,0 +1,19 @@
+"""Real glass-break clips (ESC-50) from ../shared: the one-command path `train.py --preset glass_break --folds K` (issue #6).
+
+The floor sits below what this exact test measured (README, "Other datasets: Results"), so a real
+regression fails CI while run-to-run noise does not. Skipped where ../shared/ is absent.
+"""
+
+import pytest
+from conftest import SHARED, cross_validate_preset
+
+pytestmark = pytest.mark.slow  # trains networks: `make test-fast` skips it
+
+
+@pytest.mark.skipif(not (SHARED / "glass_break" / "meta" / "esc50.csv").exists(), reason="shared glass_break absent")
+def test_glass_break_five_given_folds(tmp_path):
+    summary, classes = cross_validate_preset(SHARED / "glass_break", "glass_break", tmp_path, 5)
+    pooled = summary["pooled_over_folds"]
+    assert summary["folds"] == 5 and summary["files"] == 417  # the CSV's own five folds, every clip once
+    assert classes == ["background", "glass_break"]
+    assert min(m["f1"] for m in pooled["per_class"].values()) >= 0.95, pooled  # measured 0.978 / 0.979 (README)
