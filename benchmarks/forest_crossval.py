@@ -24,9 +24,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def main() -> None:
-    import numpy as np
     import pandas as pd
-    from forest_holdout import background_group, forest_clips
+    from forest_holdout import background_folds, forest_clips
 
     from data_pipeline.audio.decoding import list_audio_files
     from data_pipeline.labels.annotations import read_call_labels
@@ -58,13 +57,10 @@ def main() -> None:
     if args.max_freq_hz:
         frontend = replace(frontend, max_freq_hz=args.max_freq_hz)
 
-    groups = sorted({background_group(r.stem) for r in recordings})
-    rng = np.random.default_rng(args.seed)
-    rng.shuffle(groups)
-    fold_of = {g: i % args.folds for i, g in enumerate(groups)}
+    fold_of = background_folds(recordings, args.folds, args.seed)
     tables, t0 = [], time.time()
     for fold in range(args.folds):
-        held = [r for r in recordings if fold_of[background_group(r.stem)] == fold]
+        held = [r for r, f in zip(recordings, fold_of) if f == fold]
         rest = [r for r in recordings if r not in held]
         clips = forest_clips(rest, labels, frontend.clip_s)
         detector = train(clips, list(KAGGLE_CLASSES), Path(args.run_dir) / f"fold{fold}", config, frontend=frontend,

@@ -35,6 +35,17 @@ def background_group(recording_stem: str) -> str:
     return recording_stem
 
 
+def background_folds(recordings, folds: int, seed: int) -> list[int]:
+    """The fold of each recording: background families dealt into `folds` in a seeded random order,
+    so recordings that share a background are always on the same side."""
+    import numpy as np
+
+    groups = sorted({background_group(Path(r).stem) for r in recordings})
+    np.random.default_rng(seed).shuffle(groups)
+    fold_of = {g: i % folds for i, g in enumerate(groups)}
+    return [fold_of[background_group(Path(r).stem)] for r in recordings]
+
+
 def forest_clips(recordings, labels, clip_s: float):
     """Clips cut from labelled shared recordings, grouped by background family for every split."""
     from data_pipeline.labels.annotations import clips_from_annotations

@@ -171,9 +171,8 @@ def make_no_call(shared: Path, out: Path) -> dict[str, list[Path]]:
 
 
 def main() -> None:
-    import numpy as np
     import pandas as pd
-    from forest_holdout import background_group, forest_clips
+    from forest_holdout import background_folds, forest_clips
 
     from data_pipeline.audio.decoding import audio_duration_s
     from data_pipeline.labels.annotations import read_call_labels
@@ -207,16 +206,13 @@ def main() -> None:
     config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
                          negative_bank_per_kind=args.negative_bank_per_kind)
     recordings = conditions["clean"]
-    groups = sorted({background_group(r.stem) for r in recordings})
-    rng = np.random.default_rng(args.seed)
-    rng.shuffle(groups)
-    fold_of = {g: i % args.folds for i, g in enumerate(groups)}
+    fold_of = background_folds(recordings, args.folds, args.seed)
     per_condition = {c: [] for c in CONDITIONS}
     false_calls = {m: 0 for m in no_call}
     hours = {m: sum(audio_duration_s(f) for f in files) / 3600 * args.folds for m, files in no_call.items()}
     run = out / f"bank{args.negative_bank_per_kind}-floor{args.silence_floor_dbfs}"
     for fold in range(args.folds):
-        held = [i for i, r in enumerate(recordings) if fold_of[background_group(r.stem)] == fold]
+        held = [i for i, f in enumerate(fold_of) if f == fold]
         rest = [r for i, r in enumerate(recordings) if i not in held]
         names = {r.name for r in rest}
         clips = forest_clips(rest, labels[labels["recording"].isin(names)], frontend.clip_s)

@@ -1,4 +1,4 @@
-"""Real heart-sound recordings (PhysioNet 2016) from ../shared: the one-command path `train.py --preset heart --folds K` (issue #6).
+"""Real heart-sound recordings (PhysioNet 2016) from ../shared: `train.py --preset heart --folds K` (issue #6).
 
 The floor sits below what this exact test measured (README, "Other datasets: Results"), so a real
 regression fails CI while run-to-run noise does not. Skipped where ../shared/ is absent.

@@ -50,6 +50,20 @@ def confusion_figure(matrix: np.ndarray, classes: list[str], title: str):
     return fig
 
 
+def plot_learning_curve(curve: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Event F1 and count MAE against the number of labelled recordings trained on (columns
+    recordings, f1, count_mae; one row per size)."""
+    fig, (f1_ax, mae_ax) = new_figure(1, 2, figsize=(9, 3.4))
+    for ax, column, title in ((f1_ax, "f1", "event F1"), (mae_ax, "count_mae", "count MAE")):
+        ax.plot(curve["recordings"], curve[column], marker="o")
+        ax.set_xscale("log")
+        ax.minorticks_off()
+        ax.set_xticks(curve["recordings"], [f"{n:.0f}" for n in curve["recordings"]])
+        ax.set_xlabel("labelled recordings trained on")
+        ax.set_title(f"{title} on unheard recordings")
+    atomic_save_figure(path, fig)
+
+
 def plot_counts(counts: pd.DataFrame, path: str | os.PathLike, truth: pd.Series | None = None) -> None:
     atomic_save_figure(path, counts_figure(counts, truth))
 

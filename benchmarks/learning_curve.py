@@ -1,0 +1,116 @@
+"""How counts on unheard forest recordings grow with the number of labelled recordings trained on.
+
+    .venv/bin/python benchmarks/learning_curve.py [--sizes 3 5 7 10 20 all] [--folds 5] [--augment]
+
+The 40 shared recordings are dealt into folds by background family, as forest_crossval.py does.
+For each fold and each size K, a model trains on K recordings drawn at random from the other folds
+(its own validation recordings, for early stopping and the counting settings, come out of those K)
+and counts every recording of the fold, which no model of that fold has heard. The draws are nested
+(the 3 recordings are among the 5, the 5 among the 7, ...), so the curve shows the effect of more
+labels rather than of a different draw; a draw holding no call at all is redrawn. The per-recording
+results of all folds are scored together against the hand labels.
+
+Writes RUN_DIR/learning_curve.csv and learning_curve.png, and prints the table for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def nested_draw(recordings: list[Path], calls_in: dict[str, int], seed: int) -> list[Path]:
+    """`recordings` in a seeded random order whose first three hold at least one call between them
+    (so every size from 3 up can train a call class); take the first K for size K."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    while True:
+        order = [recordings[i] for i in rng.permutation(len(recordings))]
+        if sum(calls_in.get(r.name, 0) for r in order[:3]):
+            return order
+
+
+def main() -> None:
+    import pandas as pd
+    from forest_holdout import background_folds, forest_clips
+
+    from data_pipeline.audio.decoding import list_audio_files
+    from data_pipeline.features.augment import AugmentConfig
+    from data_pipeline.labels.annotations import read_call_labels
+    from data_pipeline.labels.class_folders import KAGGLE_CLASSES
+    from model.detection.counting import count_calls
+    from model.learning.training import TrainConfig, default_frontend, train
+    from model.outputs import atomic_write_csv
+    from model.reporting.evaluation import evaluate, format_summary, summarise
+    from model.reporting.plots import plot_learning_curve
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
+    p.add_argument("--run-dir", default="runs/learning-curve")
+    p.add_argument("--sizes", nargs="+", default=["3", "5", "7", "10", "20", "all"],
+                   help="numbers of labelled recordings to train on ('all': every recording outside the fold)")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--augment", action="store_true", help="train with data_pipeline.features.augment.AugmentConfig()")
+    p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
+    args = p.parse_args()
+
+    forest = Path(args.shared) / "forest"
+    labels = read_call_labels(forest / "calls.csv")
+    sure = labels[labels["confidence"] == "sure"]
+    calls_in = sure.groupby("recording").size().to_dict()
+    recordings = list_audio_files(forest)
+    frontend = default_frontend("compact")
+    config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
+                         augment=AugmentConfig() if args.augment else None,
+                         negative_bank_per_kind=args.negative_bank_per_kind)
+    fold_of = background_folds(recordings, args.folds, args.seed)
+    run_dir = Path(args.run_dir)
+    tables, rows = {}, []
+    for fold in range(args.folds):
+        held = [r for r, f in zip(recordings, fold_of) if f == fold]
+        order = nested_draw([r for r, f in zip(recordings, fold_of) if f != fold], calls_in, args.seed + fold)
+        for size in args.sizes:
+            chosen = order if size == "all" else order[: int(size)]
+            t0 = time.time()
+            clips = forest_clips(chosen, labels, frontend.clip_s)
+            detector = train(clips, list(KAGGLE_CLASSES), run_dir / f"k{size}" / f"fold{fold}", config,
+                             frontend=frontend, labels=labels)
+            result = count_calls(detector, held, progress=False)
+            per_rec, summary = evaluate(result.events, labels, [r.name for r in held])
+            tables.setdefault(size, []).append(per_rec.assign(fold=fold))
+            rows.append({"size": size, "fold": fold, "recordings": len(chosen),
+                         "calls": sum(calls_in.get(r.name, 0) for r in chosen), "minutes": (time.time() - t0) / 60})
+            print(f"K={size} fold {fold} ({len(chosen)} recordings, {rows[-1]['calls']} calls): {format_summary(summary)}",
+                  flush=True)
+
+    folds = pd.DataFrame(rows)
+    curve = []
+    for size, parts in tables.items():
+        s = summarise(pd.concat(parts, ignore_index=True))
+        mine = folds[folds["size"] == size]
+        curve.append({"size": size, "recordings": mine["recordings"].mean(), "calls": mine["calls"].mean(),
+                      "count_mae": s["count_mae"], "exact": s["exact_count_fraction"], "precision": s["precision"],
+                      "recall": s["recall"], "f1": s["f1"], "minutes_per_fold": mine["minutes"].mean()})
+    curve = pd.DataFrame(curve)
+    atomic_write_csv(run_dir / "learning_curve.csv", curve)
+    plot_learning_curve(curve, run_dir / "learning_curve.png")
+    print("| labelled recordings (mean calls) | count MAE | exact counts | precision | recall | event F1 | min per fold |")
+    print("|---|---|---|---|---|---|---|")
+    for r in curve.itertuples():
+        print(f"| {r.size} ({r.recordings:.0f} rec., {r.calls:.0f} calls) | {r.count_mae:.3f} | {r.exact:.0%} | "
+              f"{r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} | {r.minutes_per_fold:.1f} |")
+    print(f"augment {args.augment}, bank {args.negative_bank_per_kind} per kind; {os.cpu_count()} cores, "
+          f"{time.strftime('%Y-%m-%d')}; {run_dir / 'learning_curve.csv'}")
+
+
+if __name__ == "__main__":
+    main()
