@@ -19,7 +19,7 @@ STAMP := $(VENV)/.installed
 VENV_TFIO := .venv-tfio
 STAMP_TFIO := $(VENV_TFIO)/.installed
 
-.PHONY: demo test test-fast test-tfio venv venv-tfio clean
+.PHONY: demo demo-tfio test test-fast test-tfio venv venv-tfio clean
 
 venv: $(STAMP)
 $(STAMP): requirements.txt requirements-dev.txt
@@ -40,12 +40,21 @@ $(STAMP_TFIO): requirements.txt requirements-tfio.txt requirements-dev.txt
 
 # Synthesise a Kaggle-layout dataset, train, count calls in the synthetic forest recordings,
 # and compare the counts with the known truth. Everything lands in demo/.
+# $(1): the environment's python, $(2): the folder, $(3): more train.py options.
+define run_demo
+	rm -rf $(2)
+	$(1) -m data_pipeline.synthetic --out $(2)/data --seed 0
+	$(1) train.py --data-dir $(2)/data --run-dir $(2)/run $(3)
+	$(1) count_calls.py --input "$(2)/data/Forest Recordings" --model $(2)/run \
+		--output $(2)/submission.csv --labels $(2)/data/forest_labels.csv
+endef
+
 demo: $(STAMP)
-	rm -rf demo
-	$(PY) -m data_pipeline.synthetic --out demo/data --seed 0
-	$(PY) train.py --data-dir demo/data --run-dir demo/run
-	$(PY) count_calls.py --input "demo/data/Forest Recordings" --model demo/run \
-		--output demo/submission.csv --labels demo/data/forest_labels.csv
+	$(call run_demo,$(PY),demo,)
+
+# The same in the tensorflow-io environment (TensorFlow 2.16), training through its decoder; into demo-tfio/.
+demo-tfio: $(STAMP_TFIO)
+	$(call run_demo,$(VENV_TFIO)/bin/python,demo-tfio,--decoder tfio)
 
 # Everything: the tensorflow-io leg on TensorFlow 2.16, then the full suite on the newest TensorFlow,
 # one test file per worker on two workers, longest first (tests/conftest.py).
@@ -61,4 +70,4 @@ test-tfio: $(STAMP_TFIO)
 	$(VENV_TFIO)/bin/python -m pytest -m "tfio or environment" -q
 
 clean:
-	rm -rf demo .pytest_cache
+	rm -rf demo demo-tfio .pytest_cache

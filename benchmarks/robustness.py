@@ -63,19 +63,13 @@ def _place(rng, free: list[tuple[float, float]], length_s: float) -> float | Non
     return float(rng.uniform(a, b - length_s))
 
 
-def _rms(x):
-    import numpy as np
-
-    return float(np.sqrt(np.mean(x**2)) + 1e-12)
-
-
 def make_conditions(shared: Path, out: Path, labels) -> dict[str, list[Path]]:
     """Write every damaged version of the 40 recordings once (16 kHz mono FLAC; the cheap recorder as MP3)."""
     import numpy as np
     import soundfile as sf
 
     from data_pipeline.audio.decoding import decode_audio, list_audio_files
-    from data_pipeline.synthetic.capuchinbird import pink_noise
+    from data_pipeline.synthetic.capuchinbird import pink_noise, rms
     from data_pipeline.synthetic.negatives import SILENCE_KINDS, NEGATIVE_KINDS, synth_negative
 
     recordings = list_audio_files(shared / "forest")
@@ -97,7 +91,7 @@ def make_conditions(shared: Path, out: Path, labels) -> dict[str, list[Path]]:
         duration = len(audio) / SR
         calls = labels[(labels["recording"] == rec.name) & labels["confidence"].isin(["sure", "faint"])]
         free = _free_stretches(duration, list(zip(calls["start"], calls["end"])))
-        level = _rms(audio)
+        level = rms(audio)
 
         silent = audio.copy()
         for _ in range(3):
@@ -122,10 +116,10 @@ def make_conditions(shared: Path, out: Path, labels) -> dict[str, list[Path]]:
                     kind = sound_kinds[int(rng.integers(len(sound_kinds)))]
                     sound = synth_negative(rng, kind, int(rng.uniform(3, 8) * SR), SR)
                 start = _place(rng, free, len(sound) / SR)
-                if start is None or _rms(sound) < 1e-6:
+                if start is None or rms(sound) < 1e-6:
                     continue
                 i0 = int(start * SR)
-                mixed[i0 : i0 + len(sound)] += sound / _rms(sound) * level * 10 ** (rng.uniform(0, 10) / 20)
+                mixed[i0 : i0 + len(sound)] += sound / rms(sound) * level * 10 ** (rng.uniform(0, 10) / 20)
             sf.write(names[condition][i], np.clip(mixed, -1, 1), SR, subtype="PCM_16")
 
         cheap = decode_audio(rec, 22050)
@@ -179,6 +173,7 @@ def main() -> None:
     from data_pipeline.labels.class_folders import KAGGLE_CLASSES
     from model.detection.counting import count_calls
     from model.learning.training import TrainConfig, default_frontend, train
+    from model.outputs import atomic_write_csv
     from model.reporting.evaluation import evaluate, summarise
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -208,7 +203,7 @@ def main() -> None:
     recordings = conditions["clean"]
     fold_of = background_folds(recordings, args.folds, args.seed)
     per_condition = {c: [] for c in CONDITIONS}
-    false_calls = {m: 0 for m in no_call}
+    false_calls, false_events = {m: 0 for m in no_call}, []
     hours = {m: sum(audio_duration_s(f) for f in files) / 3600 * args.folds for m, files in no_call.items()}
     run = out / f"bank{args.negative_bank_per_kind}-floor{args.silence_floor_dbfs}"
     for fold in range(args.folds):
@@ -224,7 +219,9 @@ def main() -> None:
             per_rec, _ = evaluate(events, labels, [recordings[i].name for i in held])
             per_condition[condition].append(per_rec.assign(fold=fold))
         for material, files in no_call.items():
-            false_calls[material] += len(count_calls(detector, files, progress=False).events)
+            events = count_calls(detector, files, progress=False).events
+            false_calls[material] += len(events)
+            false_events.append(events.assign(material=material, fold=fold))
         print(f"fold {fold} done, {(time.time() - t0) / 60:.1f} min", flush=True)
 
     rows = []
@@ -242,8 +239,8 @@ def main() -> None:
                      "false_calls": false_calls[material],
                      "false_calls_per_hour": round(false_calls[material] / hours[material], 2)})
     report = pd.DataFrame(rows)
-    run.mkdir(parents=True, exist_ok=True)
-    report.to_csv(run / "robustness.csv", index=False)
+    atomic_write_csv(run / "robustness.csv", report)
+    atomic_write_csv(run / "false_calls.csv", pd.concat(false_events, ignore_index=True))  # which sounds fooled which fold
     print(report.fillna("").to_string(index=False))
     print(f"bank per kind {args.negative_bank_per_kind}, silence floor {frontend.silence_floor_dbfs}; "
           f"{(time.time() - t0) / 60:.1f} min; {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")

@@ -58,7 +58,8 @@ def _envelope(n: int, sr: int, attack_s: float, release_s: float) -> np.ndarray:
     return env
 
 
-def _rms(x: np.ndarray) -> float:
+def rms(x: np.ndarray) -> float:
+    """Root-mean-square level, never zero (a silent signal divides safely)."""
     return float(np.sqrt(np.mean(x**2)) + 1e-12)
 
 
@@ -83,8 +84,8 @@ def synth_call(rng, sr: int, duration_s: float) -> np.ndarray:
         stack += weight * np.sin(k * phase + rng.uniform(0, 2 * np.pi))
     stack *= _envelope(n, sr, 0.15, 0.5) * (t >= onset_s)
     band3k = band_noise(rng, n, sr, 2800, 3200) * _envelope(n, sr, 0.3, 0.5) * (t >= onset_s)
-    call = 0.5 * growl + 0.8 * blob + stack / _rms(stack) + 0.1 * band3k
-    return call / _rms(call)
+    call = 0.5 * growl + 0.8 * blob + stack / rms(stack) + 0.1 * band3k
+    return call / rms(call)
 
 
 def synth_confuser(rng, sr: int, duration_s: float, kind: str | None = None) -> np.ndarray:
@@ -127,7 +128,7 @@ def synth_confuser(rng, sr: int, duration_s: float, kind: str | None = None) -> 
         x = sum(np.sin(2 * np.pi * k * f0 * t + rng.uniform(0, 6)) / k for k in range(1, 8))
     else:
         raise ValueError(f"unknown confuser kind {kind!r}; choose from {kinds}")
-    return x / _rms(x)
+    return x / rms(x)
 
 
 def synth_background(rng, sr: int, duration_s: float) -> np.ndarray:
@@ -144,13 +145,13 @@ def synth_background(rng, sr: int, duration_s: float) -> np.ndarray:
         event = synth_confuser(rng, sr, length, rng.choice(["chirps", "whistle", "croaks"]))
         i0 = int(rng.uniform(0, duration_s - length) * sr)
         x[i0 : i0 + len(event)] += rng.uniform(0.5, 1.5) * event
-    return x / _rms(x)
+    return x / rms(x)
 
 
 def mix_at_snr(background: np.ndarray, sound: np.ndarray, start: int, snr_db: float) -> None:
     """Add `sound` into `background` at sample `start` (in place) at `snr_db` against the background RMS."""
     end = min(len(background), start + len(sound))
-    background[start:end] += sound[: end - start] * _rms(background) * 10 ** (snr_db / 20)
+    background[start:end] += sound[: end - start] * rms(background) * 10 ** (snr_db / 20)
 
 
 def call_schedule(rng, duration_s: float, style: str) -> list[tuple[float, float]]:

@@ -93,18 +93,21 @@ def group_split(
 ) -> pd.Series:
     """Assign each clip to 'train', 'val' or 'test' so that no group spans two splits.
 
-    Groups are shuffled (seeded) per class of their majority label and dealt greedily to the split
-    furthest below its target share of clips, so each split gets every class where there are
-    enough groups. Deterministic for a given table and seed.
+    Groups are shuffled (seeded) per class of the rarest label they hold and dealt greedily to the
+    split furthest below its target share of clips, so each split gets every class where there are
+    enough groups, and training gets a class first. Keying by the rarest label, not the majority,
+    matters for labelled recordings: each holds mostly no-call windows, and a few recordings with
+    calls must not all land in validation. Deterministic for a given table and seed.
     """
     if not np.isclose(sum(fractions), 1.0) or min(fractions) < 0:
         raise ValueError(f"split fractions must be >= 0 and sum to 1, got {fractions}")
     rng = np.random.default_rng(seed)
     sizes = table.groupby("group").size()
-    majority = table.groupby("group")["label"].agg(lambda s: s.value_counts().index[0])
+    rarity = {label: i for i, label in enumerate(table["label"].value_counts(ascending=True).index)}
+    rarest = table.groupby("group")["label"].agg(lambda s: min(s.unique(), key=rarity.get))
     assignment: dict[str, str] = {}
-    for label in sorted(majority.unique()):
-        groups = sorted(majority.index[majority == label])
+    for label in sorted(rarest.unique()):
+        groups = sorted(rarest.index[rarest == label])
         rng.shuffle(groups)
         total = sizes[groups].sum()
         filled = dict.fromkeys(SPLITS, 0)
