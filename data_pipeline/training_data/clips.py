@@ -111,10 +111,11 @@ def group_split(
         rng.shuffle(groups)
         total = sizes[groups].sum()
         filled = dict.fromkeys(SPLITS, 0)
-        # Give val and test one group each first (when they are wanted), then fill by deficit.
+        # Give val and test one group each first (when they are wanted and this class has a group
+        # for every split, so training keeps one), then fill by deficit.
         order = [s for s, f in zip(SPLITS, fractions) if f > 0]
         for i, group in enumerate(groups):
-            if i < len(order) and len(groups) > len(order):
+            if i < len(order) and len(groups) >= len(order):
                 split = order[::-1][i]
             else:
                 split = max(order, key=lambda s: fractions[SPLITS.index(s)] * total - filled[s])
