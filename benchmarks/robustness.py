@@ -241,7 +241,7 @@ def main() -> None:
     report = pd.DataFrame(rows)
     atomic_write_csv(run / "robustness.csv", report)
     atomic_write_csv(run / "false_calls.csv", pd.concat(false_events, ignore_index=True))  # which sounds fooled which fold
-    print(report.fillna("").to_string(index=False))
+    print(report.astype(object).fillna("").to_string(index=False))
     print(f"bank per kind {args.negative_bank_per_kind}, silence floor {frontend.silence_floor_dbfs}; "
           f"{(time.time() - t0) / 60:.1f} min; {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
 
