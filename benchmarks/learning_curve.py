@@ -10,7 +10,9 @@ and counts every recording of the fold, which no model of that fold has heard. T
 labels rather than of a different draw; a draw holding no call at all is redrawn. The per-recording
 results of all folds are scored together against the hand labels.
 
-Writes RUN_DIR/learning_curve.csv and learning_curve.png, and prints the table for the README.
+Writes RUN_DIR/learning_curve.csv and learning_curve.png, and prints the table for the README. A rerun
+reuses every model already trained on the same recordings (RUN_DIR/k<K>/fold<F>/split.csv says which),
+so adding a size or recovering from a crash trains only what is missing.
 """
 
 from __future__ import annotations
@@ -27,15 +29,32 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def nested_draw(recordings: list[Path], calls_in: dict[str, int], seed: int) -> list[Path]:
-    """`recordings` in a seeded random order whose first three hold at least one call between them
-    (so every size from 3 up can train a call class); take the first K for size K."""
+    """`recordings` in a seeded random order whose first three hold at least one call between them and
+    come from three background families (so every size from 3 up can train a call class and keep a
+    recording for validation); take the first K for size K."""
     import numpy as np
+    from forest_holdout import background_group
 
     rng = np.random.default_rng(seed)
     while True:
         order = [recordings[i] for i in rng.permutation(len(recordings))]
-        if sum(calls_in.get(r.name, 0) for r in order[:3]):
+        first = order[:3]
+        if sum(calls_in.get(r.name, 0) for r in first) and len({background_group(r.stem) for r in first}) == 3:
             return order
+
+
+def trained_or_train(chosen: list[Path], folder: Path, train_detector):
+    """The detector already in `folder` when it was trained on exactly `chosen` (its split.csv says so),
+    else a new one: a rerun after a crash or with more sizes redoes only what is missing."""
+    import pandas as pd
+
+    from model.detection.detector import Detector
+
+    if (folder / "split.csv").exists() and (folder / "detector.json").exists():
+        used = {Path(f).name for f in pd.read_csv(folder / "split.csv")["file"] if str(f).endswith(".mp3")}
+        if used == {r.name for r in chosen}:
+            return Detector.load(folder)
+    return train_detector()
 
 
 def main() -> None:
@@ -74,21 +93,21 @@ def main() -> None:
                          negative_bank_per_kind=args.negative_bank_per_kind)
     fold_of = background_folds(recordings, args.folds, args.seed)
     run_dir = Path(args.run_dir)
-    tables, rows = {}, []
+    tables, rows, t0 = {}, [], time.time()
     for fold in range(args.folds):
         held = [r for r, f in zip(recordings, fold_of) if f == fold]
         order = nested_draw([r for r, f in zip(recordings, fold_of) if f != fold], calls_in, args.seed + fold)
         for size in args.sizes:
             chosen = order if size == "all" else order[: int(size)]
-            t0 = time.time()
-            clips = forest_clips(chosen, labels, frontend.clip_s)
-            detector = train(clips, list(KAGGLE_CLASSES), run_dir / f"k{size}" / f"fold{fold}", config,
-                             frontend=frontend, labels=labels)
+            folder = run_dir / f"k{size}" / f"fold{fold}"
+            detector = trained_or_train(chosen, folder, lambda: train(  # noqa: B023 (called at once)
+                forest_clips(chosen, labels, frontend.clip_s), list(KAGGLE_CLASSES), folder, config,
+                frontend=frontend, labels=labels))
             result = count_calls(detector, held, progress=False)
             per_rec, summary = evaluate(result.events, labels, [r.name for r in held])
             tables.setdefault(size, []).append(per_rec.assign(fold=fold))
             rows.append({"size": size, "fold": fold, "recordings": len(chosen),
-                         "calls": sum(calls_in.get(r.name, 0) for r in chosen), "minutes": (time.time() - t0) / 60})
+                         "calls": sum(calls_in.get(r.name, 0) for r in chosen)})
             print(f"K={size} fold {fold} ({len(chosen)} recordings, {rows[-1]['calls']} calls): {format_summary(summary)}",
                   flush=True)
 
@@ -99,16 +118,17 @@ def main() -> None:
         mine = folds[folds["size"] == size]
         curve.append({"size": size, "recordings": mine["recordings"].mean(), "calls": mine["calls"].mean(),
                       "count_mae": s["count_mae"], "exact": s["exact_count_fraction"], "precision": s["precision"],
-                      "recall": s["recall"], "f1": s["f1"], "minutes_per_fold": mine["minutes"].mean()})
+                      "recall": s["recall"], "f1": s["f1"]})
     curve = pd.DataFrame(curve)
     atomic_write_csv(run_dir / "learning_curve.csv", curve)
     plot_learning_curve(curve, run_dir / "learning_curve.png")
-    print("| labelled recordings (mean calls) | count MAE | exact counts | precision | recall | event F1 | min per fold |")
-    print("|---|---|---|---|---|---|---|")
+    print("| labelled recordings (mean calls) | count MAE | exact counts | precision | recall | event F1 |")
+    print("|---|---|---|---|---|---|")
     for r in curve.itertuples():
         print(f"| {r.size} ({r.recordings:.0f} rec., {r.calls:.0f} calls) | {r.count_mae:.3f} | {r.exact:.0%} | "
-              f"{r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} | {r.minutes_per_fold:.1f} |")
-    print(f"augment {args.augment}, bank {args.negative_bank_per_kind} per kind; {os.cpu_count()} cores, "
+              f"{r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} |")
+    print(f"augment {args.augment}, bank {args.negative_bank_per_kind} per kind; {(time.time() - t0) / 60:.1f} min; "
+          f"{os.cpu_count()} cores, "
           f"{time.strftime('%Y-%m-%d')}; {run_dir / 'learning_curve.csv'}")
 
 
