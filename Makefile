@@ -59,7 +59,7 @@ demo-tfio: $(STAMP_TFIO)
 # Everything: the tensorflow-io leg on TensorFlow 2.16, then the full suite on the newest TensorFlow,
 # one test file per worker on two workers, longest first (tests/conftest.py).
 test: $(STAMP) test-tfio
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 # The inner loop: every test but those marked slow (training on real data, sweeps, cross-validation).
 test-fast: $(STAMP)

@@ -25,15 +25,10 @@ ABSL_PREAMBLE = b"WARNING: All log messages before absl::InitializeLog() is call
 ABSL_LINE = re.compile(rb"^([IW])\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.]+:\d+\] ")
 
 
-def is_native_chatter(line: bytes, tf_log_level: int | None = None) -> bool:
+def is_native_chatter(line: bytes, tf_log_level: int) -> bool:
     """Whether a line native code wrote to stderr is noise to drop (see filter_native_stderr)."""
     if NATIVE_CHATTER.match(line):
         return True
-    if tf_log_level is None:
-        try:
-            tf_log_level = int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0"))
-        except ValueError:
-            tf_log_level = 0
     if line.startswith(ABSL_PREAMBLE):
         return tf_log_level >= 1
     level = ABSL_LINE.match(line)
@@ -87,15 +82,20 @@ def filter_native_stderr() -> None:
     os.close(write_end)
     sys.stderr = io.TextIOWrapper(io.FileIO(real, "w", closefd=False), errors="backslashreplace", write_through=True)
 
+    try:
+        tf_log_level = int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0"))
+    except ValueError:
+        tf_log_level = 0
+
     def forward():
         pending = b""
         while chunk := os.read(read_end, 65536):
             lines = (pending + chunk).split(b"\n")
             pending = lines.pop()
-            kept = [line for line in lines if not is_native_chatter(line)]
+            kept = [line for line in lines if not is_native_chatter(line, tf_log_level)]
             if kept:
                 os.write(real, b"\n".join(kept) + b"\n")
-        if pending and not is_native_chatter(pending):
+        if pending and not is_native_chatter(pending, tf_log_level):
             os.write(real, pending)
 
     thread = threading.Thread(target=forward, name="stderr-filter", daemon=True)
