@@ -7,7 +7,8 @@ For each fold and each size K, a model trains on K recordings drawn at random fr
 (its own validation recordings, for early stopping and the counting settings, come out of those K)
 and counts every recording of the fold, which no model of that fold has heard. The draws are nested
 (the 3 recordings are among the 5, the 5 among the 7, ...), so the curve shows the effect of more
-labels rather than of a different draw; a draw holding no call at all is redrawn. The per-recording
+labels rather than of a different draw; a draw whose first three recordings hold no call or share a
+background family is redrawn. The per-recording
 results of all folds are scored together against the hand labels.
 
 Writes RUN_DIR/learning_curve.csv and learning_curve.png, and prints the table for the README. A rerun
@@ -43,9 +44,9 @@ def nested_draw(recordings: list[Path], calls_in: dict[str, int], seed: int) -> 
             return order
 
 
-def trained_or_train(chosen: list[Path], folder: Path, train_detector):
+def reusable_detector(chosen: list[Path], folder: Path):
     """The detector already in `folder` when it was trained on exactly `chosen` (its split.csv says so),
-    else a new one: a rerun after a crash or with more sizes redoes only what is missing."""
+    else None: a rerun after a crash or with more sizes trains only what is missing."""
     import pandas as pd
 
     from model.detection.detector import Detector
@@ -54,7 +55,7 @@ def trained_or_train(chosen: list[Path], folder: Path, train_detector):
         used = {Path(f).name for f in pd.read_csv(folder / "split.csv")["file"] if str(f).endswith(".mp3")}
         if used == {r.name for r in chosen}:
             return Detector.load(folder)
-    return train_detector()
+    return None
 
 
 def main() -> None:
@@ -100,9 +101,9 @@ def main() -> None:
         for size in args.sizes:
             chosen = order if size == "all" else order[: int(size)]
             folder = run_dir / f"k{size}" / f"fold{fold}"
-            detector = trained_or_train(chosen, folder, lambda: train(  # noqa: B023 (called at once)
+            detector = reusable_detector(chosen, folder) or train(
                 forest_clips(chosen, labels, frontend.clip_s), list(KAGGLE_CLASSES), folder, config,
-                frontend=frontend, labels=labels))
+                frontend=frontend, labels=labels)
             result = count_calls(detector, held, progress=False)
             per_rec, summary = evaluate(result.events, labels, [r.name for r in held])
             tables.setdefault(size, []).append(per_rec.assign(fold=fold))

@@ -70,8 +70,9 @@ def _recordings(calls_per_recording: list[int], windows: int = 60) -> pd.DataFra
 def test_a_few_recordings_with_calls_are_dealt_by_their_calls_not_their_majority(seed):
     # Every recording is mostly 'other' windows. Dealt by majority, the one recording with calls went
     # to validation one time in five and left training without a call (seen: 3 labelled recordings).
-    split = group_split(_recordings([4, 0, 0]), (0.8, 0.2, 0.0), seed)
-    assert split[_recordings([4, 0, 0])["group"] == "rec0"].eq("train").all()
+    table = _recordings([4, 0, 0])
+    split = group_split(table, (0.8, 0.2, 0.0), seed)
+    assert split[table["group"] == "rec0"].eq("train").all()
     table = _recordings([2, 0, 0])  # two recordings without calls: one trains, one validates
     assert sorted(group_split(table, (0.8, 0.2, 0.0), seed).unique()) == ["train", "val"]
     table = _recordings([4, 3, 5, 0, 0, 0])
