@@ -81,6 +81,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--augment", action="store_true", help="train with data_pipeline.features.augment.AugmentConfig()")
     p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
+    p.add_argument("--hard-negative-pool-per-kind", type=int, default=TrainConfig.hard_negative_pool_per_kind)
     args = p.parse_args()
 
     forest = Path(args.shared) / "forest"
@@ -91,7 +92,8 @@ def main() -> None:
     frontend = default_frontend("compact")
     config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
                          augment=AugmentConfig() if args.augment else None,
-                         negative_bank_per_kind=args.negative_bank_per_kind)
+                         negative_bank_per_kind=args.negative_bank_per_kind,
+                         hard_negative_pool_per_kind=args.hard_negative_pool_per_kind)
     fold_of = background_folds(recordings, args.folds, args.seed)
     run_dir = Path(args.run_dir)
     tables, rows, t0 = {}, [], time.time()
@@ -128,7 +130,8 @@ def main() -> None:
     for r in curve.itertuples():
         print(f"| {r.size} ({r.recordings:.0f} rec., {r.calls:.0f} calls) | {r.count_mae:.3f} | {r.exact:.0%} | "
               f"{r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} |")
-    print(f"augment {args.augment}, bank {args.negative_bank_per_kind} per kind; {(time.time() - t0) / 60:.1f} min; "
+    print(f"augment {args.augment}, bank {args.negative_bank_per_kind} per kind, mining pool "
+          f"{args.hard_negative_pool_per_kind} per kind; {(time.time() - t0) / 60:.1f} min; "
           f"{os.cpu_count()} cores, "
           f"{time.strftime('%Y-%m-%d')}; {run_dir / 'learning_curve.csv'}")
 

@@ -12,6 +12,7 @@ from conftest import ROOT
 from data_pipeline.features.frontend import FrontendConfig
 from data_pipeline.labels.annotations import read_call_labels
 from data_pipeline.labels.class_folders import KAGGLE_RECORDINGS_DIR, clips_from_folders
+from data_pipeline.synthetic.negatives import NEGATIVE_KINDS
 from data_pipeline.synthetic.capuchinbird import write_demo_dataset
 from model.detection.counting import count_calls
 from model.detection.detector import Detector
@@ -51,6 +52,27 @@ def test_run_folder_holds_model_config_and_reports(trained):
     assert {"epoch_loss", "epoch_pr_auc", "learning_rate", "examples/capuchinbird", "examples/not_capuchinbird",
             "confusion_matrix"} <= tags, tags
     assert any(t.startswith("validation_clips") for t in tags)  # the PR curve
+
+
+def test_generated_negatives_and_the_mined_ones_are_recorded_and_learnt(trained):
+    import soundfile as sf
+
+    from data_pipeline.features.frontend import clip_features
+
+    run = trained[0] / "run"
+    metrics = json.loads((run / "test_metrics.json").read_text())
+    split = pd.read_csv(run / "split.csv")
+    bank = split[split["group"].str.startswith("generated:")]
+    assert metrics["negative_bank"] == dict.fromkeys(NEGATIVE_KINDS, 16)  # 8 alone, 8 mixed, per kind
+    assert len(bank) == 16 * len(NEGATIVE_KINDS) and set(bank["split"]) == {"train"}
+    table = pd.read_csv(run / "mined_negatives.csv")
+    for split in ("train", "val"):
+        assert metrics["hard_negatives"][split] == table[table["split"] == split].groupby("kind").size().to_dict()
+    mined = table[table["split"] == "train"]
+    assert len(mined) > 0 and (table["score"] >= 0.5).all()  # the first fit called some of the pool...
+    clips = np.stack([sf.read(f, dtype="float32")[0] for f in mined["file"]])
+    after = Detector.load(run).score(np.asarray(clip_features(clips, FRONTEND)))
+    assert np.mean(after < 0.5) >= 0.8, (mined, after)  # ...and the second fit learnt most of them
 
 
 def tensorboard_plugins(logdir) -> dict:

@@ -80,6 +80,34 @@ def test_the_bank_is_deterministic_and_holds_every_kind(tmp_path):
     assert not write_negative_bank(tmp_path / "d", 16000, 3.0, per_kind=1)["mixed"].any()  # no backgrounds: alone only
 
 
+def _constant_net(logit: float):
+    """A network that gives every window the same call probability, sigmoid(logit)."""
+    import keras
+
+    inputs = keras.Input(FE.input_shape)
+    dense = keras.layers.Dense(1, activation="sigmoid", kernel_initializer="zeros",
+                               bias_initializer=keras.initializers.Constant(logit))
+    return keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
+
+
+def test_mining_keeps_what_the_network_calls_and_writes_what_it_kept(tmp_path):
+    from model.learning.hard_negatives import mine_hard_negatives
+
+    backgrounds = [0.05 * np.random.default_rng(i).standard_normal(FE.clip_samples) for i in range(2)]
+    x, mined = mine_hard_negatives(_constant_net(3.0), FE, tmp_path / "all", seed=3, per_kind=1, backgrounds=backgrounds)
+    assert len(mined) == len(x) == 2 * len(NEGATIVE_KINDS)  # a network that calls everything: the whole pool
+    assert mined.groupby("kind").size().to_dict() == dict.fromkeys(NEGATIVE_KINDS, 2)
+    assert (mined["score"] >= 0.5).all() and mined["mixed"].sum() == len(NEGATIVE_KINDS)
+    for row, features in zip(mined.itertuples(), x):  # each file is the clip whose features were returned
+        audio, rate = sf.read(row.file, dtype="float32")
+        assert rate == FE.sample_rate_hz and len(audio) == FE.clip_samples
+        magnitude = np.exp(features)  # compared as magnitudes: 16-bit rounding moves the log of near-zero bins...
+        tolerance = 0.01 * magnitude.max() + 1e-3  # ...and adds about 2e-4 of noise per bin
+        np.testing.assert_allclose(np.exp(_windows(audio)[0]), magnitude, atol=tolerance)
+    x, none = mine_hard_negatives(_constant_net(-3.0), FE, tmp_path / "none", seed=3, per_kind=1, backgrounds=backgrounds)
+    assert len(none) == len(x) == 0 and not (tmp_path / "none").exists()  # nothing called: nothing mined or written
+
+
 def test_each_kind_is_what_its_name_says():
     rng, sr, n = np.random.default_rng(0), 16000, 48000
     assert not synth_negative(rng, "silence", n, sr).any()
@@ -95,6 +123,8 @@ def test_each_kind_is_what_its_name_says():
     assert 150 <= dominant_hz(synth_negative(rng, "tone", n, sr), sr) <= 2400
     assert dominant_hz(synth_negative(rng, "heartbeat", n, sr), sr) <= 200
     assert dominant_hz(synth_negative(rng, "wind", n, sr), sr) <= 600
+    energy = (synth_negative(rng, "impacts", n, sr) ** 2).reshape(-1, 160).sum(axis=1) + 1e-12  # per 10 ms
+    assert np.diff(10 * np.log10(energy)).max() > 20  # a hit starts abruptly, out of quiet
     for kind in NEGATIVE_KINDS:
         x = synth_negative(rng, kind, n, sr, background)
         assert x.shape == (n,) and np.isfinite(x).all(), kind

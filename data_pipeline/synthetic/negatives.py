@@ -23,11 +23,14 @@ Kinds (NEGATIVE_KINDS):
     clicks        sharp broadband clicks
     rain          broadband patter
     wind          low-passed noise gusting slowly
+    impacts       knocks, cracks and crashes: noise bursts ringing off in short resonances, alone or in showers
+                  (falling branches, handling noise, rattling gear; added after glass breaking fooled the detector)
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +39,7 @@ import pandas as pd
 from data_pipeline.synthetic.capuchinbird import band_noise, pink_noise
 
 NEGATIVE_KINDS = ("silence", "dither", "silent_gap", "silent_tail", "tone", "tone_bursts", "siren", "engine",
-                  "whistle", "speech", "heartbeat", "clicks", "rain", "wind")
+                  "whistle", "speech", "heartbeat", "clicks", "rain", "wind", "impacts")
 SILENCE_KINDS = ("silence", "dither", "silent_gap", "silent_tail")  # made from (or into) a background already
 BANK_COLUMNS = ["file", "kind", "mixed"]
 
@@ -121,36 +124,43 @@ def synth_negative(rng: np.random.Generator, kind: str, n: int, sr: int,
     elif kind == "wind":
         gusts = 1 + 0.8 * np.sin(2 * np.pi * rng.uniform(0.1, 0.6) * t + rng.uniform(0, 6))
         x = band_noise(rng, n, sr, 10, rng.uniform(150, 600)) * gusts
+    elif kind == "impacts":
+        x = np.zeros(n)
+        for _ in range(int(rng.integers(1, 4))):  # a few knocks or crashes, each a shower of hits
+            onset, spread = rng.uniform(0, n / sr), rng.uniform(0.02, 1.5)
+            for _ in range(int(rng.integers(1, 30))):
+                i0 = int((onset + rng.uniform(0, spread)) * sr)
+                m = min(n - i0, int(rng.uniform(0.03, 0.4) * sr))
+                if m <= 0:
+                    continue
+                tt = np.arange(m) / sr
+                ring = sum(np.sin(2 * np.pi * rng.uniform(200, 6000) * tt + rng.uniform(0, 6)) for _ in range(3))
+                hit = ring * np.exp(-tt / rng.uniform(0.01, 0.15)) + rng.standard_normal(m) * np.exp(-tt / 0.005)
+                x[i0 : i0 + m] += rng.uniform(0.2, 1.0) * hit
     else:
         raise ValueError(f"unknown negative kind {kind!r}; choose from {NEGATIVE_KINDS}")
     return _unit(x)
 
 
-def write_negative_bank(
-    out_dir: str | os.PathLike,
+def negative_clips(
     sample_rate_hz: int,
     clip_s: float,
     seed: int = 0,
     per_kind: int = 8,
     backgrounds: list[np.ndarray] | None = None,
     snr_db: tuple[float, float] = (-5.0, 15.0),
-) -> pd.DataFrame:
-    """Write the bank as 16-bit FLAC clips under `out_dir/<kind>/`; one row per clip: file, kind,
-    mixed (True: mixed into one of `backgrounds`, the user's own negative clips at `sample_rate_hz`).
+) -> Iterator[tuple[str, bool, np.ndarray]]:
+    """(kind, mixed, samples) for every clip of a bank; `mixed`: mixed into one of `backgrounds`
+    (the user's own negative clips at `sample_rate_hz`).
 
     Per kind: `per_kind` clips alone, at a level between -50 and -10 dBFS, and (with backgrounds)
     `per_kind` mixed into a background at a sound-to-background ratio drawn from `snr_db`. The
     silence kinds cut into backgrounds (or pink noise) instead. Deterministic for the same arguments.
     """
-    import soundfile as sf
-
     rng = np.random.default_rng(seed)
     n = int(round(clip_s * sample_rate_hz))
     usable = [b[:n] for b in (backgrounds or []) if len(b) >= n and np.sqrt(np.mean(b[:n] ** 2)) > 1e-5]
-    rows = []
     for kind in NEGATIVE_KINDS:
-        folder = Path(out_dir) / kind
-        folder.mkdir(parents=True, exist_ok=True)
         for i in range(per_kind * (2 if usable else 1)):
             mixed = i >= per_kind
             background = usable[int(rng.integers(len(usable)))] if usable else None
@@ -164,7 +174,19 @@ def write_negative_bank(
             peak = np.max(np.abs(x))
             if peak > 0.99:
                 x = x * 0.99 / peak
-            path = folder / f"{kind}-{'mixed' if mixed else 'alone'}-{i:03d}.flac"
-            sf.write(path, x.astype(np.float32), sample_rate_hz, subtype="PCM_16")
-            rows.append((str(path), kind, mixed))
+            yield kind, mixed, x.astype(np.float32)
+
+
+def write_negative_bank(out_dir: str | os.PathLike, sample_rate_hz: int, clip_s: float, **settings) -> pd.DataFrame:
+    """Write the bank (`negative_clips` with these arguments) as 16-bit FLAC clips under
+    `out_dir/<kind>/`; one row per clip: file, kind, mixed."""
+    import soundfile as sf
+
+    rows, count = [], {}
+    for kind, mixed, x in negative_clips(sample_rate_hz, clip_s, **settings):
+        i = count[kind] = count.get(kind, -1) + 1
+        path = Path(out_dir) / kind / f"{kind}-{'mixed' if mixed else 'alone'}-{i:03d}.flac"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, x, sample_rate_hz, subtype="PCM_16")
+        rows.append((str(path), kind, mixed))
     return pd.DataFrame(rows, columns=BANK_COLUMNS)

@@ -30,6 +30,7 @@ import pandas as pd
 
 from data_pipeline.features.augment import AugmentConfig
 from data_pipeline.features.frontend import SEED_FRONTEND, FrontendConfig
+from data_pipeline.synthetic.negatives import NEGATIVE_KINDS
 from data_pipeline.training_data.clips import group_split, load_clips
 from data_pipeline.training_data.datasets import feature_dataset
 from model.detection.counting import count_calls, score_recording
@@ -74,7 +75,15 @@ class TrainConfig:
     # Two-class runs: add the generated bank of non-call sounds (data_pipeline.synthetic.negatives) to the
     # training split, this many clips per kind alone and as many mixed into the run's own training negatives.
     negative_bank_per_kind: int = 8  # 0: no bank
+    # With the bank on: after the first fit, score this many more generated clips per kind (alone, and as
+    # many mixed; two other seeds), add those scored as calls to training and validation and fit on for
+    # at most `hard_negative_epochs` (model.learning.hard_negatives). 0: no mining.
+    hard_negative_pool_per_kind: int = 32
+    hard_negative_epochs: int = 10
     verbose: int = 2  # Keras: 1 = progress bar, 2 = one line per epoch (better in logs)
+
+
+MINING_SEED_OFFSET = 1000  # mining pools' seeds: the run's seed + this (training) and + 2x this (validation)
 
 
 def default_frontend(arch: str) -> FrontendConfig:
@@ -149,9 +158,10 @@ def train(
     table = clips.reset_index(drop=True).copy()
     if "split" not in table:
         table["split"] = group_split(table, config.split_fractions, config.seed)
-    bank = None
+    bank = backgrounds = None
     if n_classes == 2 and config.negative_bank_per_kind > 0:
-        bank = _negative_bank(table, classes[0], frontend, run_dir, config)
+        backgrounds = _training_backgrounds(table, classes[0], frontend, config)
+        bank = _negative_bank(backgrounds, frontend, run_dir, config).assign(label=classes[0])
         table = pd.concat([table, bank], ignore_index=True)
     features, kept, failures = load_clips(table, frontend, features=True, backend=config.decoder)
     for line in failures:
@@ -195,6 +205,10 @@ def train(
     ]
     history = _fit(net, train_ds, val_ds, callbacks, config, n_classes, class_weights(y_train, n_classes), in_scope,
                    freeze_first=pretrained and config.freeze_epochs > 0)
+    mined = None
+    if bank is not None and config.hard_negative_pool_per_kind > 0:
+        mined, history = _fit_on_hard_negatives(net, (x_train, y_train), (x_val, y_val), callbacks, history,
+                                                backgrounds, frontend, run_dir, config)
     plot_history(pd.DataFrame(history), run_dir / "curves.png")
 
     detector = Detector(net, frontend, list(classes), config.arch, counting or CountingConfig(), pooling=pooling)
@@ -204,6 +218,10 @@ def train(
               "clips_per_label": table[kept].groupby("label").size().to_dict()}
     if bank is not None:
         report["negative_bank"] = bank.groupby("kind").size().to_dict()
+    if mined is not None:
+        report["hard_negatives"] = {"pool_per_kind": config.hard_negative_pool_per_kind,
+                                    **{split: mined[mined["split"] == split].groupby("kind").size().to_dict()
+                                       for split in ("train", "val")}}
     held_out = {"validation": (x_val, y_val, table.loc[masks[1]]), "test": (x_test, y_test, table.loc[masks[2]])}
     # Windows of a labelled recording carry both classes: pooling them per file would score nothing real.
     report.update(_evaluate_held_out(net, held_out, classes, frontend, config.batch_size, pooling, run_dir,
@@ -223,26 +241,68 @@ def train(
     return detector
 
 
-def _negative_bank(table: pd.DataFrame, negative: str, frontend: FrontendConfig, run_dir: Path,
-                   config: TrainConfig) -> pd.DataFrame:
-    """Clip rows for the generated non-call bank, all in the training split (validation and test stay
-    the user's own data), mixed into backgrounds drawn from the training split's negatives only, so no
-    held-out recording is heard in training. The bank is written to run_dir/generated_negatives/ and
-    listed, with its kinds, in generated_negatives.csv."""
-    from data_pipeline.synthetic.negatives import write_negative_bank
-
+def _training_backgrounds(table: pd.DataFrame, negative: str, frontend: FrontendConfig,
+                          config: TrainConfig) -> list[np.ndarray]:
+    """Up to 48 of the training split's own negative clips (waveforms), for the generated sounds to be
+    mixed into: drawn from the training split only, so no held-out recording is heard in training."""
     pool = table[(table["split"] == "train") & (table["label"] == negative)]
     sample = pool.sample(min(len(pool), 48), random_state=config.seed) if len(pool) else pool
-    backgrounds = []
-    if len(sample):
-        waves, kept, _ = load_clips(sample, frontend, features=False, backend=config.decoder, progress=False)
-        backgrounds = list(waves[kept])
+    if not len(sample):
+        return []
+    waves, kept, _ = load_clips(sample, frontend, features=False, backend=config.decoder, progress=False)
+    return list(waves[kept])
+
+
+def _negative_bank(backgrounds: list[np.ndarray], frontend: FrontendConfig, run_dir: Path,
+                   config: TrainConfig) -> pd.DataFrame:
+    """Clip rows for the generated non-call bank, all in the training split (validation and test stay
+    the user's own data). The bank is written to run_dir/generated_negatives/ and listed, with its
+    kinds, in generated_negatives.csv."""
+    from data_pipeline.synthetic.negatives import write_negative_bank
+
     bank = write_negative_bank(run_dir / "generated_negatives", frontend.sample_rate_hz, frontend.clip_s,
                                seed=config.seed, per_kind=config.negative_bank_per_kind, backgrounds=backgrounds)
     atomic_write_csv(run_dir / "generated_negatives.csv", bank)
     print(f"generated non-call bank: {len(bank)} clips of {bank['kind'].nunique()} kinds, "
           f"{int(bank['mixed'].sum())} mixed into training negatives (run_dir/generated_negatives.csv)")
-    return bank.assign(start=0.0, label=negative, group="generated:" + bank["kind"], split="train")
+    return bank.assign(start=0.0, group="generated:" + bank["kind"], split="train")
+
+
+def _fit_on_hard_negatives(net, train: tuple, val: tuple, callbacks: list, history: dict, backgrounds, frontend,
+                           run_dir: Path, config: TrainConfig) -> tuple[pd.DataFrame, dict]:
+    """Mine generated clips the fitted network calls and fit on for at most `hard_negative_epochs`
+    with them among the training negatives; (mined rows, history of every epoch).
+
+    Two pools are mined, from two seeds: one for training, one for validation. Early stopping watches
+    the validation clips together with the second pool's mined clips, so it keeps the epoch that best
+    rejects them too; the user's validation clips alone would not see what the mining is for.
+    Written to run_dir/mined_negatives/ (split: train or val) and listed in mined_negatives.csv.
+    """
+    from model.learning.hard_negatives import mine_hard_negatives
+
+    folder, seed, per_kind = run_dir / "mined_negatives", config.seed + MINING_SEED_OFFSET, config.hard_negative_pool_per_kind
+    x_mined, mined = mine_hard_negatives(net, frontend, folder / "train", seed, per_kind, backgrounds)
+    x_check, check = mine_hard_negatives(net, frontend, folder / "val", seed + MINING_SEED_OFFSET, per_kind, backgrounds)
+    table = pd.concat([mined.assign(split="train"), check.assign(split="val")], ignore_index=True)
+    atomic_write_csv(run_dir / "mined_negatives.csv", table)
+    pool = per_kind * 2 * len(NEGATIVE_KINDS)
+    print(f"hard negatives: {len(mined)} + {len(check)} of 2 x {pool} further generated clips scored as calls "
+          f"({', '.join(f'{k} {n}' for k, n in table['kind'].value_counts().items()) or 'none'}; mined_negatives.csv)")
+    if not len(mined):
+        return table, history
+
+    def plus(data, x):
+        return np.concatenate([data[0], x]), np.concatenate([data[1], np.zeros(len(x), data[1].dtype)])
+
+    x, y = plus(train, x_mined)
+    train_ds = feature_dataset(x, y, frontend, config.batch_size, shuffle=True, augment=config.augment,
+                               seed=config.seed + 1)
+    val_ds = feature_dataset(*plus(val, x_check), frontend, config.batch_size)
+    callbacks[2].append = True  # CSVLogger: the history goes on in the same file
+    done = len(history["loss"])
+    more = net.fit(train_ds, validation_data=val_ds, class_weight=class_weights(y), verbose=config.verbose, shuffle=False,
+                   initial_epoch=done, epochs=done + config.hard_negative_epochs, callbacks=callbacks).history
+    return table, {k: history.get(k, []) + v for k, v in more.items()}
 
 
 def _fit(net, train_ds, val_ds, callbacks: list, config: TrainConfig, n_classes: int, weights: dict, in_scope,
