@@ -123,6 +123,7 @@ def test_each_kind_is_what_its_name_says():
     assert 150 <= dominant_hz(synth_negative(rng, "tone", n, sr), sr) <= 2400
     assert dominant_hz(synth_negative(rng, "heartbeat", n, sr), sr) <= 200
     assert dominant_hz(synth_negative(rng, "wind", n, sr), sr) <= 600
+    assert 1400 <= dominant_hz(synth_negative(rng, "insects", n, sr), sr) <= 6500
     energy = (synth_negative(rng, "impacts", n, sr) ** 2).reshape(-1, 160).sum(axis=1) + 1e-12  # per 10 ms
     assert np.diff(10 * np.log10(energy)).max() > 20  # a hit starts abruptly, out of quiet
     for kind in NEGATIVE_KINDS:

@@ -25,6 +25,8 @@ Kinds (NEGATIVE_KINDS):
     wind          low-passed noise gusting slowly
     impacts       knocks, cracks and crashes: noise bursts ringing off in short resonances, alone or in showers
                   (falling branches, handling noise, rattling gear; added after glass breaking fooled the detector)
+    insects       an insect chorus: bands of noise (1.5-6 kHz, some reaching into the call band) pulsing at
+                  5-100 Hz, each switching on or off within the clip
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import pandas as pd
 from data_pipeline.synthetic.capuchinbird import band_noise, pink_noise
 
 NEGATIVE_KINDS = ("silence", "dither", "silent_gap", "silent_tail", "tone", "tone_bursts", "siren", "engine",
-                  "whistle", "speech", "heartbeat", "clicks", "rain", "wind", "impacts")
+                  "whistle", "speech", "heartbeat", "clicks", "rain", "wind", "impacts", "insects")
 SILENCE_KINDS = ("silence", "dither", "silent_gap", "silent_tail")  # made from (or into) a background already
 BANK_COLUMNS = ["file", "kind", "mixed"]
 
@@ -137,6 +139,15 @@ def synth_negative(rng: np.random.Generator, kind: str, n: int, sr: int,
                 ring = sum(np.sin(2 * np.pi * rng.uniform(200, 6000) * tt + rng.uniform(0, 6)) for _ in range(3))
                 hit = ring * np.exp(-tt / rng.uniform(0.01, 0.15)) + rng.standard_normal(m) * np.exp(-tt / 0.005)
                 x[i0 : i0 + m] += rng.uniform(0.2, 1.0) * hit
+    elif kind == "insects":
+        x = np.zeros(n)
+        for _ in range(int(rng.integers(1, 4))):
+            centre, width = rng.uniform(1500, 6000), rng.uniform(100, 800)
+            band = band_noise(rng, n, sr, max(20.0, centre - width / 2), min(sr / 2 - 1, centre + width / 2))
+            pulses = np.sin(2 * np.pi * rng.uniform(5, 100) * t) > rng.uniform(-0.5, 0.6)
+            on = rng.uniform(-0.5, 0.7) * n / sr  # a bout that may start or stop within the clip, at least 0.3 of it
+            off = on + rng.uniform(0.3, 2.0) * n / sr
+            x += _unit(band) * pulses * ((t >= on) & (t < off)) * rng.uniform(0.3, 1.0)
     else:
         raise ValueError(f"unknown negative kind {kind!r}; choose from {NEGATIVE_KINDS}")
     return _unit(x)
