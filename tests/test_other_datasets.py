@@ -98,7 +98,9 @@ def test_pretrained_backbone_frozen_then_fine_tuned(tmp_path):
     keras.utils.set_random_seed(1)
     saved = tmp_path / "backbone.weights.h5"
     backbone_of(build_model("efficientnetb0", fe.input_shape, 2, weights=None)).save_weights(saved)
-    base = dict(arch="efficientnetb0", network={"weights": str(saved)}, batch_size=8, verbose=0)
+    # No hard-negative mining: its second fit would add EfficientNet epochs this test is not about.
+    base = dict(arch="efficientnetb0", network={"weights": str(saved)}, batch_size=8, verbose=0,
+                hard_negative_pool_per_kind=0)
 
     def backbone_state(detector):
         layers = backbone_of(detector.model).layers

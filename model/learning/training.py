@@ -319,10 +319,11 @@ def _fit(net, train_ds, val_ds, callbacks: list, config: TrainConfig, n_classes:
         tensorboard, csv_log = callbacks[1], callbacks[2]
         history = net.fit(train_ds, epochs=config.freeze_epochs, callbacks=[tensorboard, csv_log], **fit).history
         csv_log.append = True  # the fine-tuning epochs continue the same history.csv
-        set_backbone_trainable(net, True)
-        with in_scope():
-            _compile(net, config, n_classes, config.learning_rate * config.fine_tune_factor)
         start = config.freeze_epochs
+        if config.epochs > start:  # otherwise the backbone stays frozen, for any fit that follows too
+            set_backbone_trainable(net, True)
+            with in_scope():
+                _compile(net, config, n_classes, config.learning_rate * config.fine_tune_factor)
     if config.epochs > start:
         rest = net.fit(train_ds, epochs=config.epochs, initial_epoch=start, callbacks=callbacks, **fit)
         history = {k: history.get(k, []) + v for k, v in rest.history.items()}
