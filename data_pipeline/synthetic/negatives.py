@@ -142,7 +142,7 @@ def synth_negative(rng: np.random.Generator, kind: str, n: int, sr: int,
     elif kind == "insects":
         x = np.zeros(n)
         for _ in range(int(rng.integers(1, 4))):
-            centre, width = rng.uniform(1500, 6000), rng.uniform(100, 800)
+            centre, width = rng.uniform(1500, min(6000, 0.4 * sr)), rng.uniform(100, 800)  # below Nyquist at any rate
             band = band_noise(rng, n, sr, max(20.0, centre - width / 2), min(sr / 2 - 1, centre + width / 2))
             pulses = np.sin(2 * np.pi * rng.uniform(5, 100) * t) > rng.uniform(-0.5, 0.6)
             on = rng.uniform(-0.5, 0.7) * n / sr  # a bout that may start or stop within the clip, at least 0.3 of it
