@@ -10,6 +10,7 @@ with the bank on (`TrainConfig.hard_negative_pool_per_kind`; 0 turns it off).
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -33,26 +34,33 @@ def mine_hard_negatives(
     backgrounds: list[np.ndarray],
     threshold: float = 0.5,
     batch_size: int = 64,
-) -> tuple[np.ndarray, pd.DataFrame]:
-    """(features of the mined clips, one row per mined clip) from a pool of `per_kind` clips per kind
-    alone and as many mixed into `backgrounds`: the clips whose call probability is >= `threshold`.
+    chunk: int = 256,
+) -> tuple[np.ndarray, pd.DataFrame, int]:
+    """(features of the mined clips, one row per mined clip, clips scored) from a pool of `per_kind`
+    clips per kind alone and as many mixed into `backgrounds`: the clips whose call probability is
+    >= `threshold`.
 
+    The pool is made and scored `chunk` clips at a time, and only the mined clips' samples are kept.
     The mined clips are written as 16-bit FLAC under `out_dir` (to be heard) and listed with their
     kind and score, highest first; nothing is written when nothing is mined.
     """
     import soundfile as sf
 
-    kinds, mixed, waves = zip(*negative_clips(frontend.sample_rate_hz, frontend.clip_s, seed=seed,
-                                             per_kind=per_kind, backgrounds=backgrounds))
-    features = np.concatenate([np.asarray(clip_features(np.stack(waves[i : i + 256]), frontend))
-                               for i in range(0, len(waves), 256)])
-    probs = as_class_probabilities(net.predict(feature_dataset(features, None, frontend, batch_size), verbose=0))
-    scores = probs[:, 1]
-    order = [i for i in np.argsort(-scores, kind="stable") if scores[i] >= threshold]
+    clips = negative_clips(frontend.sample_rate_hz, frontend.clip_s, seed=seed, per_kind=per_kind, backgrounds=backgrounds)
+    mined, scored = [], 0  # (score, pool index, kind, mixed, samples, features) of every clip called a call
+    while part := list(itertools.islice(clips, chunk)):
+        kinds, mixed, waves = zip(*part)
+        features = np.asarray(clip_features(np.stack(waves), frontend))
+        scores = as_class_probabilities(net.predict(feature_dataset(features, None, frontend, batch_size), verbose=0))[:, 1]
+        mined += [(scores[i], scored + i, kinds[i], mixed[i], waves[i], features[i])
+                  for i in np.flatnonzero(scores >= threshold)]
+        scored += len(part)
+    mined.sort(key=lambda m: (-m[0], m[1]))
     rows = []
-    for rank, i in enumerate(order):
-        path = Path(out_dir) / f"{rank:04d}-{kinds[i]}-{'mixed' if mixed[i] else 'alone'}.flac"
+    for rank, (score, _, kind, alone_or_mixed, wave, _) in enumerate(mined):
+        path = Path(out_dir) / f"{rank:04d}-{kind}-{'mixed' if alone_or_mixed else 'alone'}.flac"
         path.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(path, waves[i], frontend.sample_rate_hz, subtype="PCM_16")
-        rows.append((str(path), kinds[i], mixed[i], round(float(scores[i]), 4)))
-    return features[order], pd.DataFrame(rows, columns=MINED_COLUMNS)
+        sf.write(path, wave, frontend.sample_rate_hz, subtype="PCM_16")
+        rows.append((str(path), kind, alone_or_mixed, round(float(score), 4)))
+    features = np.stack([m[5] for m in mined]) if mined else np.zeros((0, *frontend.input_shape), np.float32)
+    return features, pd.DataFrame(rows, columns=MINED_COLUMNS), scored

@@ -30,7 +30,6 @@ import pandas as pd
 
 from data_pipeline.features.augment import AugmentConfig
 from data_pipeline.features.frontend import SEED_FRONTEND, FrontendConfig
-from data_pipeline.synthetic.negatives import NEGATIVE_KINDS
 from data_pipeline.training_data.clips import group_split, load_clips
 from data_pipeline.training_data.datasets import feature_dataset
 from model.detection.counting import count_calls, score_recording
@@ -281,11 +280,10 @@ def _fit_on_hard_negatives(net, train: tuple, val: tuple, callbacks: list, histo
     from model.learning.hard_negatives import mine_hard_negatives
 
     folder, seed, per_kind = run_dir / "mined_negatives", config.seed + MINING_SEED_OFFSET, config.hard_negative_pool_per_kind
-    x_mined, mined = mine_hard_negatives(net, frontend, folder / "train", seed, per_kind, backgrounds)
-    x_check, check = mine_hard_negatives(net, frontend, folder / "val", seed + MINING_SEED_OFFSET, per_kind, backgrounds)
+    x_mined, mined, pool = mine_hard_negatives(net, frontend, folder / "train", seed, per_kind, backgrounds)
+    x_check, check, _ = mine_hard_negatives(net, frontend, folder / "val", seed + MINING_SEED_OFFSET, per_kind, backgrounds)
     table = pd.concat([mined.assign(split="train"), check.assign(split="val")], ignore_index=True)
     atomic_write_csv(run_dir / "mined_negatives.csv", table)
-    pool = per_kind * 2 * len(NEGATIVE_KINDS)
     print(f"hard negatives: {len(mined)} + {len(check)} of 2 x {pool} further generated clips scored as calls "
           f"({', '.join(f'{k} {n}' for k, n in table['kind'].value_counts().items()) or 'none'}; mined_negatives.csv)")
     if not len(mined):
