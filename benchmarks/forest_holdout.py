@@ -55,6 +55,20 @@ def forest_clips(recordings, labels, clip_s: float):
     return clips.assign(group=clips["group"].map(background_group))
 
 
+def reusable_detector(chosen: list[Path], folder: Path):
+    """The detector already in `folder` when it was trained on exactly `chosen` (its split.csv says so),
+    else None: a rerun after a crash or with more sizes trains only what is missing."""
+    import pandas as pd
+
+    from model.detection.detector import Detector
+
+    if (folder / "split.csv").exists() and (folder / "detector.json").exists():
+        used = {Path(f).name for f in pd.read_csv(folder / "split.csv")["file"] if str(f).endswith(".mp3")}
+        if used == {r.name for r in chosen}:
+            return Detector.load(folder)
+    return None
+
+
 def main() -> None:
     from data_pipeline.audio.decoding import list_audio_files
     from data_pipeline.features.augment import AugmentConfig

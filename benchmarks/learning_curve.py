@@ -13,13 +13,15 @@ results of all folds are scored together against the hand labels.
 
 Writes RUN_DIR/learning_curve.csv and learning_curve.png, and prints the table for the README. A rerun
 reuses every model already trained on the same recordings (RUN_DIR/k<K>/fold<F>/split.csv says which),
-so adding a size or recovering from a crash trains only what is missing.
+so adding a size or recovering from a crash trains only what is missing. Each model's window scores on its
+fold are kept (RUN_DIR/k<K>/fold<F>/window_scores.pkl), to try counting settings without the network.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import sys
 import time
 from pathlib import Path
@@ -44,23 +46,9 @@ def nested_draw(recordings: list[Path], calls_in: dict[str, int], seed: int) -> 
             return order
 
 
-def reusable_detector(chosen: list[Path], folder: Path):
-    """The detector already in `folder` when it was trained on exactly `chosen` (its split.csv says so),
-    else None: a rerun after a crash or with more sizes trains only what is missing."""
-    import pandas as pd
-
-    from model.detection.detector import Detector
-
-    if (folder / "split.csv").exists() and (folder / "detector.json").exists():
-        used = {Path(f).name for f in pd.read_csv(folder / "split.csv")["file"] if str(f).endswith(".mp3")}
-        if used == {r.name for r in chosen}:
-            return Detector.load(folder)
-    return None
-
-
 def main() -> None:
     import pandas as pd
-    from forest_holdout import background_folds, forest_clips
+    from forest_holdout import background_folds, forest_clips, reusable_detector
 
     from data_pipeline.audio.decoding import list_audio_files
     from data_pipeline.features.augment import AugmentConfig
@@ -107,6 +95,8 @@ def main() -> None:
                 forest_clips(chosen, labels, frontend.clip_s), list(KAGGLE_CLASSES), folder, config,
                 frontend=frontend, labels=labels)
             result = count_calls(detector, held, progress=False)
+            with open(folder / "window_scores.pkl", "wb") as f:  # to try counting settings without the network
+                pickle.dump(result.scores, f)
             per_rec, summary = evaluate(result.events, labels, [r.name for r in held])
             tables.setdefault(size, []).append(per_rec.assign(fold=fold))
             rows.append({"size": size, "fold": fold, "recordings": len(chosen),

@@ -24,13 +24,17 @@ generated ones come from seeds the training bank never uses; the heart sounds in
 the no-call set are the same recordings (counted as no-call material and as added sounds).
 
 Prints, per condition, count MAE, exact counts and event precision/recall/F1 over the 40 recordings;
-per no-call material, false calls per hour (over all fold models). Writes robustness.csv in the run folder.
+per no-call material, false calls per hour (over all fold models). Writes robustness.csv and
+false_calls.csv in the run folder, and each fold's window scores (fold<F>/window_scores.pkl: counting
+settings can be tried on them without the network). A rerun reuses each fold's model when its folder
+holds one trained on the same recordings: delete the folder to retrain after changing training.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import sys
 import time
 from pathlib import Path
@@ -170,7 +174,7 @@ def make_no_call(shared: Path, out: Path) -> dict[str, list[Path]]:
 
 def main() -> None:
     import pandas as pd
-    from forest_holdout import background_folds, forest_clips
+    from forest_holdout import background_folds, forest_clips, reusable_detector
 
     from data_pipeline.audio.decoding import audio_duration_s
     from data_pipeline.labels.annotations import read_call_labels
@@ -217,16 +221,23 @@ def main() -> None:
         rest = [r for i, r in enumerate(recordings) if i not in held]
         names = {r.name for r in rest}
         clips = forest_clips(rest, labels[labels["recording"].isin(names)], frontend.clip_s)
-        detector = train(clips, list(KAGGLE_CLASSES), run / f"fold{fold}", config, frontend=frontend, labels=labels)
+        folder = run / f"fold{fold}"
+        detector = reusable_detector(rest, folder) or train(clips, list(KAGGLE_CLASSES), folder, config,
+                                                            frontend=frontend, labels=labels)
+        window_scores = {}  # for trying counting settings later without the network
         for condition in CONDITIONS:
             files = [conditions[condition][i] for i in held]
             result = count_calls(detector, files, progress=False)
+            window_scores[condition] = result.scores
             events = result.events.assign(recording=result.events["recording"].map(lambda n: Path(n).stem + ".mp3"))
             per_rec, _ = evaluate(events, labels, [recordings[i].name for i in held])
             per_condition[condition].append(per_rec.assign(fold=fold))
         for material, files in no_call.items():
-            events = count_calls(detector, files, progress=False).events
-            false_events.append(events.assign(material=material, fold=fold))
+            result = count_calls(detector, files, progress=False)
+            window_scores[material] = result.scores
+            false_events.append(result.events.assign(material=material, fold=fold))
+        with open(folder / "window_scores.pkl", "wb") as f:
+            pickle.dump(window_scores, f)
         print(f"fold {fold} done, {(time.time() - t0) / 60:.1f} min", flush=True)
 
     false_events = pd.concat(false_events, ignore_index=True)
