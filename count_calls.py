@@ -8,7 +8,7 @@ from model import cli
 
 
 def main() -> int:
-    from data_pipeline.audio.decoding import expand_audio_paths
+    from data_pipeline.audio.decoding import expand_audio_paths, require_unique_names
     from data_pipeline.labels.class_folders import KAGGLE_RECORDINGS_DIR
     from model.detection.counting import SUBMISSION_FORMATS
     from model.detection.detector import Detector, latest_run
@@ -39,6 +39,7 @@ def main() -> int:
     paths = expand_audio_paths(args.input)
     if not paths:
         raise FileNotFoundError(f"no audio files in {' '.join(args.input)}")
+    require_unique_names(paths)
     output = Path(args.output)
     model_dir = args.model or latest_run()
     detector = Detector.load(model_dir)
@@ -48,7 +49,8 @@ def main() -> int:
     failures = count_and_report(detector, paths, output, args.events, args.format, args.labels, args.export,
                                 args.tensorboard, args.plot_all)
     for line in failures:
-        print(f"failed: {line}", file=sys.stderr)
+        print(f"skipped: {line}", file=sys.stderr)
+    print(f"{len(paths) - len(failures)} recording(s) counted, {len(failures)} skipped", file=sys.stderr)
     return 1 if failures else 0
 
 

@@ -19,14 +19,19 @@ def main() -> int:
     args = p.parse_args()
 
     detector = Detector.load(args.model or latest_run())
-    table, failures = predict_files(detector, expand_audio_paths(args.paths))
+    paths = expand_audio_paths(args.paths)
+    table, failures = predict_files(detector, paths)
+    if failures and not len(table):  # an earlier --output stays as it was
+        raise ValueError(f"none of the {len(paths)} file(s) could be read, so nothing was written: "
+                         + "; ".join(failures[:3]) + (" ..." if len(failures) > 3 else ""))
     if args.output:
         atomic_write_csv(args.output, table)
         print(f"wrote {args.output} ({len(table)} files)", file=sys.stderr)
     else:
         table.to_csv(sys.stdout, index=False)
     for line in failures:
-        print(f"failed: {line}", file=sys.stderr)
+        print(f"skipped: {line}", file=sys.stderr)
+    print(f"{len(paths) - len(failures)} file(s) scored, {len(failures)} skipped", file=sys.stderr)
     return 1 if failures else 0
 
 

@@ -22,7 +22,9 @@ from typing import Iterator
 
 import numpy as np
 
-AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".aiff", ".aif")
+AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".opus", ".aiff", ".aif")
+# Audio or video a recorder or phone may write that neither decoder reads: named, not passed over.
+UNREAD_AUDIO_EXTENSIONS = (".m4a", ".aac", ".wma", ".mp4", ".amr", ".3gp", ".caf", ".ape", ".wv", ".webm")
 DEFAULT_SAMPLE_RATE_HZ = 16000
 DECODER_BACKENDS = ("soundfile", "tfio")
 # Output delay of tfio.audio.resample, in samples of the lower of the two rates (measured).
@@ -42,10 +44,22 @@ class AudioDecodeError(ValueError):
         super().__init__(f"{self.path}: {reason}")
 
 
-def list_audio_files(folder: str | os.PathLike) -> list[Path]:
-    """Audio files directly inside `folder` (by extension, case-insensitive), sorted by name."""
+def list_audio_files(folder: str | os.PathLike, say_unread: bool = False) -> list[Path]:
+    """Audio files directly inside `folder` (by extension, case-insensitive), sorted by name; entries
+    named like audio that are not (a folder, a broken link) are listed too, to be reported when read.
+
+    say_unread: warn (AudioWarning) about files in audio formats this tool does not decode (m4a,
+    wma, ...), which would otherwise be passed over unseen; other files (labels, logs) are not audio.
+    """
     folder = Path(folder)
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS)
+    if say_unread:
+        unread = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in UNREAD_AUDIO_EXTENSIONS)
+        if unread:
+            warnings.warn(AudioWarning(f"{folder}: {len(unread)} file(s) in a format not read here, left out: "
+                                       f"{', '.join(unread[:3])}{' ...' if len(unread) > 3 else ''} (convert them "
+                                       "to FLAC or WAV, e.g. ffmpeg -i in.m4a out.flac)"), stacklevel=2)
+    return files
 
 
 def expand_audio_paths(paths: list[str | os.PathLike]) -> list[Path]:
@@ -60,8 +74,20 @@ def expand_audio_paths(paths: list[str | os.PathLike]) -> list[Path]:
         raise FileNotFoundError(hint)
     out: list[Path] = []
     for p in map(Path, paths):
-        out.extend(list_audio_files(p) if p.is_dir() else [p])
+        out.extend(list_audio_files(p, say_unread=True) if p.is_dir() else [p])
     return out
+
+
+def require_unique_names(paths: list[Path]) -> None:
+    """Stop (ValueError, one line) when two inputs share a file name: counts, events and the Raven and
+    Audacity files are keyed by name, so one recording's results would hide the other's. Recorders
+    name files by date and time, so two recorders' folders often hold the same names."""
+    seen: dict[str, Path] = {}
+    for p in paths:
+        first = seen.setdefault(p.name, p)
+        if first != p:
+            raise ValueError(f"{first} and {p} share the file name {p.name!r}, and results are keyed by file name; "
+                             "count each folder into its own --output, or rename the files (e.g. prefix the recorder)")
 
 
 def _unquoted_space_hint(names: list[str]) -> str | None:
@@ -78,6 +104,8 @@ def _unquoted_space_hint(names: list[str]) -> str | None:
 
 def _check_file(path: Path) -> None:
     if not path.exists():
+        if path.is_symlink():
+            raise AudioDecodeError(path, f"a link to {os.readlink(path)}, which does not exist")
         raise AudioDecodeError(path, "no such file")
     if path.is_dir():
         raise AudioDecodeError(path, "is a folder, not an audio file")
@@ -131,13 +159,12 @@ def stream_audio(
         try:
             while True:
                 block = f.read(max(1, int(block_s * rate_in)), dtype="float32", always_2d=True)
+                _require_finite(path, block, n_in, rate_in)
                 n_in += len(block)
                 last = len(block) == 0
                 mono = block.mean(axis=1, dtype=np.float32) if len(block) else np.zeros(0, np.float32)
                 out = mono if resampler is None else resampler.resample_chunk(mono, last=last)
                 if len(out):
-                    if not np.all(np.isfinite(out)):
-                        raise AudioDecodeError(path, "decoded samples contain NaN or infinity")
                     n_out += len(out)
                     yield out
                 if last:
@@ -149,6 +176,21 @@ def stream_audio(
     if declared > 0 and n_in < declared - max(rate_in, 0.01 * declared):  # more than 1 s and 1% short
         warnings.warn(AudioWarning(f"{path}: truncated: read {n_in / rate_in:.1f} s of the {declared / rate_in:.1f} s "
                                    "its header declares; used what was read"), stacklevel=2)
+
+
+def _require_finite(path: Path, block: np.ndarray, offset: int, rate: int) -> None:
+    """Stop on NaN or infinite samples (only float files hold them), saying how many and where.
+
+    Skipped rather than repaired: a writer that stored NaN has broken the stretch around it too, and
+    zeros in its place would be digital silence that was never recorded.
+    """
+    bad = ~np.isfinite(block).all(axis=1)
+    if bad.any():
+        where = np.flatnonzero(bad)
+        nan = int(np.isnan(block[where]).any(axis=1).sum())
+        raise AudioDecodeError(path, f"{len(where)} sample(s) are NaN ({nan}) or infinite ({len(where) - nan}), "
+                               f"the first at {(offset + where[0]) / rate:.3f} s (a float file its "
+                               "writer damaged: re-export it, or cut that stretch out)")
 
 
 def decode_audio(

@@ -45,12 +45,47 @@ def read_call_labels(path: str | os.PathLike) -> pd.DataFrame:
     table.loc[table["start"].isna(), "confidence"] = "none"
     bad = table[~table["confidence"].isin(CONFIDENCES)]
     if len(bad):
-        raise ValueError(f"{path}: confidence must be one of {CONFIDENCES}; row {bad.index[0] + 2} has {bad['confidence'].iloc[0]!r}")
+        raise ValueError(f"{path}: confidence must be one of {CONFIDENCES}; "
+                         f"row {bad.index[0] + 2} has {bad['confidence'].iloc[0]!r}")
     calls = table[table["confidence"] != "none"]
     if (calls["end"] <= calls["start"]).any():
         row = calls.index[(calls["end"] <= calls["start"]).to_numpy()][0]
         raise ValueError(f"{path}: row {row + 2} ends before it starts")
+    if (calls["start"] < 0).any():
+        row = calls.index[(calls["start"] < 0).to_numpy()][0]
+        raise ValueError(f"{path}: row {row + 2} starts before the recording does ({calls.loc[row, 'start']} s)")
+    _say_overlaps(path, table)
     return table[LABEL_COLUMNS].reset_index(drop=True)
+
+
+def _say_overlaps(path: Path, table: pd.DataFrame) -> None:
+    """Print one line when labelled calls overlap: kept as separate calls (two birds can call at
+    once), but a detector finds one call there, so the count will be one short."""
+    calls = table[table["confidence"] != "none"].sort_values(["recording", "start"])
+    previous_end = calls.groupby("recording")["end"].shift().to_numpy()
+    overlapping = calls[calls["start"].to_numpy() < previous_end]
+    if len(overlapping):
+        first = overlapping.iloc[0]
+        print(f"warning: {path}: {len(overlapping)} labelled call(s) overlap the one before, e.g. {first['recording']} "
+              f"at {first['start']:g} s; kept as separate calls, though a detector finds one call where calls overlap")
+
+
+def calls_past_the_end(labels: pd.DataFrame, durations_s: dict[str, float]) -> list[str]:
+    """One line per recording with a labelled call that starts after the recording ends (labels of
+    another file, or times in other units), and one per recording whose calls run past its end."""
+    problems = []
+    calls = labels[labels["confidence"] != "none"]
+    for name, rows in calls.groupby("recording", sort=True):
+        duration = durations_s.get(name)
+        if duration is None:
+            continue
+        after, over = rows[rows["start"] >= duration], rows[rows["end"] > duration + 0.5]
+        if len(after):
+            problems.append(f"{name} lasts {duration:.1f} s, but {len(after)} call(s) are labelled after its end "
+                            f"(the first at {after['start'].min():g} s): labels of another recording, or times not in seconds?")
+        elif len(over):
+            problems.append(f"{name} lasts {duration:.1f} s, but a labelled call ends at {over['end'].max():g} s")
+    return problems
 
 
 def _read_raven(path: Path) -> pd.DataFrame:
@@ -131,10 +166,14 @@ def clips_from_annotations(
         print(f"warning: {len(unlabelled)} recording(s) given have no labels and are not used: {', '.join(unlabelled[:5])}"
               + (" ..." if len(unlabelled) > 5 else ""))
     by_name = {Path(p).name: Path(p) for p in recordings}
+    durations = {name: audio_duration_s(by_name[name]) for name in labels["recording"].unique()}
+    problems = calls_past_the_end(labels, durations)
+    if problems:
+        raise ValueError("; ".join(problems) + " (fix the labels)")
     rows = []
     for name, calls in labels.groupby("recording", sort=True):
         path = by_name[name]
-        duration = audio_duration_s(path)
+        duration = durations[name]
         intervals = calls[calls["confidence"].isin(["sure", "faint"])][["start", "end"]].to_numpy(float)
         sure = calls[calls["confidence"] == "sure"][["start", "end"]].to_numpy(float)
         first, last = clip_s / 2, duration - clip_s / 2

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data_pipeline.labels.annotations import match_recordings, read_call_labels
+from data_pipeline.labels.annotations import calls_past_the_end, match_recordings, read_call_labels
 from model.detection.counting import count_calls, submission_table
 from model.detection.detector import Detector
 from model.outputs import atomic_write_csv, write_audacity_labels, write_raven_table
@@ -58,6 +58,7 @@ def count_and_report(detector: Detector, paths: list, output: str | os.PathLike,
     if labels is not None:
         counted = list(result.counts["recording"])
         labels, problems = match_recordings(labels, counted)
+        problems += calls_past_the_end(labels, {r.recording: r.duration_s for r in result.scores})
         for line in problems:
             print(f"warning: {line}")
         unlabelled = sorted(set(counted) - set(labels["recording"]))

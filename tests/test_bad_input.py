@@ -1,0 +1,197 @@
+"""The bad-input matrix of the README ("What happens to bad input"): one test per row.
+
+Every case is either read correctly or skipped with one line naming the file and the reason; never a
+traceback, never a half-written output, and the exit status says whether anything was skipped.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+from conftest import ROOT, dominant_hz, sine
+
+from data_pipeline.audio.decoding import (AudioDecodeError, AudioWarning, decode_audio, expand_audio_paths,
+                                          list_audio_files)
+from data_pipeline.labels.annotations import calls_past_the_end, clips_from_annotations, read_call_labels
+
+RATE = 16000
+TONE = sine(440, 3.0, 48000)
+
+
+def _run(script, *args, cwd):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+# name -> (how to write it, seconds expected, tone expected): read correctly, at 16 kHz mono.
+READABLE = {
+    "8-bit.wav": (lambda p: sf.write(p, TONE, 48000, subtype="PCM_U8"), 3.0),
+    "24-bit.wav": (lambda p: sf.write(p, TONE, 48000, subtype="PCM_24"), 3.0),
+    "float32.wav": (lambda p: sf.write(p, TONE, 48000, subtype="FLOAT"), 3.0),
+    "float64.wav": (lambda p: sf.write(p, TONE, 48000, subtype="DOUBLE"), 3.0),
+    "six-channels.wav": (lambda p: sf.write(p, np.tile(TONE[:, None], (1, 6)), 48000), 3.0),
+    "2kHz.aiff": (lambda p: sf.write(p, sine(440, 2.0, 2000), 2000), 2.0),
+    "96kHz.flac": (lambda p: sf.write(p, sine(440, 2.0, 96000), 96000), 2.0),
+    "vorbis.ogg": (lambda p: sf.write(p, TONE, 48000), 3.0),
+    "voice-memo.opus": (lambda p: sf.write(p, TONE, 48000, format="OGG", subtype="OPUS"), 3.0),
+}
+
+
+@pytest.mark.parametrize("name", READABLE)
+def test_formats_depths_channels_and_rates_read_as_the_same_tone(tmp_path, name):
+    write, seconds = READABLE[name]
+    write(tmp_path / name)
+    x = decode_audio(tmp_path / name, RATE)
+    assert abs(len(x) / RATE - seconds) < 0.03
+    assert abs(dominant_hz(x, RATE) - 440) < 5
+    assert 0.45 < np.percentile(np.abs(x), 99.9) < 0.56  # the tone's amplitude, 0.5, whatever the sample format
+
+
+def test_full_scale_clipping_and_a_clip_shorter_than_one_frame_are_read_as_they_are(tmp_path):
+    sf.write(tmp_path / "clipped.wav", np.clip(TONE * 4, -1, 1), 48000)
+    sf.write(tmp_path / "tiny.wav", TONE[:100], 48000)  # 2 ms, shorter than one 25 ms STFT frame
+    assert np.abs(decode_audio(tmp_path / "clipped.wav", RATE)).max() > 0.99
+    assert len(decode_audio(tmp_path / "tiny.wav", RATE)) == pytest.approx(100 / 3, abs=2)
+
+
+def _unreadable(d):
+    sf.write(d / "header-only.wav", np.zeros(0, np.float32), RATE)
+    damaged = TONE.copy()
+    damaged[48000 + 5], damaged[60000] = np.nan, np.inf
+    sf.write(d / "nan.wav", damaged, 48000, subtype="FLOAT")
+    (d / "empty.wav").write_bytes(b"")
+    (d / "notes.mp3").write_text("field notes, not audio\n" * 20)
+    os.symlink(d / "moved-away.wav", d / "dangling.wav")
+    (d / "folder.wav").mkdir()
+    return {"header-only.wav": "contains no audio samples",
+            "nan.wav": "2 sample(s) are NaN (1) or infinite (1), the first at 1.000 s (a float file",
+            "empty.wav": "empty file (0 bytes)",
+            "notes.mp3": "not an audio file",
+            "dangling.wav": f"a link to {d / 'moved-away.wav'}, which does not exist",
+            "folder.wav": "is a folder, not an audio file"}
+
+
+def test_input_that_cannot_be_read_is_one_line_naming_the_file_and_the_reason(tmp_path):
+    for name, reason in _unreadable(tmp_path).items():
+        with pytest.raises(AudioDecodeError) as err:
+            decode_audio(tmp_path / name, RATE)
+        message = str(err.value)
+        assert message.startswith(f"{tmp_path / name}: ") and reason in message and "\n" not in message
+
+
+def test_a_truncated_mp3_is_read_as_far_as_it_goes_with_a_warning(tmp_path):
+    sf.write(tmp_path / "full.mp3", TONE, 48000)
+    data = (tmp_path / "full.mp3").read_bytes()
+    (tmp_path / "cut.mp3").write_bytes(data[: len(data) // 3])
+    with pytest.warns(AudioWarning, match=r"cut.mp3: truncated: read 0\.\d s of the 3.0 s"):
+        x = decode_audio(tmp_path / "cut.mp3", RATE)
+    assert 0.5 < len(x) / RATE < 1.5 and abs(dominant_hz(x, RATE) - 440) < 5
+
+
+def test_a_folder_gives_its_audio_and_names_the_audio_it_cannot_read(tmp_path):
+    sf.write(tmp_path / "a.wav", TONE, 48000)
+    sf.write(tmp_path / "B.FLAC", TONE, 48000)
+    for name in ["notes.txt", "calls.csv", "recorder.log", ".DS_Store", "phone.m4a"]:
+        (tmp_path / name).write_text("x")
+    assert list_audio_files(tmp_path) == [tmp_path / "B.FLAC", tmp_path / "a.wav"]
+    with pytest.warns(AudioWarning, match=r"1 file\(s\) in a format not read here, left out: phone.m4a"):
+        assert expand_audio_paths([tmp_path]) == [tmp_path / "B.FLAC", tmp_path / "a.wav"]
+
+
+def test_two_inputs_with_one_name_stop_counting_before_anything_is_written(tmp_path):
+    for recorder in ["north", "south"]:
+        (tmp_path / recorder).mkdir()
+        sf.write(tmp_path / recorder / "20240101_050000.wav", TONE, 48000)
+    proc = _run("count_calls.py", "--input", "north", "south", "--model", "no-model-needed", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "share the file name '20240101_050000.wav'" in proc.stderr.strip().splitlines()[-1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["north", "south"]
+
+
+@pytest.fixture(scope="module")
+def untrained_model(tmp_path_factory):
+    """A detector with untrained weights: what it scores does not matter here, only what is read."""
+    from model.detection.detector import Detector
+    from model.learning.networks import build_model
+    from model.learning.training import default_frontend
+
+    frontend = default_frontend("compact")
+    folder = tmp_path_factory.mktemp("untrained")
+    net = build_model("compact", frontend.input_shape, 2, frontend=frontend)
+    Detector(net, frontend, ["no call", "call"]).save(folder)
+    return folder
+
+
+def test_counting_a_folder_of_good_and_bad_files_counts_the_good_and_names_each_bad_one(tmp_path, untrained_model):
+    folder = tmp_path / "recorder"
+    folder.mkdir()
+    reasons = _unreadable(folder)
+    for name in ["good.wav", "good.flac"]:
+        sf.write(folder / name, TONE, 48000)
+    sf.write(folder / "tiny.wav", TONE[:100], 48000)
+    (folder / "notes.txt").write_text("not audio, not counted, not reported")
+    proc = _run("count_calls.py", "--input", folder, "--model", untrained_model, "--output", "counts.csv", cwd=tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr  # 1: something was skipped
+    skipped = [line for line in proc.stderr.splitlines() if line.startswith("skipped: ")]
+    assert len(skipped) == len(reasons) and "3 recording(s) counted, 6 skipped" in proc.stderr
+    for name, reason in reasons.items():
+        said = [line for line in skipped if line.startswith(f"skipped: {folder / name}: ")]
+        assert len(said) == 1 and reason in said[0], (name, skipped)
+    counts = pd.read_csv(tmp_path / "counts.csv")
+    assert list(counts["clip_name"]) == ["good.flac", "good.wav", "tiny.wav"]
+    assert (counts.loc[counts["clip_name"] == "tiny.wav", "call_count"] == 0).all()  # no call outlasts its recording
+
+
+def test_predict_on_nothing_readable_writes_nothing(tmp_path, untrained_model):
+    (tmp_path / "notes.mp3").write_text("field notes, not audio\n")
+    proc = _run("predict.py", "notes.mp3", "--model", untrained_model, "--output", "scores.csv", cwd=tmp_path)
+    assert proc.returncode == 2 and "none of the 1 file(s) could be read, so nothing was written" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "scores.csv").exists()
+
+
+def _labels(tmp_path, text, name="calls.csv"):
+    (tmp_path / name).write_text(text)
+    return tmp_path / name
+
+
+@pytest.mark.parametrize("rows,message", [
+    ("a.wav,5,3,sure", "row 2 ends before it starts"),
+    ("a.wav,-1,3,sure", "row 2 starts before the recording does (-1 s)"),
+    ("a.wav,1,3,maybe", "confidence must be one of ('sure', 'faint', 'none'); row 2 has 'maybe'"),
+])
+def test_labels_that_cannot_be_right_stop_with_the_row(tmp_path, rows, message):
+    path = _labels(tmp_path, "recording,start,end,confidence\n" + rows + "\n")
+    with pytest.raises(ValueError, match=f"^{tmp_path / 'calls.csv'}: " + message.replace("(", r"\(").replace(")", r"\)")):
+        read_call_labels(path)
+
+
+def test_overlapping_calls_are_kept_and_said(tmp_path, capsys):
+    table = read_call_labels(_labels(tmp_path, "recording,start,end\na.wav,1,5\na.wav,4,8\na.wav,9,12\nb.wav,4,6\n"))
+    assert len(table) == 4
+    assert "1 labelled call(s) overlap the one before, e.g. a.wav at 4 s; kept as separate calls" in capsys.readouterr().out
+
+
+def test_raven_tables_with_extra_columns_read_their_times(tmp_path):
+    header = "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLow Freq (Hz)\tHigh Freq (Hz)\tSpecies\tNotes\n"
+    path = _labels(tmp_path, header + "1\tSpectrogram 1\t1\t1.5\t4.25\t500\t2500\tCAPU\tloud\n",
+                   "site3_0500.Table.1.selections.txt")
+    table = read_call_labels(path)
+    assert table.to_dict("records") == [{"recording": "site3_0500", "start": 1.5, "end": 4.25, "confidence": "sure"}]
+
+
+def test_labels_past_a_recordings_end_or_naming_a_missing_file_stop_training(tmp_path):
+    sf.write(tmp_path / "a.wav", sine(1000, 20.0, RATE), RATE)
+    past = read_call_labels(_labels(tmp_path, "recording,start,end\na.wav,2,6\na.wav,25,29\n"))
+    with pytest.raises(ValueError, match=r"a.wav lasts 20.0 s, but 1 call\(s\) are labelled after its end .*not in seconds"):
+        clips_from_annotations([tmp_path / "a.wav"], past, 3.0)
+    assert calls_past_the_end(read_call_labels(_labels(tmp_path, "recording,start,end\na.wav,17,22\n")), {"a.wav": 20.0}) \
+        == ["a.wav lasts 20.0 s, but a labelled call ends at 22 s"]
+    typo = read_call_labels(_labels(tmp_path, "recording,start,end\na.wav,2,6\nA1.wav,2,6\n"))
+    with pytest.raises(ValueError, match=r"labels name 'A1.wav', which is not among the 1 recordings given.*"
+                                         r"--allow-missing-recordings"):
+        clips_from_annotations([tmp_path / "a.wav"], typo, 3.0)
