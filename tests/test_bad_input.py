@@ -184,13 +184,17 @@ def test_raven_tables_with_extra_columns_read_their_times(tmp_path):
     assert table.to_dict("records") == [{"recording": "site3_0500", "start": 1.5, "end": 4.25, "confidence": "sure"}]
 
 
-def test_labels_past_a_recordings_end_or_naming_a_missing_file_stop_training(tmp_path):
+def test_labels_past_a_recordings_end_naming_a_missing_file_or_an_ambiguous_one_stop_training(tmp_path):
     sf.write(tmp_path / "a.wav", sine(1000, 20.0, RATE), RATE)
     past = read_call_labels(_labels(tmp_path, "recording,start,end\na.wav,2,6\na.wav,25,29\n"))
     with pytest.raises(ValueError, match=r"a.wav lasts 20.0 s, but 1 call\(s\) are labelled after its end .*not in seconds"):
         clips_from_annotations([tmp_path / "a.wav"], past, 3.0)
     assert calls_past_the_end(read_call_labels(_labels(tmp_path, "recording,start,end\na.wav,17,22\n")), {"a.wav": 20.0}) \
         == ["a.wav lasts 20.0 s, but a labelled call ends at 22 s"]
+    (tmp_path / "b").mkdir()
+    sf.write(tmp_path / "b" / "a.wav", sine(1000, 20.0, RATE), RATE)
+    with pytest.raises(ValueError, match="share the file name 'a.wav'"):  # which one would the labels mean?
+        clips_from_annotations([tmp_path / "a.wav", tmp_path / "b" / "a.wav"], past, 3.0)
     typo = read_call_labels(_labels(tmp_path, "recording,start,end\na.wav,2,6\nA1.wav,2,6\n"))
     with pytest.raises(ValueError, match=r"labels name 'A1.wav', which is not among the 1 recordings given.*"
                                          r"--allow-missing-recordings"):

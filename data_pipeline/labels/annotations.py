@@ -154,8 +154,9 @@ def clips_from_annotations(
     A labelled name that matches no recording (a typo) would turn its calls into "no call" material
     or drop them: it stops training with one line per name, unless `allow_missing` (then printed).
     """
-    from data_pipeline.audio.decoding import audio_duration_s
+    from data_pipeline.audio.decoding import audio_duration_s, require_unique_names
 
+    require_unique_names([Path(r) for r in recordings])  # labels name recordings by file name
     labels, problems = match_recordings(labels, recordings)
     if problems and not allow_missing:
         raise ValueError("; ".join(problems) + " (fix the labels, or pass --allow-missing-recordings to train without them)")
