@@ -28,6 +28,9 @@ def main() -> int:
     p.add_argument("--plot-all", action="store_true",
                    help="with --labels: plot every scored recording, not only those with mistakes")
     p.add_argument("--tensorboard", help="also log the counts (table and chart) for TensorBoard into this folder")
+    p.add_argument("--fresh", action="store_true",
+                   help="rescore every recording; by default a rerun reuses <output>_parts/ from an earlier run "
+                        "with the same model and hop")
     saved = "default: the setting saved with the model"
     p.add_argument("--threshold", type=float, help=f"window score that counts as calling ({saved})")
     p.add_argument("--hop-s", type=float, help=f"step between windows, seconds ({saved})")
@@ -46,11 +49,12 @@ def main() -> int:
     detector.counting = detector.counting.overridden(threshold=args.threshold, hop_s=args.hop_s, min_gap_s=args.min_gap_s,
                                                      min_call_s=args.min_call_s, smooth_windows=args.smooth_windows)
     print(f"model: {model_dir}; counting settings: {detector.counting}", file=sys.stderr)
-    failures = count_and_report(detector, paths, output, args.events, args.format, args.labels, args.export,
-                                args.tensorboard, args.plot_all)
+    failures, resumed = count_and_report(detector, paths, output, args.events, args.format, args.labels, args.export,
+                                         args.tensorboard, args.plot_all, args.fresh)
     for line in failures:
         print(f"skipped: {line}", file=sys.stderr)
-    print(f"{len(paths) - len(failures)} recording(s) counted, {len(failures)} skipped", file=sys.stderr)
+    print(f"{len(paths) - len(failures)} recording(s) counted ({resumed} of them resumed from an earlier run), "
+          f"{len(failures)} skipped", file=sys.stderr)
     return 1 if failures else 0
 
 

@@ -17,7 +17,7 @@ SHARED = ROOT.parent / "shared"
 # hands files to its two workers in collection order, so starting these first keeps one long file from
 # running alone at the end.
 LONGEST_FIRST = ["test_heart_sounds.py", "test_glass_break.py", "test_other_datasets.py", "test_forest_regression.py",
-                 "test_end_to_end.py", "test_sweep.py"]
+                 "test_end_to_end.py", "test_sweep.py", "test_resume.py"]
 
 
 def pytest_collection_modifyitems(items):
@@ -63,3 +63,27 @@ def cross_validate_preset(data_dir, preset_name, tmp_path, folds, hop_s=None, **
     summary = cross_validate(clips, classes, tmp_path, folds, config, preset.frontend,
                              CountingConfig(hop_s=hop_s), preset.pooling)
     return summary, classes
+
+
+@pytest.fixture(scope="module")
+def untrained_model(tmp_path_factory):
+    """A run folder holding a detector with untrained weights: for tests of what is read and written,
+    not of what is found."""
+    from model.detection.detector import Detector
+    from model.learning.networks import build_model
+    from model.learning.training import default_frontend
+
+    frontend = default_frontend("compact")
+    folder = tmp_path_factory.mktemp("untrained")
+    net = build_model("compact", frontend.input_shape, 2, frontend=frontend)
+    Detector(net, frontend, ["no call", "call"]).save(folder)
+    return folder
+
+
+def run_script(script, *args, cwd, timeout=600):
+    """Run a top-level script as a user would; the CompletedProcess (text stdout and stderr)."""
+    import subprocess
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)

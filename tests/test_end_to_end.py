@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_script
 
 from data_pipeline.features.frontend import FrontendConfig
 from data_pipeline.labels.annotations import read_call_labels
@@ -109,11 +109,6 @@ def test_counts_match_known_calls_in_synthetic_recordings(trained):
             nearest = truth.iloc[np.argmin(np.abs(truth["start"] - row.start))] if len(truth) else None
             if nearest is not None and min(row.end, nearest.end) > max(row.start, nearest.start):
                 assert abs(row.start - nearest.start) < 2.0 and abs(row.end - nearest.end) < 2.0
-
-
-def run_script(*args, cwd):
-    return subprocess.run([sys.executable, str(ROOT / args[0]), *args[1:]], cwd=cwd, capture_output=True, text=True,
-                          timeout=600)
 
 
 def test_count_calls_script_writes_outputs_and_reports_a_bad_file(trained, tmp_path):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -80,10 +80,12 @@ def events_from_scores(scores: list[RecordingScores], window_s: float, config: C
     return CountResult(count_table, event_table.sort_values(["recording", "start"], ignore_index=True), scores)
 
 
-def count_calls(detector: Detector, paths: list[str | os.PathLike], progress: bool = True) -> CountResult:
+def count_calls(detector: Detector, paths: list[str | os.PathLike], progress: bool = True,
+                on_scored: Callable[[str | os.PathLike, RecordingScores], None] | None = None) -> CountResult:
     """Score and count every recording in `paths`; undecodable ones land in `failures`.
 
     The next recording is decoded in a background thread while the current one is scored.
+    on_scored(path, scores) is called as each recording is done (model.detection.score_parts saves it).
     """
     from tqdm.auto import tqdm
 
@@ -103,6 +105,9 @@ def count_calls(detector: Detector, paths: list[str | os.PathLike], progress: bo
                 scored.append(score_recording(detector, path, blocks=current))
             except AudioDecodeError as err:
                 failures.append(str(err))
+            else:
+                if on_scored is not None:
+                    on_scored(path, scored[-1])
             current.close()
     finally:  # Ctrl-C or an error: stop the decoders before the interpreter shuts down
         for reader in (current, upcoming):

@@ -4,6 +4,8 @@
     OUTPUT_events.csv               recording,start,end,score: one row per call
     OUTPUT_counts.png               bar chart of calls per recording (labelled counts as dots)
     OUTPUT_detections/              per recording: Raven selection table, Audacity label track
+    OUTPUT_parts/                   per recording: its window scores, written as soon as it is scored;
+                                    a rerun resumes from them (model.detection.score_parts)
     OUTPUT_evaluation.csv           with --labels: per-recording count error, tp/fp/fn
     OUTPUT_plots/                   with --labels: spectrograms of recordings with mistakes
     TENSORBOARD_DIR/                with --tensorboard: the counts as a table and a chart
@@ -17,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from data_pipeline.labels.annotations import calls_past_the_end, match_recordings, read_call_labels
-from model.detection.counting import count_calls, submission_table
+from model.detection.counting import submission_table
 from model.detection.detector import Detector
+from model.detection.score_parts import count_resumably
 from model.outputs import atomic_write_csv, write_audacity_labels, write_raven_table
 from model.reporting.evaluation import evaluate, format_summary
 from model.reporting.plots import counts_figure, plot_counts, plot_recording
@@ -37,14 +40,16 @@ def sibling(output: Path, suffix: str) -> Path:
 
 def count_and_report(detector: Detector, paths: list, output: str | os.PathLike, events_path=None,
                      fmt: str = "clip_name,call_count", labels_path=None, export=("raven", "audacity"),
-                     tensorboard_dir=None, plot_all: bool = False) -> list[str]:
-    """Count calls in `paths`, write every output (see module doc); returns the decode failures.
+                     tensorboard_dir=None, plot_all: bool = False, fresh: bool = False) -> tuple[list[str], int]:
+    """Count calls in `paths`, write every output (see module doc); (the decode failures, how many
+    recordings were resumed from OUTPUT_parts/).
 
     When no recording could be read, nothing is written (an earlier submission stays as it was).
+    fresh: rescore every recording, ignoring the parts of an earlier run.
     """
     output = Path(output)
     labels = read_call_labels(labels_path) if labels_path else None
-    result = count_calls(detector, paths)
+    result, resumed = count_resumably(detector, paths, sibling(output, "_parts"), fresh=fresh)
     if len(result.counts) == 0:
         raise NothingReadError(f"none of the {len(paths)} recordings could be read, so nothing was written "
                                f"({output} left as it was): " + "; ".join(result.failures[:3])
@@ -89,7 +94,7 @@ def count_and_report(detector: Detector, paths: list, output: str | os.PathLike,
             write_raven_table(folder / f"{stem}.Table.1.selections.txt", ev, lo_hz, hi_hz)
         if "audacity" in export:
             write_audacity_labels(folder / f"{stem}.labels.txt", ev)
-    return result.failures
+    return result.failures, resumed
 
 
 def _plot_recordings(detector, paths, result, labels, per_rec, folder: Path, plot_all: bool) -> None:

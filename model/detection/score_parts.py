@@ -1,0 +1,91 @@
+"""One part file per counted recording, so an interrupted count resumes instead of starting over.
+
+A part holds a recording's window scores (model.detection.counting.RecordingScores) and what they
+were made with: a fingerprint of the network's weights, the front end and the hop, and the
+recording's size and modification time. Calls, counts and every output are made from the scores at
+the end, so counting settings other than the hop (threshold, gaps, minimum length) can change
+between runs without rescoring. A part is written atomically the moment its recording is scored;
+one that does not match the model, the settings or the file is ignored and rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from model.detection.counting import CountResult, RecordingScores, count_calls, events_from_scores
+from model.detection.detector import Detector
+
+PART_SUFFIX = ".scores.npz"
+
+
+def scoring_fingerprint(detector: Detector, hop_s: float) -> str:
+    """What window scores depend on: the network's weights, the front end and the hop."""
+    digest = hashlib.sha256()
+    for weights in detector.model.get_weights():
+        digest.update(np.ascontiguousarray(weights).tobytes())
+    digest.update(json.dumps({"frontend": detector.frontend.to_dict(), "hop_s": hop_s,
+                              "positive_class": detector.positive_class}, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def _source_stamp(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def part_path(folder: Path, recording: str | os.PathLike) -> Path:
+    return Path(folder) / (Path(recording).name + PART_SUFFIX)
+
+
+def save_part(folder: Path, source: str | os.PathLike, scores: RecordingScores, fingerprint: str) -> None:
+    """Write one recording's scores atomically (a temporary file renamed into place)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    final = part_path(folder, source)
+    tmp = final.with_name(f".{final.name}.tmp.npz")
+    np.savez(tmp, starts_s=scores.starts_s, scores=scores.scores, duration_s=scores.duration_s,
+             fingerprint=fingerprint, source=_source_stamp(Path(source)))
+    os.replace(tmp, final)
+
+
+def load_part(folder: Path, source: str | os.PathLike, fingerprint: str) -> RecordingScores | None:
+    """The stored scores of `source`, or None when there are none made with this model and settings
+    from the file as it is now (or the part cannot be read: a crash mid-write leaves only a .tmp)."""
+    path = part_path(folder, source)
+    if not path.exists():
+        return None
+    try:
+        with np.load(path) as part:
+            if str(part["fingerprint"]) != fingerprint or str(part["source"]) != _source_stamp(Path(source)):
+                return None
+            return RecordingScores(Path(source).name, part["starts_s"], part["scores"], float(part["duration_s"]))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def count_resumably(detector: Detector, paths: list[Path], folder: Path, fresh: bool = False,
+                    progress: bool = True) -> tuple[CountResult, int]:
+    """(count_calls' result over `paths`, how many recordings came from parts already in `folder`).
+
+    Recordings with a matching part are not decoded again; every other one is scored and its part
+    written as soon as it is done, so a run stopped at any point loses only the recording in flight.
+    fresh: ignore (and replace) every existing part.
+    """
+    fingerprint = scoring_fingerprint(detector, detector.counting.hop_s)
+    stored = {} if fresh else {p: load_part(folder, p, fingerprint) for p in paths}
+    stored = {p: s for p, s in stored.items() if s is not None}
+    if stored:
+        print(f"resuming: {len(stored)} of {len(paths)} recordings already scored with this model and settings "
+              f"({folder}; --fresh starts over)")
+    todo = [p for p in paths if p not in stored]
+    result = count_calls(detector, todo, progress=progress,
+                         on_scored=lambda path, scores: save_part(folder, path, scores, fingerprint))
+    new = {scores.recording: scores for scores in result.scores}
+    ordered = [stored[p] if p in stored else new[p.name] for p in paths if p in stored or p.name in new]
+    merged = events_from_scores(ordered, detector.frontend.clip_s, detector.counting)
+    merged.failures = result.failures
+    return merged, len(stored)

@@ -1,0 +1,96 @@
+"""Counting resumes: a rerun reuses each recording's stored scores (OUTPUT_parts/) when the model, the
+hop and the file are unchanged, and the outputs of an interrupted-then-resumed run equal an
+uninterrupted run's, byte for byte."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import ROOT, run_script
+
+RATE = 16000
+pytestmark = pytest.mark.slow  # eight runs of count_calls.py: `make test-fast` skips it
+
+
+def _recordings(folder, n, seconds):
+    """Noise with chirps at random times: something for a network to score differently window by window."""
+    folder.mkdir()
+    rng = np.random.default_rng(7)
+    for i in range(n):
+        x = 0.05 * rng.standard_normal(int(seconds * RATE))
+        for start in rng.uniform(0, seconds - 4, 3):
+            t = np.arange(int(3 * RATE)) / RATE
+            a = int(start * RATE)
+            x[a: a + len(t)] += 0.3 * np.sin(2 * np.pi * (800 + 300 * t) * t)
+        sf.write(folder / f"site_{i:02d}.wav", x.astype(np.float32), RATE)
+
+
+def _outputs(folder):
+    """Every output file but the parts, by name: the bytes a user would compare."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and "_parts" not in p.as_posix()}
+
+
+def _count(cwd, model, *extra):
+    proc = run_script("count_calls.py", "--input", "rec", "--model", model, "--output", "out/counts.csv", *extra,
+                      cwd=cwd)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    return proc.stdout + proc.stderr
+
+
+def test_a_rerun_reuses_what_matches_and_rescores_what_changed(tmp_path, untrained_model):
+    _recordings(tmp_path / "rec", 3, 20)
+    said = _count(tmp_path, untrained_model)
+    assert "3 recording(s) counted (0 of them resumed" in said
+    first = _outputs(tmp_path / "out")
+    parts = sorted(p.name for p in (tmp_path / "out" / "counts_parts").iterdir())
+    assert parts == [f"site_{i:02d}.wav.scores.npz" for i in range(3)]
+
+    shutil.rmtree(tmp_path / "out" / "counts_detections")  # outputs lost, parts kept: all resumed, same bytes
+    (tmp_path / "out" / "counts.csv").unlink()
+    said = _count(tmp_path, untrained_model)
+    assert "resuming: 3 of 3 recordings" in said and "(3 of them resumed" in said
+    assert _outputs(tmp_path / "out") == first
+
+    changed = tmp_path / "rec" / "site_01.wav"  # a recording replaced under the same name is scored again
+    x, rate = sf.read(changed, dtype="float32")
+    sf.write(changed, x[::-1].copy(), rate)
+    said = _count(tmp_path, untrained_model)
+    assert "resuming: 2 of 3 recordings" in said
+
+    said = _count(tmp_path, untrained_model, "--hop-s", "0.5")  # another hop: other windows, no part fits
+    assert "resuming" not in said and "(0 of them resumed" in said
+    said = _count(tmp_path, untrained_model, "--hop-s", "0.5", "--fresh")
+    assert "resuming" not in said and "(0 of them resumed" in said
+    said = _count(tmp_path, untrained_model, "--hop-s", "0.5", "--threshold", "0.9")  # settings after scoring: reused
+    assert "resuming: 3 of 3 recordings" in said
+
+
+def test_a_killed_count_resumes_to_the_same_outputs_as_an_uninterrupted_one(tmp_path, untrained_model):
+    _recordings(tmp_path / "rec", 8, 120)
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    (whole / "rec").symlink_to(tmp_path / "rec")
+    _count(whole, untrained_model)
+
+    parts = tmp_path / "out" / "counts_parts"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "count_calls.py"), "--input", "rec", "--model",
+                             str(untrained_model), "--output", "out/counts.csv"], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (parts.exists() and any(parts.glob("*.npz"))) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)  # no chance to clean up: a lost machine
+    proc.wait()
+    kept = len(list(parts.glob("*.npz")))
+    assert 1 <= kept < 8 and not (tmp_path / "out" / "counts.csv").exists()  # killed mid-run, no outputs yet
+
+    said = _count(tmp_path, untrained_model)
+    assert f"resuming: {kept} of 8 recordings" in said
+    assert _outputs(tmp_path / "out") == _outputs(whole / "out")
