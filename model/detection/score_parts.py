@@ -67,7 +67,7 @@ def load_part(folder: Path, source: str | os.PathLike, fingerprint: str) -> Reco
         return None
 
 
-def count_resumably(detector: Detector, paths: list[Path], folder: Path, fresh: bool = False,
+def count_resumably(detector: Detector, paths: list[str | os.PathLike], folder: Path, fresh: bool = False,
                     progress: bool = True) -> tuple[CountResult, int]:
     """(count_calls' result over `paths`, how many recordings came from parts already in `folder`).
 
@@ -75,6 +75,7 @@ def count_resumably(detector: Detector, paths: list[Path], folder: Path, fresh: 
     written as soon as it is done, so a run stopped at any point loses only the recording in flight.
     fresh: ignore (and replace) every existing part.
     """
+    paths = [Path(p) for p in paths]
     fingerprint = scoring_fingerprint(detector, detector.counting.hop_s)
     stored = {} if fresh else {p: load_part(folder, p, fingerprint) for p in paths}
     stored = {p: s for p, s in stored.items() if s is not None}
