@@ -52,9 +52,10 @@ def list_audio_files(folder: str | os.PathLike, say_unread: bool = False) -> lis
     wma, ...), which would otherwise be passed over unseen; other files (labels, logs) are not audio.
     """
     folder = Path(folder)
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS)
+    entries = list(folder.iterdir())  # listed once: a recorder's folder can hold thousands of files
+    files = sorted(p for p in entries if p.suffix.lower() in AUDIO_EXTENSIONS)  # a bad one is reported when read
     if say_unread:
-        unread = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in UNREAD_AUDIO_EXTENSIONS)
+        unread = sorted(p.name for p in entries if p.suffix.lower() in UNREAD_AUDIO_EXTENSIONS)
         if unread:
             warnings.warn(AudioWarning(f"{folder}: {len(unread)} file(s) in a format not read here, left out: "
                                        f"{', '.join(unread[:3])}{' ...' if len(unread) > 3 else ''} (convert them "
