@@ -14,6 +14,8 @@ import pytest
 import soundfile as sf
 from conftest import ROOT, run_script
 
+from model.detection.score_parts import PART_SUFFIX
+
 RATE = 16000
 pytestmark = pytest.mark.slow  # eight runs of count_calls.py: `make test-fast` skips it
 
@@ -35,6 +37,11 @@ def _outputs(folder):
     """Every output file but the parts, by name: the bytes a user would compare."""
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and "_parts" not in p.as_posix()}
+
+
+def _finished_parts(folder):
+    """Part files renamed into place; a part being written is a hidden temporary file, which a kill can leave."""
+    return [p for p in folder.glob("*" + PART_SUFFIX) if not p.name.startswith(".")] if folder.exists() else []
 
 
 def _count(cwd, model, *extra):
@@ -84,11 +91,11 @@ def test_a_killed_count_resumes_to_the_same_outputs_as_an_uninterrupted_one(tmp_
                              str(untrained_model), "--output", "out/counts.csv"], cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
-    while not (parts.exists() and any(parts.glob("*.npz"))) and time.time() < deadline and proc.poll() is None:
+    while not _finished_parts(parts) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)  # no chance to clean up: a lost machine
     proc.wait()
-    kept = len(list(parts.glob("*.npz")))
+    kept = len(_finished_parts(parts))
     assert 1 <= kept < 8 and not (tmp_path / "out" / "counts.csv").exists()  # killed mid-run, no outputs yet
 
     said = _count(tmp_path, untrained_model)
