@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 
 from model import cli
@@ -31,6 +32,11 @@ def main() -> int:
     p.add_argument("--fresh", action="store_true",
                    help="rescore every recording; by default a rerun reuses <output>_parts/ from an earlier run "
                         "with the same model and hop")
+    p.add_argument("--workers", type=int,
+                   help="score on this many local worker processes (Dask) instead of this process")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="score on the workers of a running Dask cluster: its address (tcp://10.0.0.5:8786) or "
+                        "scheduler file (README, 'Scaling out')")
     saved = "default: the setting saved with the model"
     p.add_argument("--threshold", type=float, help=f"window score that counts as calling ({saved})")
     p.add_argument("--hop-s", type=float, help=f"step between windows, seconds ({saved})")
@@ -38,6 +44,8 @@ def main() -> int:
     p.add_argument("--min-call-s", type=float, help=f"shorter calls are dropped ({saved})")
     p.add_argument("--smooth-windows", type=int, help=f"median filter over window scores, odd ({saved})")
     args = p.parse_args()
+    if args.workers is not None and args.scheduler is not None:
+        p.error("--workers starts local workers, --scheduler uses a cluster's: give one of them")
 
     paths = expand_audio_paths(args.input)
     if not paths:
@@ -49,8 +57,15 @@ def main() -> int:
     detector.counting = detector.counting.overridden(threshold=args.threshold, hop_s=args.hop_s, min_gap_s=args.min_gap_s,
                                                      min_call_s=args.min_call_s, smooth_windows=args.smooth_windows)
     print(f"model: {model_dir}; counting settings: {detector.counting}", file=sys.stderr)
-    failures, resumed = count_and_report(detector, paths, output, args.events, args.format, args.labels, args.export,
-                                         args.tensorboard, args.plot_all, args.fresh)
+    report = partial(count_and_report, detector, paths, output, args.events, args.format, args.labels, args.export,
+                     args.tensorboard, args.plot_all, args.fresh)
+    if args.workers is None and args.scheduler is None:
+        failures, resumed = report()
+    else:
+        from model.detection.cluster_counting import DaskScorer, dask_client
+
+        with dask_client(args.workers, args.scheduler) as client:
+            failures, resumed = report(scorer=DaskScorer(client, model_dir))
     for line in failures:
         print(f"skipped: {line}", file=sys.stderr)
     print(f"{len(paths) - len(failures)} recording(s) counted ({resumed} of them resumed from an earlier run), "

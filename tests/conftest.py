@@ -17,7 +17,7 @@ SHARED = ROOT.parent / "shared"
 # hands files to its two workers in collection order, so starting these first keeps one long file from
 # running alone at the end.
 LONGEST_FIRST = ["test_heart_sounds.py", "test_glass_break.py", "test_other_datasets.py", "test_forest_regression.py",
-                 "test_end_to_end.py", "test_sweep.py", "test_resume.py"]
+                 "test_end_to_end.py", "test_sweep.py", "test_cluster_counting.py", "test_resume.py"]
 
 
 def pytest_collection_modifyitems(items):
@@ -87,3 +87,25 @@ def run_script(script, *args, cwd, timeout=600):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def chirp_recordings(folder, n, seconds, rate=16000):
+    """n recordings of noise with three chirps each at random times (seeded): something for a network,
+    even an untrained one, to score differently window by window."""
+    import soundfile as sf
+
+    folder.mkdir()
+    rng = np.random.default_rng(7)
+    for i in range(n):
+        x = 0.05 * rng.standard_normal(int(seconds * rate))
+        for start in rng.uniform(0, seconds - 4, 3):
+            t = np.arange(int(3 * rate)) / rate
+            a = int(start * rate)
+            x[a: a + len(t)] += 0.3 * np.sin(2 * np.pi * (800 + 300 * t) * t)
+        sf.write(folder / f"site_{i:02d}.wav", x.astype(np.float32), rate)
+
+
+def output_bytes(folder):
+    """Every file count_calls.py wrote under `folder` but the parts, by name: the bytes a user would compare."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(Path(folder).rglob("*"))
+            if p.is_file() and "_parts" not in p.as_posix()}

@@ -9,34 +9,13 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 import soundfile as sf
-from conftest import ROOT, run_script
+from conftest import ROOT, chirp_recordings, output_bytes, run_script
 
 from model.detection.score_parts import PART_SUFFIX
 
-RATE = 16000
 pytestmark = pytest.mark.slow  # eight runs of count_calls.py: `make test-fast` skips it
-
-
-def _recordings(folder, n, seconds):
-    """Noise with chirps at random times: something for a network to score differently window by window."""
-    folder.mkdir()
-    rng = np.random.default_rng(7)
-    for i in range(n):
-        x = 0.05 * rng.standard_normal(int(seconds * RATE))
-        for start in rng.uniform(0, seconds - 4, 3):
-            t = np.arange(int(3 * RATE)) / RATE
-            a = int(start * RATE)
-            x[a: a + len(t)] += 0.3 * np.sin(2 * np.pi * (800 + 300 * t) * t)
-        sf.write(folder / f"site_{i:02d}.wav", x.astype(np.float32), RATE)
-
-
-def _outputs(folder):
-    """Every output file but the parts, by name: the bytes a user would compare."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and "_parts" not in p.as_posix()}
 
 
 def _finished_parts(folder):
@@ -52,10 +31,10 @@ def _count(cwd, model, *extra):
 
 
 def test_a_rerun_reuses_what_matches_and_rescores_what_changed(tmp_path, untrained_model):
-    _recordings(tmp_path / "rec", 3, 20)
+    chirp_recordings(tmp_path / "rec", 3, 20)
     said = _count(tmp_path, untrained_model)
     assert "3 recording(s) counted (0 of them resumed" in said
-    first = _outputs(tmp_path / "out")
+    first = output_bytes(tmp_path / "out")
     parts = sorted(p.name for p in (tmp_path / "out" / "counts_parts").iterdir())
     assert parts == [f"site_{i:02d}.wav.scores.npz" for i in range(3)]
 
@@ -63,7 +42,7 @@ def test_a_rerun_reuses_what_matches_and_rescores_what_changed(tmp_path, untrain
     (tmp_path / "out" / "counts.csv").unlink()
     said = _count(tmp_path, untrained_model)
     assert "resuming: 3 of 3 recordings" in said and "(3 of them resumed" in said
-    assert _outputs(tmp_path / "out") == first
+    assert output_bytes(tmp_path / "out") == first
 
     changed = tmp_path / "rec" / "site_01.wav"  # a recording replaced under the same name is scored again
     x, rate = sf.read(changed, dtype="float32")
@@ -80,7 +59,7 @@ def test_a_rerun_reuses_what_matches_and_rescores_what_changed(tmp_path, untrain
 
 
 def test_a_killed_count_resumes_to_the_same_outputs_as_an_uninterrupted_one(tmp_path, untrained_model):
-    _recordings(tmp_path / "rec", 8, 120)
+    chirp_recordings(tmp_path / "rec", 8, 120)
     whole = tmp_path / "whole"
     whole.mkdir()
     (whole / "rec").symlink_to(tmp_path / "rec")
@@ -100,4 +79,4 @@ def test_a_killed_count_resumes_to_the_same_outputs_as_an_uninterrupted_one(tmp_
 
     said = _count(tmp_path, untrained_model)
     assert f"resuming: {kept} of 8 recordings" in said
-    assert _outputs(tmp_path / "out") == _outputs(whole / "out")
+    assert output_bytes(tmp_path / "out") == output_bytes(whole / "out")

@@ -80,6 +80,12 @@ def events_from_scores(scores: list[RecordingScores], window_s: float, config: C
     return CountResult(count_table, event_table.sort_values(["recording", "start"], ignore_index=True), scores)
 
 
+def require_call_detector(detector: Detector) -> None:
+    if len(detector.classes) != 2:
+        raise ValueError(f"counting needs a call detector (2 classes); this model has {len(detector.classes)} "
+                         f"({', '.join(detector.classes)}): use predict.py to classify files")
+
+
 def count_calls(detector: Detector, paths: list[str | os.PathLike], progress: bool = True,
                 on_scored: Callable[[str | os.PathLike, RecordingScores], None] | None = None) -> CountResult:
     """Score and count every recording in `paths`; undecodable ones land in `failures`.
@@ -89,9 +95,7 @@ def count_calls(detector: Detector, paths: list[str | os.PathLike], progress: bo
     """
     from tqdm.auto import tqdm
 
-    if len(detector.classes) != 2:
-        raise ValueError(f"counting needs a call detector (2 classes); this model has {len(detector.classes)} "
-                         f"({', '.join(detector.classes)}): use predict.py to classify files")
+    require_call_detector(detector)
 
     def decoding(path):
         return background(stream_audio(path, detector.frontend.sample_rate_hz))

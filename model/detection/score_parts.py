@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -67,12 +68,28 @@ def load_part(folder: Path, source: str | os.PathLike, fingerprint: str) -> Reco
         return None
 
 
+# (detector, recordings to score, parts folder, fingerprint, progress) -> (their scores, one line per failure);
+# each recording's part is saved as soon as it is scored.
+Scorer = Callable[[Detector, list[Path], Path, str, bool], tuple[list[RecordingScores], list[str]]]
+
+
+def score_here(detector: Detector, todo: list[Path], folder: Path, fingerprint: str,
+               progress: bool = True) -> tuple[list[RecordingScores], list[str]]:
+    """The default Scorer: this process, decoding the next recording while scoring the current one."""
+    if not todo:
+        return [], []
+    result = count_calls(detector, todo, progress=progress,
+                         on_scored=lambda path, scores: save_part(folder, path, scores, fingerprint))
+    return result.scores, result.failures
+
+
 def count_resumably(detector: Detector, paths: list[str | os.PathLike], folder: Path, fresh: bool = False,
-                    progress: bool = True) -> tuple[CountResult, int]:
+                    progress: bool = True, scorer: Scorer = score_here) -> tuple[CountResult, int]:
     """(count_calls' result over `paths`, how many recordings came from parts already in `folder`).
 
-    Recordings with a matching part are not decoded again; every other one is scored and its part
-    written as soon as it is done, so a run stopped at any point loses only the recording in flight.
+    Recordings with a matching part are not decoded again; every other one is scored by `scorer`
+    (this process by default; model.detection.cluster_counting.DaskScorer on Dask) and its part
+    written as soon as it is done, so a run stopped at any point loses only the recordings in flight.
     fresh: ignore (and replace) every existing part.
     """
     paths = [Path(p) for p in paths]
@@ -83,10 +100,9 @@ def count_resumably(detector: Detector, paths: list[str | os.PathLike], folder: 
         print(f"resuming: {len(stored)} of {len(paths)} recordings already scored with this model and settings "
               f"({folder}; --fresh starts over)")
     todo = [p for p in paths if p not in stored]
-    result = count_calls(detector, todo, progress=progress,
-                         on_scored=lambda path, scores: save_part(folder, path, scores, fingerprint))
-    new = {scores.recording: scores for scores in result.scores}
+    scored, failures = scorer(detector, todo, folder, fingerprint, progress)
+    new = {scores.recording: scores for scores in scored}
     ordered = [stored[p] if p in stored else new[p.name] for p in paths if p in stored or p.name in new]
     merged = events_from_scores(ordered, detector.frontend.clip_s, detector.counting)
-    merged.failures = result.failures
+    merged.failures = failures
     return merged, len(stored)

@@ -21,7 +21,7 @@ import numpy as np
 from data_pipeline.labels.annotations import calls_past_the_end, match_recordings, read_call_labels
 from model.detection.counting import submission_table
 from model.detection.detector import Detector
-from model.detection.score_parts import count_resumably
+from model.detection.score_parts import Scorer, count_resumably, score_here
 from model.outputs import atomic_write_csv, write_audacity_labels, write_raven_table
 from model.reporting.evaluation import evaluate, format_summary
 from model.reporting.plots import counts_figure, plot_counts, plot_recording
@@ -40,16 +40,18 @@ def sibling(output: Path, suffix: str) -> Path:
 
 def count_and_report(detector: Detector, paths: list, output: str | os.PathLike, events_path=None,
                      fmt: str = "clip_name,call_count", labels_path=None, export=("raven", "audacity"),
-                     tensorboard_dir=None, plot_all: bool = False, fresh: bool = False) -> tuple[list[str], int]:
+                     tensorboard_dir=None, plot_all: bool = False, fresh: bool = False,
+                     scorer: Scorer = score_here) -> tuple[list[str], int]:
     """Count calls in `paths`, write every output (see module doc); (the decode failures, how many
     recordings were resumed from OUTPUT_parts/).
 
     When no recording could be read, nothing is written (an earlier submission stays as it was).
     fresh: rescore every recording, ignoring the parts of an earlier run.
+    scorer: where recordings are scored (this process; model.detection.cluster_counting.DaskScorer on Dask).
     """
     output = Path(output)
     labels = read_call_labels(labels_path) if labels_path else None
-    result, resumed = count_resumably(detector, paths, sibling(output, "_parts"), fresh=fresh)
+    result, resumed = count_resumably(detector, paths, sibling(output, "_parts"), fresh=fresh, scorer=scorer)
     if len(result.counts) == 0:
         raise NothingReadError(f"none of the {len(paths)} recordings could be read, so nothing was written "
                                f"({output} left as it was): " + "; ".join(result.failures[:3])

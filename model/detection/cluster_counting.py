@@ -1,0 +1,166 @@
+"""Counting on Dask: one task per recording, on local worker processes or on a running Dask cluster.
+
+    count_calls.py --workers N              N worker processes on this machine (127.0.0.1)
+    count_calls.py --scheduler ADDRESS      the workers of a running cluster (`dask scheduler` and
+                                            `dask worker`, or dask_jobqueue on SLURM/PBS; README)
+
+A task decodes and scores one recording on a worker and sends its window scores back; the client
+writes each recording's part file (model.detection.score_parts) the moment its scores arrive, so
+resuming works exactly as in the single-process path, and only the client needs to write files.
+Workers read the recordings and the model by the paths the client gives (absolute), so on several
+machines both must be at the same path on every machine (a shared filesystem).
+
+Each worker process loads the model once (kept per process, reloaded only when the model files
+change) and checks that its weights and front end give the same fingerprint as the client's, so a
+worker that sees another model under the same path fails loudly instead of scoring with it.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from model.detection.counting import RecordingScores, require_call_detector, score_recording
+from model.detection.detector import DETECTOR_FILE, MODEL_FILE, Detector
+from model.detection.score_parts import save_part, scoring_fingerprint
+
+CONNECT_TIMEOUT_S = 10  # for the scheduler to answer, and for a first worker to join it
+_loaded: dict = {}  # per worker process: (model folder, its files' mtimes) -> (Detector, {hop_s: fingerprint})
+loads = 0  # how many times this process loaded a model (the tests read it from every worker)
+
+
+def _worker_detector(model_dir: str, hop_s: float) -> tuple[Detector, str]:
+    """The detector in `model_dir` and its fingerprint at `hop_s`, loaded once per process (again
+    only when the model's files change)."""
+    global loads
+    key = (model_dir, tuple(os.stat(Path(model_dir) / name).st_mtime_ns for name in (MODEL_FILE, DETECTOR_FILE)))
+    if key not in _loaded:
+        _loaded.clear()  # one model at a time
+        _loaded[key] = Detector.load(model_dir), {}
+        loads += 1
+    detector, fingerprints = _loaded[key]
+    if hop_s not in fingerprints:
+        fingerprints[hop_s] = scoring_fingerprint(detector, hop_s)
+    return detector, fingerprints[hop_s]
+
+
+def models_loaded() -> int:
+    return loads
+
+
+def worker_ready(model_dir: str, hop_s: float) -> str:
+    """Load the model on this worker (once) and return its scoring fingerprint."""
+    return _worker_detector(model_dir, hop_s)[1]
+
+
+def score_task(path: str, model_dir: str, hop_s: float, fingerprint: str) -> RecordingScores:
+    """Decode and score one recording on a worker (an AudioDecodeError travels back to the client)."""
+    from data_pipeline.audio.decoding import stream_audio
+    from data_pipeline.audio.prefetch import background
+
+    detector, here = _worker_detector(model_dir, hop_s)
+    if here != fingerprint:
+        raise ValueError(f"the model at {model_dir} on this worker is not the one the client loaded "
+                           "(other weights or front end under the same path)")
+    blocks = background(stream_audio(path, detector.frontend.sample_rate_hz))
+    try:
+        return score_recording(detector, path, hop_s=hop_s, blocks=blocks)
+    finally:
+        blocks.close()
+
+
+@contextmanager
+def dask_client(workers: int | None = None, scheduler: str | None = None):
+    """A Dask client on the cluster at `scheduler` (an address, or the JSON file `dask scheduler
+    --scheduler-file` writes), or on `workers` new local worker processes
+    (bound to 127.0.0.1, one thread each, TensorFlow's threads shared out between them); closed,
+    with the local cluster, on leaving."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ValueError("counting on Dask needs its distributed scheduler: pip install 'dask[distributed]'") from None
+    cluster = None
+    if scheduler:
+        by_file = Path(scheduler).suffix == ".json"
+        if by_file and not Path(scheduler).is_file():
+            raise FileNotFoundError(f"--scheduler {scheduler}: no such scheduler file "
+                                    "(`dask scheduler --scheduler-file FILE` writes it)")
+        try:
+            client = (Client(scheduler_file=scheduler, timeout=CONNECT_TIMEOUT_S) if by_file
+                      else Client(scheduler, timeout=CONNECT_TIMEOUT_S))
+        except (OSError, TimeoutError, ValueError) as err:
+            raise ValueError(f"--scheduler {scheduler}: no Dask scheduler answered ({err})") from None
+    else:
+        if workers is None or workers < 1:
+            raise ValueError(f"--workers must be 1 or more, not {workers}")
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, env={"TF_NUM_INTRAOP_THREADS": str(threads)})
+        client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+class DaskScorer:
+    """Scores recordings on a Dask client's workers: model.detection.score_parts.count_resumably's
+    `scorer`. model_dir: the run folder the detector was loaded from, read by every worker."""
+
+    def __init__(self, client, model_dir: str | os.PathLike):
+        self.client = client
+        self.model_dir = os.path.abspath(model_dir)
+
+    def _check_workers(self, hop_s: float, fingerprint: str) -> None:
+        """Fail in one line, before any task, when no worker is there or one cannot load the model."""
+        where = self.client.scheduler.address
+        try:
+            self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+        except TimeoutError:
+            raise ValueError(f"the Dask scheduler at {where} has no workers (waited {CONNECT_TIMEOUT_S} s)") from None
+        try:
+            answers = self.client.run(worker_ready, self.model_dir, hop_s)
+        except Exception as err:  # whatever a worker raised, named in one line
+            raise ValueError(f"a Dask worker of {where} cannot load {self.model_dir} ({type(err).__name__}: {err}); "
+                             "workers need this project on PYTHONPATH and the model at the same path") from None
+        other = sorted(worker for worker, answer in answers.items() if answer != fingerprint)
+        if other:
+            raise ValueError(f"Dask worker(s) {', '.join(other)} see another model at {self.model_dir} "
+                             "(other weights or front end than this machine's)")
+
+    def __call__(self, detector: Detector, todo: list[Path], folder: Path, fingerprint: str,
+                 progress: bool = True) -> tuple[list[RecordingScores], list[str]]:
+        from distributed import as_completed
+        from distributed.scheduler import KilledWorker
+        from tqdm.auto import tqdm
+
+        from data_pipeline.audio.decoding import AudioDecodeError
+
+        require_call_detector(detector)
+        if not todo:
+            return [], []
+        hop_s = detector.counting.hop_s
+        self._check_workers(hop_s, fingerprint)
+        futures = {self.client.submit(score_task, os.path.abspath(path), self.model_dir, hop_s, fingerprint,
+                                      key=f"score-{i}-{path.name}"): path for i, path in enumerate(todo)}
+        scored, failures = [], []
+        try:
+            for future in tqdm(as_completed(futures), total=len(futures), desc="counting", unit="rec",
+                               disable=not progress):
+                path = futures[future]
+                try:
+                    scores = future.result()
+                except AudioDecodeError as err:
+                    failures.append(str(err))
+                    continue
+                except KilledWorker:  # the recording took its worker down (memory?) more than once
+                    failures.append(f"{path}: it stopped every Dask worker that scored it (out of memory?)")
+                    continue
+                save_part(folder, path, scores, fingerprint)
+                scored.append(scores)
+        finally:  # Ctrl-C or an error: stop what is still queued; finished parts are on disk
+            self.client.cancel(list(futures))
+        return scored, failures

@@ -1,0 +1,142 @@
+"""Counting on Dask: a real cluster (`dask scheduler` and `dask worker` processes on 127.0.0.1) and
+`--workers N` local processes give the same outputs as counting in one process; each worker loads the
+model once; a worker killed mid-run costs nothing but time; a finished Dask run resumes in one process;
+a cluster that cannot do the work says so in one line."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, chirp_recordings, output_bytes, run_script
+
+pytest.importorskip("distributed")
+pytestmark = pytest.mark.slow  # starts clusters of TensorFlow processes: `make test-fast` skips it
+
+DASK = str(Path(sys.executable).parent / "dask")
+
+
+@contextmanager
+def dask_cluster(folder: Path, workers: int, project_on_path: bool = True):
+    """A scheduler and `workers` single-threaded worker processes (no nanny: killing one kills the worker)
+    on 127.0.0.1, as a user starts them; the scheduler's address. Every process is stopped on leaving."""
+    from distributed import Client
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "TF_NUM_INTRAOP_THREADS": "1"}
+    env.pop("PYTHONPATH", None)
+    if project_on_path:
+        env["PYTHONPATH"] = str(ROOT)
+    folder.mkdir()
+    scheduler_file = folder / "scheduler.json"
+    quiet = dict(cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                               "--scheduler-file", str(scheduler_file)], **quiet)]
+    try:
+        deadline = time.time() + 60
+        while not scheduler_file.exists() and time.time() < deadline:
+            time.sleep(0.1)
+        address = json.loads(scheduler_file.read_text())["address"]
+        for i in range(workers):
+            procs.append(subprocess.Popen([DASK, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+                                           "--name", f"w{i}", "--local-directory", str(folder / f"w{i}")], **quiet))
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield address, scheduler_file, procs[1:]
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _count(cwd, model, *extra, ok=True):
+    proc = run_script("count_calls.py", "--input", "rec", "--model", model, "--output", "out/counts.csv", *extra,
+                      cwd=cwd)
+    if ok:
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    proc.said = proc.stdout + proc.stderr
+    return proc
+
+
+def _same_recordings(tmp_path, *names, n=6, seconds=40):
+    """Folders that each see the same recordings as rec/ (a link), to count them in several ways."""
+    chirp_recordings(tmp_path / "rec", n, seconds)
+    for name in names:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "rec").symlink_to(tmp_path / "rec")
+    return [tmp_path / name for name in names]
+
+
+def test_a_dask_cluster_counts_what_one_process_counts_and_loads_the_model_once_per_worker(tmp_path, untrained_model):
+    from distributed import Client
+
+    here, there, local = _same_recordings(tmp_path, "here", "there", "local")
+    _count(here, untrained_model)
+    expected = output_bytes(here / "out")
+    assert b"site_05.wav" in expected["counts.csv"]
+
+    with dask_cluster(tmp_path / "cluster", workers=2) as (address, _, _):
+        said = _count(there, untrained_model, "--scheduler", address).said
+        assert "6 recording(s) counted (0 of them resumed" in said
+        with Client(address) as client:
+            from model.detection.cluster_counting import models_loaded
+
+            loads = client.run(models_loaded)
+        assert sorted(loads.values()) == [1, 1], loads  # six recordings, two workers, two loads
+    assert output_bytes(there / "out") == expected
+
+    said = _count(there, untrained_model).said  # what the cluster scored resumes in one process
+    assert "resuming: 6 of 6 recordings" in said
+    assert output_bytes(there / "out") == expected
+
+    said = _count(local, untrained_model, "--workers", "2").said  # local worker processes
+    assert "6 recording(s) counted (0 of them resumed" in said
+    assert output_bytes(local / "out") == expected
+
+
+def test_a_worker_killed_mid_run_loses_nothing(tmp_path, untrained_model):
+    here, there = _same_recordings(tmp_path, "here", "there", n=8, seconds=120)
+    _count(here, untrained_model)
+    with dask_cluster(tmp_path / "cluster", workers=2) as (_, scheduler_file, workers):
+        proc = subprocess.Popen([sys.executable, str(ROOT / "count_calls.py"), "--input", "rec", "--model",
+                                 str(untrained_model), "--output", "out/counts.csv", "--scheduler", scheduler_file],
+                                cwd=there, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        parts = there / "out" / "counts_parts"
+        deadline = time.time() + 300
+        while not (parts.exists() and any(parts.glob("site_*"))) and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        assert proc.poll() is None  # still counting
+        os.kill(workers[0].pid, signal.SIGKILL)  # a lost machine: its task goes to the other worker
+        out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert "8 recording(s) counted (0 of them resumed from an earlier run), 0 skipped" in err
+    assert output_bytes(there / "out") == output_bytes(here / "out")
+
+
+def test_a_cluster_that_cannot_count_says_why_in_one_line(tmp_path, untrained_model):
+    (work,) = _same_recordings(tmp_path, "work")
+    proc = _count(work, untrained_model, "--scheduler", "tcp://127.0.0.1:9", ok=False)  # nothing listens there
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "error: --scheduler tcp://127.0.0.1:9: no Dask scheduler answered" in proc.stderr
+    assert not (work / "out").exists()
+    proc = _count(work, untrained_model, "--scheduler", "gone.json", ok=False)
+    assert proc.returncode == 2 and "error: --scheduler gone.json: no such scheduler file" in proc.stderr
+
+    with dask_cluster(tmp_path / "cluster", workers=1, project_on_path=False) as (address, _, _):
+        proc = _count(work, untrained_model, "--scheduler", address, ok=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "workers need this project on PYTHONPATH" in proc.stderr.strip().splitlines()[-1]
+    assert not (work / "out" / "counts.csv").exists()
+
+    proc = _count(work, untrained_model, "--workers", "0", ok=False)
+    assert proc.returncode == 2 and "error: --workers must be 1 or more, not 0" in proc.stderr
+    proc = _count(work, untrained_model, "--workers", "2", "--scheduler", address, ok=False)
+    assert proc.returncode == 2 and "give one of them" in proc.stderr
