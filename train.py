@@ -1,6 +1,7 @@
 """Train a call detector or a sound classifier, or cross-validate one. See README.md; `--help` lists the options."""
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ def main() -> int:
     from data_pipeline.features.frontend import SEED_FRONTEND
     from data_pipeline.training_data.clips import training_clips
     from model.detection.events import CountingConfig
+    from model.learning.distribution import STRATEGIES, is_chief, make_strategy
     from model.learning.networks import ARCHITECTURES
     from model.learning.presets import PRESETS, bank_per_kind, get_preset
     from model.learning.training import TrainConfig, apply_swept_config, train
@@ -55,8 +57,14 @@ def main() -> int:
                    help="background mixing, time shifts and SpecAugment masks (see data_pipeline/features/augment.py)")
     p.add_argument("--mixed-precision", action="store_true", help="float16 compute (for GPUs; slower on CPU)")
     p.add_argument("--jit", action="store_true", help="compile with XLA (for GPUs; slower on CPU)")
+    p.add_argument("--strategy", default="none", choices=STRATEGIES,
+                   help="mirrored: every GPU of this machine; multiworker: several processes or machines from TF_CONFIG. "
+                        "--batch-size and --learning-rate are then per replica (README, 'Training on several GPUs or machines')")
     args = p.parse_args()
     require_decoder(args.decoder)
+    if args.folds and args.strategy != "none":
+        p.error("--strategy trains one model; cross-validation (--folds) runs without it")
+    strategy = make_strategy(args.strategy)  # before any other TensorFlow work
 
     preset = get_preset(args.preset)
     config = TrainConfig(arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
@@ -78,8 +86,13 @@ def main() -> int:
         from model.learning.crossval import cross_validate
 
         cross_validate(clips, classes, run_dir, args.folds, config, frontend, counting, preset.pooling)
-    else:
-        train(clips, classes, run_dir, config, frontend=frontend, counting=counting, labels=labels, pooling=preset.pooling)
+    elif is_chief(strategy):
+        train(clips, classes, run_dir, config, frontend=frontend, counting=counting, labels=labels, pooling=preset.pooling,
+              strategy=strategy)
+    else:  # a multiworker run's other workers train in step with the chief; only the chief's run folder is kept
+        with tempfile.TemporaryDirectory(prefix="train-worker-") as scratch:
+            train(clips, classes, scratch, config, frontend=frontend, counting=counting, labels=labels,
+                  pooling=preset.pooling, strategy=strategy)
     return 0
 
 

@@ -37,6 +37,7 @@ from model.detection.decisions import as_class_probabilities, pool_by_file
 from model.detection.detector import Detector
 from model.detection.events import CountingConfig
 from model.learning.counting_tuning import tune_counting
+from model.learning.distribution import scaled_for_replicas
 from model.learning.networks import build_model, set_backbone_trainable
 from model.outputs import atomic_write_csv, atomic_write_text
 from model.reporting.diagnostics import (
@@ -140,7 +141,9 @@ def train(
     labels: labelled calls of the long recordings the clips were cut from (if any); the validation
         recordings then choose the counting settings saved with the model, and the test recordings
         are counted and scored.
-    strategy: an optional `tf.distribute.Strategy`; the model is built and compiled in its scope.
+    strategy: an optional `tf.distribute.Strategy` (model.learning.distribution); the model is built and
+        compiled in its scope, and config's batch size and learning rate, per replica, are scaled by
+        the number of replicas.
     """
     import contextlib
 
@@ -153,6 +156,11 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     frontend = frontend or default_frontend(config.arch)
     keras.utils.set_random_seed(config.seed)
+    replicas = 1 if strategy is None else strategy.num_replicas_in_sync
+    if replicas > 1:
+        config = scaled_for_replicas(config, strategy)
+        print(f"{replicas} replicas: global batch {config.batch_size}, learning rate {config.learning_rate:g} "
+              f"(per replica x {replicas})")
 
     table = clips.reset_index(drop=True).copy()
     if "split" not in table:
@@ -213,7 +221,7 @@ def train(
     detector = Detector(net, frontend, list(classes), config.arch, counting or CountingConfig(), pooling=pooling)
     detector.save(run_dir)
 
-    report = {"train_config": asdict(config), "failures": failures, "epochs_run": len(history["loss"]),
+    report = {"train_config": asdict(config), "replicas": replicas, "failures": failures, "epochs_run": len(history["loss"]),
               "clips_per_label": table[kept].groupby("label").size().to_dict()}
     if bank is not None:
         report["negative_bank"] = bank.groupby("kind").size().to_dict()
