@@ -94,6 +94,22 @@ class DetectorHyperModel(kt.HyperModel):
         return model.fit(train_ds, validation_data=val_ds, class_weight=class_weights(y_train), shuffle=False, *args, **kwargs)
 
 
+DISTRIBUTED_ENV = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
+
+
+def distributed_role() -> str | None:
+    """keras-tuner's distributed mode, from its environment variables: "chief" (serves the oracle and
+    writes the results), a worker's tuner id (runs trials the chief hands out), or None (one process)."""
+    given = [name for name in DISTRIBUTED_ENV if os.environ.get(name)]
+    if not given:
+        return None
+    if len(given) < len(DISTRIBUTED_ENV):
+        missing = ", ".join(name for name in DISTRIBUTED_ENV if name not in given)
+        raise ValueError(f"a distributed sweep needs {', '.join(DISTRIBUTED_ENV)}; {missing} not set")
+    tuner_id = os.environ["KERASTUNER_TUNER_ID"]
+    return "chief" if "chief" in tuner_id else tuner_id
+
+
 def run_sweep(
     make_table: Callable[[float], pd.DataFrame],
     classes: list[str],
@@ -104,13 +120,25 @@ def run_sweep(
     time_budget_s: float | None = None,
     resume: bool = False,
     seed: int = 0,
-) -> pd.DataFrame:
-    """Run a sweep; returns the trials table (best first) and writes trials.csv and best.json."""
+) -> pd.DataFrame | None:
+    """Run a sweep; returns the trials table (best first) and writes trials.csv and best.json.
+
+    In keras-tuner's distributed mode (distributed_role) the chief does that once every worker is done;
+    a worker runs the trials it is handed, into the same `out_dir`, and returns None.
+    """
     import keras
 
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()) and not resume:
+    role = distributed_role()
+    if role not in (None, "chief"):
+        resume = True  # a worker joins the chief's sweep folder
+    # Workers write into the folder as they start, perhaps before the chief: the chief looks for a sweep
+    # of its own (the oracle's state, which only a chief or a single process writes).
+    earlier = (out_dir / "trials" / "oracle.json").exists() if role == "chief" else out_dir.exists() and any(out_dir.iterdir())
+    if earlier and not resume:
         raise FileExistsError(f"{out_dir} holds a sweep already: pass --resume to continue it, or another --out")
+    if role is not None and time_budget_s is not None:
+        raise ValueError("--time-budget works in one process only; in a distributed sweep set --max-trials")
     if tuner not in TUNERS:
         raise ValueError(f"unknown tuner {tuner!r}; choose one of {TUNERS}")
     if len(classes) != 2:
@@ -144,6 +172,8 @@ def run_sweep(
     search.search(callbacks=[keras.callbacks.TensorBoard(log_dir=str(out_dir / "logs")),
                              keras.callbacks.EarlyStopping(monitor=OBJECTIVE, mode="max", patience=3)],
                   verbose=1, **epochs)
+    if role not in (None, "chief"):
+        return None
 
     trials = [t for t in search.oracle.trials.values() if t.score is not None]
     table = pd.DataFrame([{"trial": t.trial_id, **t.hyperparameters.values, OBJECTIVE: t.score} for t in trials])

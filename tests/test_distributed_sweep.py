@@ -1,0 +1,64 @@
+"""keras-tuner's distributed mode through tune.py: one chief (the oracle) and two workers, three processes
+on 127.0.0.1, share one sweep; the chief writes every trial's score and the best configuration."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+from data_pipeline.synthetic.capuchinbird import write_demo_dataset
+from model.learning.sweep import OBJECTIVE
+
+pytestmark = pytest.mark.slow  # three processes train networks: `make test-fast` skips it
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tune(root, tuner_id, port, *extra):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERASTUNER_TUNER_ID": tuner_id,
+           "KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(port)}
+    if tuner_id is None:
+        env.pop("KERASTUNER_TUNER_ID")
+    return subprocess.Popen([sys.executable, str(ROOT / "tune.py"), "--data-dir", "data", "--out", "sweep", "--tuner",
+                             "random", "--max-trials", "4", "--max-epochs", "2", *extra],
+                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_chief_and_two_workers_run_one_sweep(tmp_path):
+    write_demo_dataset(tmp_path / "data", seed=3, n_positive_sources=6, n_negative_sources=8, clips_per_source=4,
+                       n_recordings=0)
+    port = _free_port()
+    procs = [_tune(tmp_path, tuner_id, port) for tuner_id in ("chief", "tuner0", "tuner1")]
+    try:
+        outputs = [proc.communicate(timeout=600) for proc in procs]
+    finally:  # a worker waits for its chief for ever: stop every process, whatever happened
+        for proc in procs:
+            proc.kill()
+    for proc, (_, err) in zip(procs, outputs):
+        assert proc.returncode == 0, err
+    workers = outputs[1:]
+    trials = pd.read_csv(tmp_path / "sweep" / "trials.csv")
+    assert len(trials) == 4 and trials[OBJECTIVE].notna().all()
+    assert trials[OBJECTIVE].is_monotonic_decreasing  # best first
+    best = json.loads((tmp_path / "sweep" / "best.json").read_text())
+    assert set(best) >= {"frontend", "network", "learning_rate", "batch_size"}
+    for out, _ in workers:
+        assert "no trials left; the chief writes sweep/trials.csv and best.json" in out
+    ran = [out.count("Epoch 1/2") for out, _ in workers]  # one per trial a worker trained
+    assert sum(ran) == 4 and min(ran) >= 1, ran  # both workers trained
+
+
+def test_a_half_configured_distributed_sweep_says_what_is_missing(tmp_path):
+    proc = _tune(tmp_path, None, 1)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "Traceback" not in err
+    assert "error: a distributed sweep needs KERASTUNER_TUNER_ID" in err and "KERASTUNER_TUNER_ID not set" in err
