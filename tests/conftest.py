@@ -18,7 +18,7 @@ SHARED = ROOT.parent / "shared"
 # running alone at the end.
 LONGEST_FIRST = ["test_heart_sounds.py", "test_glass_break.py", "test_other_datasets.py", "test_forest_regression.py",
                  "test_end_to_end.py", "test_sweep.py", "test_cluster_counting.py", "test_distributed_training.py",
-                 "test_distributed_sweep.py", "test_resume.py"]
+                 "test_distributed_sweep.py", "test_training_resume.py", "test_resume.py"]
 
 
 def pytest_collection_modifyitems(items):

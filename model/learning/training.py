@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,12 @@ from model.detection.events import CountingConfig
 from model.learning.counting_tuning import tune_counting
 from model.learning.distribution import scaled_for_replicas
 from model.learning.networks import build_model, set_backbone_trainable
+from model.learning.training_state import (
+    RESUME_DIR,
+    EpochOrder,
+    StageState,
+    training_key,
+)
 from model.outputs import atomic_write_csv, atomic_write_text
 from model.reporting.diagnostics import (
     embedding_features,
@@ -187,8 +194,9 @@ def train(
     print(f"clips: {len(x_train)} train ({per_class} per class {'/'.join(classes)}), {len(x_val)} validation, "
           f"{len(x_test)} test; groups never cross splits")
 
+    order = EpochOrder()  # the clips' order is a function of (seed, epoch): a resumed run repeats it
     train_ds = feature_dataset(x_train, y_train, frontend, config.batch_size, shuffle=True,
-                                   augment=config.augment, seed=config.seed)
+                               augment=config.augment, seed=config.seed, epoch=order.epoch)
     val_ds = feature_dataset(x_val, y_val, frontend, config.batch_size)
 
     def in_scope():
@@ -209,13 +217,16 @@ def train(
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs")),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
         TensorBoardExtras(run_dir / "logs", x_val, y_val, classes),
+        order.callback(),
     ]
+    key = training_key(table, asdict(config), frontend.to_dict(), list(classes))
     history = _fit(net, train_ds, val_ds, callbacks, config, n_classes, class_weights(y_train, n_classes), in_scope,
-                   freeze_first=pretrained and config.freeze_epochs > 0)
+                   StageState(run_dir, "fit", key, callbacks[0]), freeze_first=pretrained and config.freeze_epochs > 0)
     mined = None
     if bank is not None and config.hard_negative_pool_per_kind > 0:
         mined, history = _fit_on_hard_negatives(net, (x_train, y_train), (x_val, y_val), callbacks, history,
-                                                backgrounds, frontend, run_dir, config)
+                                                backgrounds, frontend, run_dir, config, order,
+                                                StageState(run_dir, "mining", key, callbacks[0]))
     plot_history(pd.DataFrame(history), run_dir / "curves.png")
 
     detector = Detector(net, frontend, list(classes), config.arch, counting or CountingConfig(), pooling=pooling)
@@ -244,6 +255,7 @@ def train(
     if labels is not None:  # what a detector is judged by: calls counted in whole recordings, last
         report.update(_tune_and_test_on_recordings(detector, table, labels, run_dir))
     atomic_write_text(run_dir / "test_metrics.json", json.dumps(report, indent=2) + "\n")
+    shutil.rmtree(run_dir / RESUME_DIR, ignore_errors=True)  # finished: nothing left to resume
     print(f"run folder: {run_dir}")
     return detector
 
@@ -276,7 +288,8 @@ def _negative_bank(backgrounds: list[np.ndarray], frontend: FrontendConfig, run_
 
 
 def _fit_on_hard_negatives(net, train: tuple, val: tuple, callbacks: list, history: dict, backgrounds, frontend,
-                           run_dir: Path, config: TrainConfig) -> tuple[pd.DataFrame, dict]:
+                           run_dir: Path, config: TrainConfig, order: EpochOrder,
+                           stage: StageState) -> tuple[pd.DataFrame, dict]:
     """Mine generated clips the fitted network calls and fit on for at most `hard_negative_epochs`
     with them among the training negatives; (mined rows, history of every epoch).
 
@@ -302,17 +315,47 @@ def _fit_on_hard_negatives(net, train: tuple, val: tuple, callbacks: list, histo
 
     x, y = plus(train, x_mined)
     train_ds = feature_dataset(x, y, frontend, config.batch_size, shuffle=True, augment=config.augment,
-                               seed=config.seed + 1)
+                               seed=config.seed + 1, epoch=order.epoch)
     val_ds = feature_dataset(*plus(val, x_check), frontend, config.batch_size)
     callbacks[2].append = True  # CSVLogger: the history goes on in the same file
     done = len(history["loss"])
-    more = net.fit(train_ds, validation_data=val_ds, class_weight=class_weights(y), verbose=config.verbose, shuffle=False,
-                   initial_epoch=done, epochs=done + config.hard_negative_epochs, callbacks=callbacks).history
-    return table, {k: history.get(k, []) + v for k, v in more.items()}
+    fit = dict(validation_data=val_ds, class_weight=class_weights(y), verbose=config.verbose, shuffle=False)
+    return table, _resumable_fit(net, train_ds, callbacks, stage, history, done, done + config.hard_negative_epochs, fit)
+
+
+def _resumable_fit(net, train_ds, callbacks: list, stage: StageState, history: dict, start: int, epochs: int,
+                   fit: dict) -> dict:
+    """net.fit from epoch `start` to `epochs`, going on from `stage`'s saved state when an earlier run of
+    the same training was stopped (model.learning.training_state); the history of every epoch, those
+    before `start` (`history`) included."""
+    finished = stage.finished(net)
+    if finished is not None:
+        print(f"resuming: the {stage.done_path.stem.split('.')[0]} stage had finished ({stage.done_path})")
+        return finished
+    done, before, stopped = stage.pending()
+    csv_log = callbacks[2]
+    if done:
+        print(f"resuming after epoch {done} ({stage.epoch_path}; delete {stage.folder} to start over)")
+        _write_history_csv(Path(csv_log.filename), before)  # the rows of the epochs saved, no more
+        csv_log.append = True
+    else:
+        before = history
+    more = net.fit(train_ds, epochs=epochs, initial_epoch=epochs if stopped else max(start, done),
+                   callbacks=callbacks + [stage.callback(before)], **fit).history
+    merged = {k: before.get(k, []) + more.get(k, []) for k in {*before, *more}}
+    stage.finish(net, merged)
+    return merged
+
+
+def _write_history_csv(path: Path, history: dict) -> None:
+    """history.csv as Keras' CSVLogger writes it: epoch, then the metrics in sorted order."""
+    epochs = len(history.get("loss", []))
+    table = pd.DataFrame({"epoch": range(epochs), **{k: history[k] for k in sorted(history)}})
+    atomic_write_csv(path, table)
 
 
 def _fit(net, train_ds, val_ds, callbacks: list, config: TrainConfig, n_classes: int, weights: dict, in_scope,
-         freeze_first: bool = False) -> dict:
+         stage: StageState, freeze_first: bool = False) -> dict:
     """Fit with the callbacks (early stopping first); returns the history of every epoch.
 
     freeze_first: the backbone is frozen for the first `config.freeze_epochs` (head first, so the
@@ -331,8 +374,7 @@ def _fit(net, train_ds, val_ds, callbacks: list, config: TrainConfig, n_classes:
             with in_scope():
                 _compile(net, config, n_classes, config.learning_rate * config.fine_tune_factor)
     if config.epochs > start:
-        rest = net.fit(train_ds, epochs=config.epochs, initial_epoch=start, callbacks=callbacks, **fit)
-        history = {k: history.get(k, []) + v for k, v in rest.history.items()}
+        history = _resumable_fit(net, train_ds, callbacks, stage, history, start, config.epochs, fit)
     return history
 
 

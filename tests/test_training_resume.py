@@ -1,0 +1,86 @@
+"""Training resumes: a train.py run killed (SIGKILL) mid-way and rerun with the same command ends with the
+same epochs, the same metrics and the same weights as a run never stopped."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow  # three training runs
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    from data_pipeline.synthetic.capuchinbird import synth_background, synth_call
+
+    root = tmp_path_factory.mktemp("resume")
+    rng, sr = np.random.default_rng(1), 16000
+    for label in ("negative", "positive"):
+        (root / "data" / label).mkdir(parents=True)
+    for i in range(40):
+        bg = 0.05 * synth_background(rng, sr, 3.0)
+        sf.write(root / "data" / "negative" / f"bg{i // 4}-{i % 4}.wav", bg, sr)
+        sf.write(root / "data" / "positive" / f"call{i // 4}-{i % 4}.wav", bg + 0.05 * synth_call(rng, sr, 3.0), sr)
+    return root
+
+
+def _command(data, run_dir):
+    return [sys.executable, str(ROOT / "train.py"), "--data-dir", str(data / "data"), "--run-dir", str(run_dir),
+            "--epochs", "8", "--patience", "3", "--batch-size", "16", "--negative-bank-per-kind", "2",
+            "--hard-negative-pool-per-kind", "4"]
+
+
+def _weights(run_dir):
+    import keras
+
+    import model.layers  # noqa: F401 - the project's saved layers
+
+    return keras.saving.load_model(run_dir / "model.keras").get_weights()
+
+
+def _report(run_dir):
+    report = json.loads((run_dir / "test_metrics.json").read_text())
+    return {k: report[k] for k in ("epochs_run", "validation", "test", "hard_negatives") if k in report}
+
+
+def test_a_killed_training_resumes_to_the_run_it_would_have_been(data):
+    whole = subprocess.run(_command(data, data / "whole"), capture_output=True, text=True, timeout=900)
+    assert whole.returncode == 0, whole.stderr
+    assert not (data / "whole" / "resume").exists()  # removed once training has finished
+
+    run = data / "killed"
+    proc = subprocess.Popen(_command(data, run), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 600
+    while time.time() < deadline and proc.poll() is None:  # two epochs saved, then a lost machine
+        state = run / "resume" / "fit.npz"
+        if state.exists() and json.loads(str(np.load(state)["meta"]))["epochs_done"] >= 2:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (run / "model.keras").exists()
+
+    resumed = subprocess.run(_command(data, run), capture_output=True, text=True, timeout=900)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming after epoch" in resumed.stdout
+    assert _report(run) == _report(data / "whole")
+    assert (run / "history.csv").read_text() == (data / "whole" / "history.csv").read_text()
+    for a, b in zip(_weights(run), _weights(data / "whole"), strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+    assert not (run / "resume").exists()
+
+
+def test_a_saved_state_of_other_settings_is_refused(data):
+    run = data / "other"
+    run.mkdir()
+    (run / "resume").mkdir()
+    np.savez(run / "resume" / "fit.npz", meta=json.dumps({"key": "something else"}))
+    proc = subprocess.run(_command(data, run), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "an interrupted training with other data or settings is saved here" in proc.stderr
