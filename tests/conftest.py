@@ -110,3 +110,20 @@ def output_bytes(folder):
     """Every file count_calls.py wrote under `folder` but the parts, by name: the bytes a user would compare."""
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(Path(folder).rglob("*"))
             if p.is_file() and "_parts" not in p.as_posix()}
+
+
+def two_class_clips(folder, per_class, seed):
+    """folder/negative and folder/positive: 3 s forest-like backgrounds, and the same with a synthetic call,
+    named in groups of four (bg<k>-<i>.wav, call<k>-<i>.wav) so group splits keep each four together."""
+    import soundfile as sf
+
+    from data_pipeline.synthetic.capuchinbird import synth_background, synth_call
+
+    rng, sr = np.random.default_rng(seed), 16000
+    for label in ("negative", "positive"):
+        (folder / label).mkdir(parents=True)
+    for i in range(per_class):
+        bg = 0.05 * synth_background(rng, sr, 3.0)
+        sf.write(folder / "negative" / f"bg{i // 4}-{i % 4}.wav", bg, sr)
+        sf.write(folder / "positive" / f"call{i // 4}-{i % 4}.wav", bg + 0.05 * synth_call(rng, sr, 3.0), sr)
+    return folder

@@ -14,8 +14,7 @@ import sys
 
 import numpy as np
 import pytest
-import soundfile as sf
-from conftest import ROOT
+from conftest import ROOT, two_class_clips
 
 pytestmark = pytest.mark.slow  # trains three small networks in their own processes
 
@@ -29,16 +28,8 @@ TWO_CPUS = ("import tensorflow as tf; cpu = tf.config.list_physical_devices('CPU
 def dataset(tmp_path_factory):
     """A folder per class of 3 s clips (calls against forest-like backgrounds) and a training
     configuration without dropout, so that runs differ only in how the arithmetic is spread."""
-    from data_pipeline.synthetic.capuchinbird import synth_background, synth_call
-
     root = tmp_path_factory.mktemp("distributed")
-    rng, sr = np.random.default_rng(0), 16000
-    for label in ("negative", "positive"):
-        (root / "data" / label).mkdir(parents=True)
-    for i in range(36):
-        bg = 0.05 * synth_background(rng, sr, 3.0)
-        sf.write(root / "data" / "negative" / f"bg{i // 4}-{i % 4}.wav", bg, sr)
-        sf.write(root / "data" / "positive" / f"call{i // 4}-{i % 4}.wav", bg + 0.05 * synth_call(rng, sr, 3.0), sr)
+    two_class_clips(root / "data", 36, seed=0)
     return root
 
 

@@ -9,24 +9,15 @@ import time
 
 import numpy as np
 import pytest
-import soundfile as sf
-from conftest import ROOT
+from conftest import ROOT, two_class_clips
 
 pytestmark = pytest.mark.slow  # three training runs
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    from data_pipeline.synthetic.capuchinbird import synth_background, synth_call
-
     root = tmp_path_factory.mktemp("resume")
-    rng, sr = np.random.default_rng(1), 16000
-    for label in ("negative", "positive"):
-        (root / "data" / label).mkdir(parents=True)
-    for i in range(40):
-        bg = 0.05 * synth_background(rng, sr, 3.0)
-        sf.write(root / "data" / "negative" / f"bg{i // 4}-{i % 4}.wav", bg, sr)
-        sf.write(root / "data" / "positive" / f"call{i // 4}-{i % 4}.wav", bg + 0.05 * synth_call(rng, sr, 3.0), sr)
+    two_class_clips(root / "data", 40, seed=1)
     return root
 
 
