@@ -28,6 +28,7 @@ def main() -> None:
         audio_duration_s,
         decode_audio,
         list_audio_files,
+        require_decoder,
     )
     from model.detection.counting import count_calls
     from model.detection.detector import Detector
@@ -62,6 +63,11 @@ def main() -> None:
           f"= {audio_s / wall:.0f}x real time; {result.counts['call_count'].sum()} calls; "
           f"counts checksum {hashlib.sha1(counts.encode()).hexdigest()[:10]}")
     for backend in ("soundfile", "tfio"):
+        try:
+            require_decoder(backend)
+        except ValueError:
+            print(f"decode + resample only, {backend:9s}: not installed here (make venv-tfio), not measured")
+            continue
         subset = recordings[: args.baseline_files]
         t0 = time.perf_counter()
         for r in subset:
