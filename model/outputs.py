@@ -44,6 +44,17 @@ def atomic_save_image(path: str | os.PathLike, image) -> Path:
     return _atomic(path, lambda tmp: plt.imsave(tmp, image, format="png"))
 
 
+def atomic_savez(path: str | os.PathLike, **arrays) -> Path:
+    """numpy arrays in one .npz (np.savez through an open file: it adds no second suffix)."""
+    import numpy as np
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+    return _atomic(path, write)
+
+
 def atomic_write_csv(path: str | os.PathLike, table: pd.DataFrame, **kwargs) -> Path:
     return _atomic(path, lambda tmp: table.to_csv(tmp, index=False, **kwargs))
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from model.detection.counting import CountResult, RecordingScores, count_calls, events_from_scores
 from model.detection.detector import Detector
+from model.outputs import atomic_savez
 
 PART_SUFFIX = ".scores.npz"
 
@@ -45,12 +46,8 @@ def part_path(folder: Path, recording: str | os.PathLike) -> Path:
 
 def save_part(folder: Path, source: str | os.PathLike, scores: RecordingScores, fingerprint: str) -> None:
     """Write one recording's scores atomically (a temporary file renamed into place)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    final = part_path(folder, source)
-    tmp = final.with_name(f".{final.name}.tmp.npz")
-    np.savez(tmp, starts_s=scores.starts_s, scores=scores.scores, duration_s=scores.duration_s,
-             fingerprint=fingerprint, source=_source_stamp(Path(source)))
-    os.replace(tmp, final)
+    atomic_savez(part_path(folder, source), starts_s=scores.starts_s, scores=scores.scores,
+                 duration_s=scores.duration_s, fingerprint=fingerprint, source=_source_stamp(Path(source)))
 
 
 def load_part(folder: Path, source: str | os.PathLike, fingerprint: str) -> RecordingScores | None:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from model.outputs import atomic_savez
+
 RESUME_DIR = "resume"
 
 
@@ -49,12 +51,6 @@ class EpochOrder:
 def _variables(net) -> list:
     """Everything that must come back for a run to go on as if never stopped, in a fixed order."""
     return list(net.variables) + list(net.optimizer.variables)
-
-
-def _atomic_savez(path: Path, arrays: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
 
 
 class StageState:
@@ -88,8 +84,7 @@ class StageState:
                                    "best_epoch": es.best_epoch, "stopped_epoch": es.stopped_epoch}}
         arrays = {f"v{i}": np.asarray(v.numpy()) for i, v in enumerate(_variables(net))}
         arrays.update({f"b{i}": w for i, w in enumerate(best)})
-        self.folder.mkdir(parents=True, exist_ok=True)
-        _atomic_savez(path, {"meta": json.dumps(meta), **arrays})
+        atomic_savez(path, meta=json.dumps(meta), **arrays)
 
     @staticmethod
     def _assign(net, values: list[np.ndarray]) -> None:
