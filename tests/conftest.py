@@ -127,3 +127,16 @@ def two_class_clips(folder, per_class, seed):
         sf.write(folder / "negative" / f"bg{i // 4}-{i % 4}.wav", bg, sr)
         sf.write(folder / "positive" / f"call{i // 4}-{i % 4}.wav", bg + 0.05 * synth_call(rng, sr, 3.0), sr)
     return folder
+
+
+def free_ports(n):
+    """n distinct TCP ports on 127.0.0.1 that nothing listens on (held together while chosen)."""
+    import socket
+
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports

@@ -3,24 +3,17 @@ on 127.0.0.1, share one sweep; the chief writes every trial's score and the best
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, free_ports
 
 from data_pipeline.synthetic.capuchinbird import write_demo_dataset
 from model.learning.sweep import OBJECTIVE
 
 pytestmark = pytest.mark.slow  # three processes train networks: `make test-fast` skips it
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _tune(root, tuner_id, port, *extra):
@@ -36,7 +29,7 @@ def _tune(root, tuner_id, port, *extra):
 def test_a_chief_and_two_workers_run_one_sweep(tmp_path):
     write_demo_dataset(tmp_path / "data", seed=3, n_positive_sources=6, n_negative_sources=8, clips_per_source=4,
                        n_recordings=0)
-    port = _free_port()
+    (port,) = free_ports(1)
     procs = [_tune(tmp_path, tuner_id, port) for tuner_id in ("chief", "tuner0", "tuner1")]
     try:
         outputs = [proc.communicate(timeout=600) for proc in procs]

@@ -8,13 +8,12 @@ of four and the global batch is a multiple of four."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, two_class_clips
+from conftest import ROOT, free_ports, two_class_clips
 
 pytestmark = pytest.mark.slow  # trains three small networks in their own processes
 
@@ -100,19 +99,9 @@ def test_mirrored_over_two_devices_trains_what_one_device_trains(dataset, one_de
     _assert_same_weights(_weights(dataset / "mirrored"), one_device)
 
 
-def _free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
 def test_two_workers_train_what_one_device_trains_and_only_the_chief_writes(dataset, one_device):
     config = _config(dataset, PER_REPLICA_BATCH, PER_REPLICA_RATE)
-    workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
+    workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
     procs = []
     for index in range(2):
         tf_config = json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})
