@@ -61,9 +61,10 @@ demo-tfio: $(STAMP_TFIO)
 test: $(STAMP) test-tfio
 	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
-# The inner loop: every test but those marked slow (training on real data, sweeps, cross-validation).
+# The inner loop: every test but those marked slow (training on real data, sweeps, cross-validation)
+# or browser (review.py in Chromium).
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not slow" -q
+	$(PY) -m pytest -m "not slow and not browser" -q
 
 # Decoder agreement and the installed-TensorFlow check, where tensorflow-io loads.
 test-tfio: $(STAMP_TFIO)

@@ -27,6 +27,8 @@ def main() -> int:
     p.add_argument("--labels", help="labelled calls in --recordings: CSV recording,start,end[,confidence] or a Raven table")
     p.add_argument("--allow-missing-recordings", action="store_true",
                    help="train even when --labels names recordings not among --recordings (they are left out)")
+    p.add_argument("--review", help="a review of a count over --recordings (review.py's <output>_review.csv): "
+                   "confirmed items train as calls, rejected ones as hard negatives, unsure ones not at all")
     p.add_argument("--negatives", nargs="+", help="files or folders of audio known to hold no call, added as negatives")
     p.add_argument("--negative-bank-per-kind", type=int,
                    help="generated non-call clips per kind, alone and as many mixed into your negatives "
@@ -78,7 +80,8 @@ def main() -> int:
     if args.config:
         config, frontend = apply_swept_config(args.config, config)
     clips, classes, labels = training_clips(args.data_dir, args.recordings, args.labels, frontend.clip_s,
-                                            preset.window_hop_s, args.audio_dir, args.allow_missing_recordings, args.negatives)
+                                            preset.window_hop_s, args.audio_dir, args.allow_missing_recordings, args.negatives,
+                                            args.review)
     counting = CountingConfig(hop_s=preset.window_hop_s) if preset.window_hop_s else None
     name = f"{args.preset}-{args.arch}" + (f"-{args.folds}fold" if args.folds else "")
     run_dir = Path(args.run_dir or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{name}")

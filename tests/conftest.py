@@ -140,3 +140,36 @@ def free_ports(n):
     for s in socks:
         s.close()
     return ports
+
+
+def designed_count(folder, detector_dir, windows: dict[str, list[tuple[float, float, float]]], seconds=60.0, rate=16000):
+    """A count as count_calls.py leaves it (OUTPUT_events.csv, OUTPUT_parts/) over quiet noise recordings,
+    with window scores designed here: for each recording, (from s, to s, score) stretches on a floor of
+    0.01. Known answers for the review without a trained network. Returns (recordings, output CSV path)."""
+    import soundfile as sf
+
+    from model.detection.counting import RecordingScores, events_from_scores
+    from model.detection.detector import Detector
+    from model.detection.score_parts import save_part, scoring_fingerprint
+    from model.outputs import atomic_write_csv
+
+    detector = Detector.load(detector_dir)
+    fe, hop = detector.frontend, detector.counting.hop_s
+    fingerprint = scoring_fingerprint(detector, hop)
+    output = Path(folder) / "counts.csv"
+    recordings, scored = [], []
+    for i, (name, stretches) in enumerate(sorted(windows.items())):
+        path = Path(folder) / name
+        noise = np.random.default_rng(i).normal(0, 0.01, int(seconds * rate)).astype(np.float32)
+        sf.write(path, noise, rate)
+        starts = np.arange(0, seconds - fe.clip_s + 1e-9, hop)
+        centres = starts + fe.clip_s / 2
+        scores = np.full(len(starts), 0.01)
+        for a, b, score in stretches:
+            scores[(centres >= a) & (centres < b)] = score
+        rec = RecordingScores(name, starts, scores, seconds)
+        save_part(Path(folder) / "counts_parts", path, rec, fingerprint)
+        recordings.append(path)
+        scored.append(rec)
+    atomic_write_csv(Path(folder) / "counts_events.csv", events_from_scores(scored, fe.clip_s, detector.counting).events)
+    return recordings, output

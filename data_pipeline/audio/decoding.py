@@ -179,6 +179,27 @@ def stream_audio(
                                    "its header declares; used what was read"), stacklevel=2)
 
 
+def read_stretch(path: str | os.PathLike, start_s: float, end_s: float,
+                 sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ) -> np.ndarray:
+    """Mono float32 samples at `sample_rate_hz` from `start_s` to `end_s` (clipped to the file), read by
+    seeking: showing ten seconds of a twelve-hour recording does not decode the twelve hours."""
+    import soundfile as sf
+    import soxr
+
+    path = Path(path)
+    with _open_soundfile(path) as f:
+        rate_in = f.samplerate
+        first = max(0, int(round(start_s * rate_in)))
+        try:
+            f.seek(min(first, max(f.frames, 0)))
+            block = f.read(max(0, int(round(end_s * rate_in)) - first), dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as err:
+            raise AudioDecodeError(path, f"could not read {start_s:.2f}-{end_s:.2f} s ({err})") from None
+    _require_finite(path, block, first, rate_in)
+    mono = block.mean(axis=1, dtype=np.float32) if len(block) else np.zeros(0, np.float32)
+    return mono if rate_in == sample_rate_hz else soxr.resample(mono, rate_in, sample_rate_hz).astype(np.float32)
+
+
 def _require_finite(path: Path, block: np.ndarray, offset: int, rate: int) -> None:
     """Stop on NaN or infinite samples (only float files hold them), saying how many and where.
 

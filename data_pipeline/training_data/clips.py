@@ -29,6 +29,7 @@ from data_pipeline.labels.class_folders import (
     KAGGLE_POSITIVE_DIR,
 )
 from data_pipeline.labels.labelled_files import cut_into_windows, read_labelled_files
+from data_pipeline.labels.review_decisions import clips_from_review, labels_with_review, read_review
 
 SPLITS = ("train", "val", "test")
 
@@ -42,6 +43,7 @@ def training_clips(
     audio_dir: str | os.PathLike | None = None,
     allow_missing_recordings: bool = False,
     negatives: list[str | os.PathLike] | None = None,
+    review_path: str | os.PathLike | None = None,
 ) -> tuple[pd.DataFrame, list[str], pd.DataFrame | None]:
     """(clip table, classes, call labels or None) from labelled files, labelled recordings, or both.
 
@@ -53,11 +55,13 @@ def training_clips(
     allow_missing_recordings: train even when labels name recordings that are not among `recordings`.
     negatives: files or folders of audio known to hold no call (rain, traffic, other species), cut
         into windows of `clip_s` one after another and labelled as the negative class, one group per file.
+    review_path: a review of a count (review.py's OUTPUT_review.csv) over `recordings`: confirmed items are
+        calls, rejected ones hard negatives (data_pipeline.labels.review_decisions).
     """
     from data_pipeline.audio.decoding import expand_audio_paths
 
-    if bool(recordings) != bool(labels_path):
-        raise ValueError("--recordings and --labels go together: the recordings, and the labelled calls in them")
+    if bool(recordings) != bool(labels_path or review_path):
+        raise ValueError("--recordings goes with --labels or --review: the recordings, and the calls known in them")
     tables, classes, labels = [], list(KAGGLE_CLASSES), None
     if data_dir or not recordings:
         file_clips, classes = read_labelled_files(data_dir or "data", audio_dir)
@@ -66,10 +70,22 @@ def training_clips(
         if len(classes) != 2:
             raise ValueError(f"labelled recordings add call / no-call clips; they cannot join {len(classes)} classes")
         paths = expand_audio_paths(recordings)
-        labels = read_call_labels(labels_path)
-        tables.append(clips_from_annotations(paths, labels, clip_s, call_class=classes[1], other_class=classes[0],
-                                             allow_missing=allow_missing_recordings))
-        labels, _ = match_recordings(labels, paths)  # the names the recordings have, e.g. for Raven tables
+        review = _matched_review(review_path, paths) if review_path else None
+        if labels_path:
+            labels = read_call_labels(labels_path)
+            if review is not None:
+                labels = labels_with_review(match_recordings(labels, paths)[0], review)
+            tables.append(clips_from_annotations(paths, labels, clip_s, call_class=classes[1], other_class=classes[0],
+                                                 allow_missing=allow_missing_recordings))
+            labels, _ = match_recordings(labels, paths)  # the names the recordings have, e.g. for Raven tables
+        if review is not None:
+            only_reviewed = review[~review["recording"].isin(set() if labels is None else set(labels["recording"]))]
+            reviewed = clips_from_review({p.name: p for p in paths}, only_reviewed, clip_s, call_class=classes[1],
+                                         other_class=classes[0])
+            tables.append(reviewed)
+            print(f"--review: {(review['decision'] == 'yes').sum()} confirmed, {(review['decision'] == 'no').sum()} "
+                  f"rejected, {(review['decision'] == 'unsure').sum()} unsure (not used); {len(reviewed)} clips from "
+                  f"{only_reviewed['recording'].nunique()} recording(s) known only from the review")
     if negatives:
         if len(classes) != 2:
             raise ValueError(f"--negatives adds no-call audio to a call detector; it cannot join {len(classes)} classes")
@@ -84,6 +100,15 @@ def training_clips(
         tables.append(cut_into_windows(files, clip_s, clip_s))
         print(f"--negatives: {len(paths)} files, {len(tables[-1])} windows of {clip_s:g} s labelled {classes[0]!r}")
     return pd.concat(tables, ignore_index=True), classes, labels
+
+
+def _matched_review(review_path, paths: list) -> pd.DataFrame:
+    """The review's rows, named as the recordings are; a reviewed name that matches none stops training."""
+    review = read_review(review_path)
+    matched, problems = match_recordings(review, paths)
+    if problems:
+        raise ValueError(f"{review_path}: " + "; ".join(problems))
+    return matched
 
 
 def group_split(

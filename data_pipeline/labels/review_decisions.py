@@ -1,0 +1,95 @@
+"""A review's decisions (review.py writes OUTPUT_review.csv) as training material.
+
+A confirmed item ("yes": a detection, a near miss, a random stretch, or a call marked by hand) is a
+call; a rejected one ("no") is a hard negative, a sound the model took for a call; "unsure" items are
+not used at all. In a recording that --labels also labels, the labels are the whole truth and the
+review adds its confirmed calls the labels lack (a rejection inside a labelled call is dropped, with a
+warning). In a recording only the review knows, nothing but the reviewed stretches is used: the rest
+was never looked at, so it is neither call nor "no call".
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data_pipeline.labels.class_folders import KAGGLE_CLASSES
+
+REVIEW_DECISIONS = ("yes", "no", "unsure")
+
+
+def read_review(path: str | os.PathLike) -> pd.DataFrame:
+    """recording, start, end, decision from a review CSV; one-line errors naming the file and row."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such review file (review.py writes <output>_review.csv)")
+    table = pd.read_csv(path)
+    missing = {"recording", "start", "end", "decision"} - set(table.columns)
+    if missing:
+        raise ValueError(f"{path}: a review needs columns recording,start,end,decision; missing {sorted(missing)}")
+    table["decision"] = table["decision"].astype(str).str.strip().str.lower()
+    for check, problem in ((~table["decision"].isin(REVIEW_DECISIONS), f"a decision other than {REVIEW_DECISIONS}"),
+                           (table[["start", "end"]].isna().any(axis=1), "no start or end"),
+                           (table["start"] < 0, "a start before 0 s"),
+                           (table["end"] <= table["start"], "an end before its start")):
+        if check.any():
+            row = int(np.flatnonzero(check.to_numpy())[0])
+            raise ValueError(f"{path}: row {row + 2} has {problem}")
+    return table[["recording", "start", "end", "decision"]].reset_index(drop=True)
+
+
+def confirmed_calls(review: pd.DataFrame) -> pd.DataFrame:
+    """The confirmed items as call labels (recording, start, end, confidence 'sure')."""
+    yes = review[review["decision"] == "yes"]
+    return yes[["recording", "start", "end"]].assign(confidence="sure").reset_index(drop=True)
+
+
+def labels_with_review(labels: pd.DataFrame, review: pd.DataFrame) -> pd.DataFrame:
+    """`labels` plus the review's confirmed calls in the recordings they label that overlap no labelled
+    call; rejections that overlap a labelled call are named and not used (the labels win)."""
+    labelled = labels[labels["recording"].isin(set(review["recording"]))]
+    for row in review[(review["decision"] == "no") & review["recording"].isin(set(labels["recording"]))].itertuples():
+        if _overlaps(labelled, row.recording, row.start, row.end):
+            print(f"warning: the review rejects {row.recording} {row.start:g}-{row.end:g} s, inside a labelled call; "
+                  "the labels win")
+    new = [row for row in confirmed_calls(review).itertuples(index=False)
+           if row.recording in set(labels["recording"]) and not _overlaps(labelled, row.recording, row.start, row.end)]
+    return pd.concat([labels, pd.DataFrame(new, columns=labels.columns)], ignore_index=True) if new else labels
+
+
+def clips_from_review(recordings: dict[str, Path], review: pd.DataFrame, clip_s: float, positive_step_s: float = 0.5,
+                      negative_step_s: float = 1.0, margin_s: float = 0.5, call_class: str = KAGGLE_CLASSES[1],
+                      other_class: str = KAGGLE_CLASSES[0]) -> pd.DataFrame:
+    """Clip table (file, start, label, group) from the reviewed stretches of recordings that no labels
+    cover: call clips centred at least `margin_s` inside confirmed calls (as data_pipeline.labels.annotations
+    cuts them), "no call" clips centred inside rejected stretches and at least `margin_s` from every
+    confirmed call."""
+    from data_pipeline.audio.decoding import audio_duration_s
+
+    calls = confirmed_calls(review)
+    rows = []
+    for name, reviewed in review.groupby("recording", sort=True):
+        path = recordings[name]
+        first, last = clip_s / 2, audio_duration_s(path) - clip_s / 2
+        known = calls[calls["recording"] == name][["start", "end"]].to_numpy(float)
+        for start, end, decision in reviewed[["start", "end", "decision"]].itertuples(index=False):
+            if decision == "yes":
+                centres = np.arange(max(first, start + margin_s), min(last, end - margin_s) + 1e-9, positive_step_s)
+                label = call_class
+            elif decision == "no":
+                centres = np.union1d(np.arange(start, end + 1e-9, negative_step_s), [(start + end) / 2])
+                centres = [c for c in centres if first <= c <= last
+                           and all(c <= s - margin_s or c >= e + margin_s for s, e in known)]
+                label = other_class
+            else:
+                continue  # unsure: neither
+            rows += [(str(path), round(float(c) - clip_s / 2, 4), label, path.stem) for c in centres]
+    return pd.DataFrame(rows, columns=["file", "start", "label", "group"])
+
+
+def _overlaps(calls: pd.DataFrame, recording: str, start: float, end: float) -> bool:
+    own = calls[calls["recording"] == recording]
+    return bool(((own["start"] < end) & (own["end"] > start)).any())

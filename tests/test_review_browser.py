@@ -1,0 +1,177 @@
+"""review.py in a real browser (Playwright driving the machine's Chromium) against the server on a loopback port.
+
+`.ci/run` installs Debian's chromium where it is missing; elsewhere these tests are skipped without it.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pandas as pd
+import pytest
+from conftest import ROOT, designed_count, free_ports
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright not installed (requirements-dev.txt)")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine (apt-get install chromium)")]
+
+SCORES = {"a.wav": [(10, 15, 0.97), (30, 31, 0.3)], "b.wav": [(20, 26, 0.62), (40, 41.5, 0.45)]}
+
+
+class Review:
+    """review.py as a user starts it, on a free port; restartable, always stopped."""
+
+    def __init__(self, folder, model):
+        self.args = [sys.executable, str(ROOT / "review.py"), "--input", str(folder / "a.wav"), str(folder / "b.wav"),
+                     "--output", str(folder / "counts.csv"), "--model", str(model), "--order", "score",
+                     "--port", str(free_ports(1)[0])]
+        self.process = None
+
+    def start(self):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        line = self.process.stdout.readline()  # "open http://127.0.0.1:PORT/ ..." once it listens
+        assert line.startswith("open http://127.0.0.1:"), line + self.process.stderr.read()
+        self.url = line.split()[1]
+        return self
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def review(tmp_path, untrained_model):
+    designed_count(tmp_path, untrained_model, SCORES)
+    server = Review(tmp_path, untrained_model).start()
+    yield server
+    if server.process.poll() is None:
+        server.kill()
+
+
+@pytest.fixture
+def browser():
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def _open(browser, url):
+    page = browser.new_page()
+    page.goto(url)
+    page.wait_for_function("document.getElementById('position').textContent.startsWith('item')")
+    return page
+
+
+def _at(page, n):
+    page.wait_for_function(f"document.getElementById('position').textContent.startsWith('item {n} of')")
+
+
+def _review_file(folder, rows, timeout=10):
+    """The review CSV once it holds `rows` decisions."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        path = folder / "counts_review.csv"
+        table = pd.read_csv(path) if path.exists() else None
+        if table is not None and len(table) == rows:
+            return table
+        time.sleep(0.1)
+    raise AssertionError(f"the review file did not reach {rows} rows: {table}")
+
+
+def test_decisions_made_with_keys_are_written_kept_on_reload_and_across_a_killed_server(review, browser, tmp_path):
+    page = _open(browser, review.url)
+    assert page.text_content("#position") == "item 1 of 4"  # two detections, two near misses; by score
+    assert page.text_content("#where") == "a.wav 9.88-14.88 s"
+    page.wait_for_function("document.getElementById('spec').naturalWidth > 0")  # the spectrogram image loaded
+    page.wait_for_function("document.getElementById('audio').duration > 0")
+    assert page.evaluate("document.getElementById('audio').duration") == pytest.approx(11.0, abs=0.01)  # 3 s context
+
+    page.keyboard.press("y")
+    _at(page, 2)
+    page.keyboard.press("]")  # start 0.25 s later, then reject
+    page.keyboard.press("n")
+    _at(page, 3)
+    table = _review_file(tmp_path, 2)
+    assert table[["recording", "start", "end", "kind", "decision"]].values.tolist() == [
+        ["a.wav", 9.875, 14.875, "detection", "yes"], ["b.wav", 20.125, 25.875, "detection", "no"]]
+
+    page.reload()
+    _at(page, 3)  # reopens at the first undecided item
+    page.keyboard.press("k")
+    _at(page, 2)
+    assert page.text_content("#decision") == "no"
+
+    review.kill()  # no clean shutdown: the decisions must already be on disk
+    review.start()
+    page = _open(browser, review.url)
+    assert page.text_content("#position") == "item 3 of 4"
+    page.keyboard.press("u")
+    _at(page, 4)
+    assert _review_file(tmp_path, 3)["decision"].tolist() == ["yes", "no", "unsure"]
+
+
+def test_two_tabs_do_not_overwrite_each_other(review, browser, tmp_path):
+    first, second = _open(browser, review.url), _open(browser, review.url)
+    first.keyboard.press("y")
+    _at(first, 2)
+    second.keyboard.press("n")  # still showing item 1 as undecided
+    second.wait_for_function("document.getElementById('message').textContent.includes('decided meanwhile')")
+    assert second.text_content("#decision") == "yes"  # it now shows what the first tab stored
+    assert _review_file(tmp_path, 1)["decision"].tolist() == ["yes"]
+    second.keyboard.press("n")  # seen, and changed on purpose
+    _at(second, 2)
+    assert _review_file(tmp_path, 1)["decision"].tolist() == ["no"]
+
+
+def test_a_missed_call_marked_in_the_page_becomes_a_call_train_py_reads(review, browser, tmp_path):
+    from data_pipeline.training_data.clips import training_clips
+
+    page = _open(browser, review.url)
+    page.wait_for_function("document.getElementById('spec').naturalWidth > 0")
+    box = page.locator("#view").bounding_box()  # item 1 shows 6.875-17.875 s of a.wav across the image
+    x = lambda t: box["x"] + (t - 6.875) / 11.0 * box["width"]  # noqa: E731
+    page.mouse.move(x(15.5), box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(x(17.5), box["y"] + 20, steps=5)
+    page.mouse.up()
+    page.keyboard.press("c")
+    page.wait_for_function("document.getElementById('message').textContent.startsWith('marked a call')")
+    table = _review_file(tmp_path, 1)
+    assert table[["recording", "kind", "decision"]].values.tolist() == [["a.wav", "added", "yes"]]
+    assert table["start"].iloc[0] == pytest.approx(15.5, abs=0.05) and table["end"].iloc[0] == pytest.approx(17.5, abs=0.05)
+    clips, classes, _ = training_clips(None, [tmp_path / "a.wav", tmp_path / "b.wav"], None, 1.0,
+                                       review_path=tmp_path / "counts_review.csv")
+    centres = clips["start"] + 0.5  # every 0.5 s, at least 0.5 s inside the marked call
+    start, end = table["start"].iloc[0], table["end"].iloc[0]
+    assert clips["label"].eq(classes[1]).all() and len(clips) >= 2 and centres.between(start + 0.5, end - 0.5).all()
+
+
+def _post(url, body, headers):
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def test_only_the_pages_own_requests_change_anything_and_no_path_reaches_a_file(review, tmp_path):
+    url = review.url + "api/items/1/decision"
+    body = b'{"decision": "no", "version": 0}'
+    assert _post(url, body, {"Content-Type": "application/json", "Origin": "http://evil.example"}) == 403
+    assert _post(url, b"decision=no", {"Content-Type": "application/x-www-form-urlencoded"}) == 403  # a plain form
+    assert _post(url, body, {"Content-Type": "application/json", "Host": "evil.example"}) == 403  # DNS rebinding
+    assert not (tmp_path / "counts_review.csv").exists() or len(pd.read_csv(tmp_path / "counts_review.csv")) == 0
+    for path in ("../counts.csv", "..%2fcounts_events.csv", "api/items/99/audio.wav", "a.wav"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(review.url + path)
+        assert err.value.code == 404
+    assert _post(url, body, {"Content-Type": "application/json", "Origin": review.url.rstrip("/")}) == 200
