@@ -25,8 +25,9 @@ the no-call set are the same recordings (counted as no-call material and as adde
 
 Prints, per condition, count MAE, exact counts and event precision/recall/F1 over the 40 recordings;
 per no-call material, false calls per hour (over all fold models). Writes robustness.csv and
-false_calls.csv in the run folder, and each fold's window scores (fold<F>/window_scores.pkl: counting
-settings can be tried on them without the network). A rerun reuses each fold's model when its folder
+false_calls.csv in the run folder, and each fold's window scores (fold<F>/window_scores.pkl, a dict of
+condition or "no_call:<material>" -> model.detection.counting.RecordingScores list: counting settings can
+be tried on them without the network). A rerun reuses each fold's model when its folder
 holds one trained on the same recordings: delete the folder to retrain after changing training.
 """
 
@@ -234,7 +235,7 @@ def main() -> None:
             per_condition[condition].append(per_rec.assign(fold=fold))
         for material, files in no_call.items():
             result = count_calls(detector, files, progress=False)
-            window_scores[material] = result.scores
+            window_scores[f"no_call:{material}"] = result.scores  # "generated" and "silence" are conditions too
             false_events.append(result.events.assign(material=material, fold=fold))
         with open(folder / "window_scores.pkl", "wb") as f:
             pickle.dump(window_scores, f)
