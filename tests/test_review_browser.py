@@ -117,6 +117,15 @@ def test_decisions_made_with_keys_are_written_kept_on_reload_and_across_a_killed
     _at(page, 4)
     assert _review_file(tmp_path, 3)["decision"].tolist() == ["yes", "no", "unsure"]
 
+    page.keyboard.press("s")  # the summary: verified counts, precision table and plot, also written beside the count
+    page.wait_for_function("document.querySelector('#summary img') && document.querySelector('#summary img').naturalWidth > 0")
+    rows = page.locator("#verified tr").all_inner_texts()
+    assert [r.split("\t") for r in rows[1:]] == [["a.wav", "1", "1", "1", "0", "0", "0", "1"],
+                                                 ["b.wav", "1", "1", "0", "1", "0", "0", "0"]]
+    precision = pd.read_csv(tmp_path / "counts_precision.csv").set_index("threshold")
+    assert precision.loc[0.5, ["reviewed", "confirmed", "precision"]].tolist() == [2, 1, 0.5]  # the near miss was unsure
+    assert (tmp_path / "counts_precision.png").stat().st_size > 0
+
 
 def test_two_tabs_do_not_overwrite_each_other(review, browser, tmp_path):
     first, second = _open(browser, review.url), _open(browser, review.url)

@@ -84,11 +84,13 @@ class _Handler(BaseHTTPRequestHandler):
             if path == "/api/queue":
                 queue = session.queue()
                 return self._json(HTTPStatus.OK, {"threshold": session.threshold, "order": session.order,
-                                                  "items": records(queue)})
+                                                  "band_hz": session.detector.frontend.band_hz, "items": records(queue)})
             if path == "/api/summary":
                 with self.server.lock:
                     session.export(figure=True)
                 return self._json(HTTPStatus.OK, session.summary())
+            if path == "/api/precision.png":
+                return self._send(HTTPStatus.OK, session.precision_png(), "image/png")
             media = re.fullmatch(r"/api/items/(\d+)/(spectrogram\.png|audio\.wav)", path)
             if media:
                 item_id = int(media.group(1))

@@ -132,6 +132,16 @@ class ReviewSession:
                 "precision": precision.astype(object).where(precision.notna(), None).to_dict("records"),
                 "threshold": self.threshold, "reviewed": int(items["decision"].notna().sum()), "items": len(items)}
 
+    def precision_png(self) -> bytes:
+        """The precision plot as it stands (written to OUTPUT_precision.png by `export(figure=True)`)."""
+        import matplotlib.pyplot as plt
+
+        buffer = io.BytesIO()
+        fig = precision_figure(self.store.items(), self.threshold)
+        fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        plt.close(fig)
+        return buffer.getvalue()
+
     def export(self, figure: bool = False) -> None:
         """Rewrite the review's CSVs (and with `figure`, the precision plot)."""
         items = self.store.items()
