@@ -231,7 +231,7 @@ def test_a_review_adds_to_labels_the_calls_they_lack_and_the_labels_win_over_a_r
 @pytest.mark.parametrize("rows, message", [
     ([("a.wav", 1.0, 4.0, "maybe")], "row 2 has a decision other than"),
     ([("a.wav", 1.0, 4.0, "yes"), ("a.wav", 5.0, 4.0, "no")], "row 3 has an end before its start"),
-    ([("c.wav", 1.0, 4.0, "yes")], "labels name 'c.wav', which is not among the 1 recordings given"),
+    ([("c.wav", 1.0, 4.0, "yes")], "the decisions name 'c.wav', which is not among the 1 recordings given"),
 ])
 def test_a_bad_review_stops_training_with_one_line_naming_the_file(tmp_path, write_audio, rows, message):
     from data_pipeline.training_data.clips import training_clips

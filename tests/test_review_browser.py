@@ -94,14 +94,21 @@ def test_decisions_made_with_keys_are_written_kept_on_reload_and_across_a_killed
     page.wait_for_function("document.getElementById('audio').duration > 0")
     assert page.evaluate("document.getElementById('audio').duration") == pytest.approx(11.0, abs=0.01)  # 3 s context
 
+    edge = page.locator("#box .edge.end").bounding_box()  # drag the end 1 s later (11 s across the image)
+    width = page.locator("#view").bounding_box()["width"]
+    page.mouse.move(edge["x"] + edge["width"] / 2, edge["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(edge["x"] + edge["width"] / 2 + width / 11, edge["y"] + 10, steps=5)
+    page.mouse.up()
     page.keyboard.press("y")
     _at(page, 2)
     page.keyboard.press("]")  # start 0.25 s later, then reject
     page.keyboard.press("n")
     _at(page, 3)
     table = _review_file(tmp_path, 2)
-    assert table[["recording", "start", "end", "kind", "decision"]].values.tolist() == [
-        ["a.wav", 9.875, 14.875, "detection", "yes"], ["b.wav", 20.125, 25.875, "detection", "no"]]
+    assert table[["recording", "start", "kind", "decision"]].values.tolist() == [
+        ["a.wav", 9.875, "detection", "yes"], ["b.wav", 20.125, "detection", "no"]]
+    assert table["end"].tolist() == [pytest.approx(15.875, abs=0.05), 25.875]
 
     page.reload()
     _at(page, 3)  # reopens at the first undecided item

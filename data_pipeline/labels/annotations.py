@@ -107,7 +107,8 @@ def _read_raven(path: Path) -> pd.DataFrame:
                          "end": table["End Time (s)"].astype(float), "confidence": "sure"})[LABEL_COLUMNS]
 
 
-def match_recordings(labels: pd.DataFrame, recordings: list[str | os.PathLike]) -> tuple[pd.DataFrame, list[str]]:
+def match_recordings(labels: pd.DataFrame, recordings: list[str | os.PathLike],
+                     source: str = "labels") -> tuple[pd.DataFrame, list[str]]:
     """(labels naming the recordings given, renamed to their file names; one line per labelled name
     that matches no recording, with the nearest name).
 
@@ -124,7 +125,7 @@ def match_recordings(labels: pd.DataFrame, recordings: list[str | os.PathLike]) 
             continue
         nearest = difflib.get_close_matches(name, list(by_name), n=1, cutoff=0.6)
         hint = f"; did you mean {nearest[0]!r}?" if nearest else ""
-        problems.append(f"labels name {name!r}, which is not among the {len(by_name)} recordings given{hint}")
+        problems.append(f"{source} name {name!r}, which is not among the {len(by_name)} recordings given{hint}")
     names = labels["recording"].astype(str)
     kept = labels[names.isin(canonical)].copy()
     kept["recording"] = names[names.isin(canonical)].map(canonical)

@@ -105,7 +105,7 @@ def training_clips(
 def _matched_review(review_path, paths: list) -> pd.DataFrame:
     """The review's rows, named as the recordings are; a reviewed name that matches none stops training."""
     review = read_review(review_path)
-    matched, problems = match_recordings(review, paths)
+    matched, problems = match_recordings(review, paths, source="the decisions")
     if problems:
         raise ValueError(f"{review_path}: " + "; ".join(problems))
     return matched
