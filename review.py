@@ -23,6 +23,8 @@ def main() -> int:
     p.add_argument("--order", default="uncertainty", choices=ORDERS,
                    help="review order: closest to the threshold first (default), highest score first, or random "
                         "(a fair sample: precision estimates need it)")
+    p.add_argument("--threshold", type=float,
+                   help="the threshold the count used, if count_calls.py was given one (default: the model's)")
     p.add_argument("--near-miss-score", type=float,
                    help="offer stretches whose windows reached this score without making a call (default: half the threshold)")
     p.add_argument("--random", type=int, default=0, help="also offer this many random stretches of the rest at the start")
@@ -38,7 +40,9 @@ def main() -> int:
         raise FileNotFoundError(f"no audio files in {' '.join(args.input)}")
     require_unique_names(paths)
     model_dir = args.model or latest_run()
-    session = ReviewSession(Detector.load(model_dir), paths, args.output, args.near_miss_score, args.order, args.seed)
+    detector = Detector.load(model_dir)
+    detector.counting = detector.counting.overridden(threshold=args.threshold)
+    session = ReviewSession(detector, paths, args.output, args.near_miss_score, args.order, args.seed)
     if args.random:
         session.add_random(args.random)
     if args.host not in LOOPBACK:
