@@ -48,10 +48,7 @@ def main() -> int:
     if args.host not in LOOPBACK:
         print(f"warning: listening on {args.host}: anyone who can reach this machine on port {args.port} "
               "can read these recordings and change the review", file=sys.stderr)
-    try:
-        server = ReviewServer(session, args.host, args.port)
-    except OSError as err:
-        raise ValueError(f"cannot listen on {args.host}:{args.port} ({err.strerror}); try another --port") from None
+    server = ReviewServer(session, args.host, args.port)
     items = session.store.items()
     print(f"reviewing {len(items)} items ({int(items['decision'].notna().sum())} decided) of {args.output}; "
           f"decisions go to {Path(session.store.path)}", file=sys.stderr)

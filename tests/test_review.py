@@ -256,24 +256,25 @@ def test_read_stretch_seeks_to_the_same_samples_decoding_the_whole_file_gives(wr
     assert len(part) == 32000 and np.abs(part[1000:-1000] - whole[1000:-1000]).max() < 1e-3  # resampled alone: edges differ
 
 
-def test_review_py_on_a_folder_never_counted_or_a_busy_port_says_so_in_one_line(tmp_path, untrained_model):
+def test_a_folder_never_counted_or_a_busy_port_is_one_line_and_writes_nothing(tmp_path, untrained_model):
     import socket
 
-    from conftest import run_script
+    from model.detection.detector import Detector
+    from model.review.server import ReviewServer
+    from model.review.session import ReviewSession
 
     recordings, output = designed_count(tmp_path, untrained_model, {"a.wav": [(10, 15, 0.97)]})
-    never = run_script("review.py", "--input", *recordings, "--output", tmp_path / "other.csv", "--model", untrained_model,
-                       cwd=tmp_path, timeout=120)
-    assert never.returncode == 2 and never.stderr.strip().splitlines()[-1] == (
-        f"error: {tmp_path / 'other_events.csv'}: no events table; count first: python count_calls.py --input ... "
-        f"--output {tmp_path / 'other.csv'}")
+    detector = Detector.load(untrained_model)
+    with pytest.raises(FileNotFoundError) as never:
+        ReviewSession(detector, recordings, tmp_path / "other.csv")
+    assert str(never.value) == (f"{tmp_path / 'other_events.csv'}: no events table; count first: "
+                                f"python count_calls.py --input ... --output {tmp_path / 'other.csv'}")
     assert not list(tmp_path.glob("other*"))  # nothing written
+    session = ReviewSession(detector, recordings, output)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        taken = run_script("review.py", "--input", *recordings, "--output", output, "--model", untrained_model,
-                           "--port", port, cwd=tmp_path, timeout=120)
-    assert taken.returncode == 2
-    assert taken.stderr.strip().splitlines()[-1] == (
-        f"error: cannot listen on 127.0.0.1:{port} (Address already in use); try another --port")
+        with pytest.raises(ValueError) as taken:
+            ReviewServer(session, "127.0.0.1", port)
+    assert str(taken.value) == f"cannot listen on 127.0.0.1:{port} (Address already in use); try another --port"

@@ -29,7 +29,10 @@ class ReviewServer(ThreadingHTTPServer):
     def __init__(self, session: ReviewSession, host: str = "127.0.0.1", port: int = 0):
         self.session = session
         self.lock = threading.Lock()  # exports rewrite shared files: one at a time
-        super().__init__((host, port), _Handler)
+        try:
+            super().__init__((host, port), _Handler)
+        except OSError as err:
+            raise ValueError(f"cannot listen on {host}:{port} ({err.strerror}); try another --port") from None
 
     @property
     def url(self) -> str:
