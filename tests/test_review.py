@@ -278,3 +278,30 @@ def test_a_folder_never_counted_or_a_busy_port_is_one_line_and_writes_nothing(tm
         with pytest.raises(ValueError) as taken:
             ReviewServer(session, "127.0.0.1", port)
     assert str(taken.value) == f"cannot listen on 127.0.0.1:{port} (Address already in use); try another --port"
+
+
+def test_a_recording_gone_since_the_count_is_one_line_from_the_server_not_a_traceback(tmp_path, untrained_model):
+    import json
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from model.detection.detector import Detector
+    from model.review.server import ReviewServer
+    from model.review.session import ReviewSession
+
+    recordings, output = designed_count(tmp_path, untrained_model, {"a.wav": [(10, 15, 0.97)]})
+    server = ReviewServer(ReviewSession(Detector.load(untrained_model), recordings, output), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        with urllib.request.urlopen(server.url + "api/items/1/audio.wav") as response:
+            assert response.status == 200 and response.headers["Content-Type"] == "audio/wav"
+        recordings[0].unlink()
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(server.url + "api/items/1/spectrogram.png")
+        assert err.value.code == 500 and json.loads(err.value.read()) == {"error": f"{recordings[0]}: no such file"}
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

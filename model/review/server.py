@@ -102,6 +102,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(HTTPStatus.OK, session.spectrogram_png(item_id), "image/png")
         except KeyError as err:
             return self._error(HTTPStatus.NOT_FOUND, str(err.args[0]))
+        except (ValueError, OSError) as err:  # a recording moved, changed or unreadable since it was counted
+            return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, str(err))
         return self._error(HTTPStatus.NOT_FOUND, f"no such page: {path}")
 
     def do_POST(self):  # noqa: N802
