@@ -270,6 +270,9 @@ def test_a_folder_never_counted_or_a_busy_port_is_one_line_and_writes_nothing(tm
     assert str(never.value) == (f"{tmp_path / 'other_events.csv'}: no events table; count first: "
                                 f"python count_calls.py --input ... --output {tmp_path / 'other.csv'}")
     assert not list(tmp_path.glob("other*"))  # nothing written
+    with pytest.raises(ValueError, match="near-miss score must lie between 0 and the counting threshold 0.5"):
+        ReviewSession(detector, recordings, output, near_score=0.7)
+    assert not list(tmp_path.glob("counts_review*"))  # a bad setting writes nothing either
     session = ReviewSession(detector, recordings, output)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -54,10 +54,10 @@ class ReviewSession:
                              f"(e.g. {unknown[0]!r}); pass the --input the count was made with")
         self.scores = self._stored_scores()
         self.threshold = detector.counting.threshold
-        self.store = ReviewStore(sibling(self.output, "_review.sqlite"))
-        self.store.add_items(events, "detection")
         near = near_misses(self.scores, detector.frontend.clip_s, detector.counting, events,
                            near_score if near_score is not None else self.threshold / 2)
+        self.store = ReviewStore(sibling(self.output, "_review.sqlite"))  # only once everything was read
+        self.store.add_items(events, "detection")
         self.store.add_items(near, "near_miss")
         self.durations = {rec.recording: rec.duration_s for rec in self.scores}
         self.export()
@@ -69,7 +69,10 @@ class ReviewSession:
         scores, missing = [], []
         for name, path in sorted(self.recordings.items()):
             part = load_part(folder, path, fingerprint)
-            (missing.append(name) if part is None else scores.append(part))
+            if part is None:
+                missing.append(name)
+            else:
+                scores.append(part)
         if missing:
             raise ValueError(f"{folder}: no window scores of {len(missing)} recording(s) made with this model "
                              f"(e.g. {missing[0]!r}); count them with this --model and --output first")
