@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -110,12 +111,9 @@ def main() -> None:
                 folder = base / f"{queue_order}-{budget}"
                 start = time.time()
                 output = folder / "counts.csv"
-                folder.mkdir(parents=True, exist_ok=True)
-                for name in ("counts_events.csv",):  # the review works on the pool's count
-                    (folder / name).write_bytes((base / "pool" / name).read_bytes())
-                (folder / "counts_parts").mkdir(exist_ok=True)
-                for part in (base / "pool" / "counts_parts").iterdir():
-                    (folder / "counts_parts" / part.name).write_bytes(part.read_bytes())
+                folder.mkdir(parents=True, exist_ok=True)  # each review works on a copy of the pool's count
+                shutil.copy(base / "pool" / "counts_events.csv", folder)
+                shutil.copytree(base / "pool" / "counts_parts", folder / "counts_parts", dirs_exist_ok=True)
                 session = ReviewSession(initial, pool, output, order=queue_order, seed=args.seed)
                 queue = session.queue().head(budget)
                 for item in queue.itertuples():

@@ -65,9 +65,11 @@ def test_two_tabs_deciding_the_same_item_at_once_one_wins_the_other_is_told(stor
 
 
 def test_a_call_marked_by_hand_is_an_added_item_decided_yes(store):
+    from model.review.store import review_table
+
     item = store.add_call("b.wav", 30.0, 34.5)
     assert (item["kind"], item["decision"], item["score"], item["version"]) == ("added", "yes", None, 1)
-    table = store.review_table()
+    table = review_table(store.items())
     assert list(table.columns) == ["recording", "start", "end", "score", "kind", "decision", "decided_at"]
     assert table[["recording", "start", "end", "decision"]].values.tolist() == [["b.wav", 30.0, 34.5, "yes"]]
 

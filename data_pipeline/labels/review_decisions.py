@@ -50,13 +50,13 @@ def confirmed_calls(review: pd.DataFrame) -> pd.DataFrame:
 def labels_with_review(labels: pd.DataFrame, review: pd.DataFrame) -> pd.DataFrame:
     """`labels` plus the review's confirmed calls in the recordings they label that overlap no labelled
     call; rejections that overlap a labelled call are named and not used (the labels win)."""
-    labelled = labels[labels["recording"].isin(set(review["recording"]))]
-    for row in review[(review["decision"] == "no") & review["recording"].isin(set(labels["recording"]))].itertuples():
-        if _overlaps(labelled, row.recording, row.start, row.end):
+    names = set(labels["recording"])
+    for row in review[(review["decision"] == "no") & review["recording"].isin(names)].itertuples():
+        if _overlaps(labels, row.recording, row.start, row.end):
             print(f"warning: the review rejects {row.recording} {row.start:g}-{row.end:g} s, inside a labelled call; "
                   "the labels win")
     new = [row for row in confirmed_calls(review).itertuples(index=False)
-           if row.recording in set(labels["recording"]) and not _overlaps(labelled, row.recording, row.start, row.end)]
+           if row.recording in names and not _overlaps(labels, row.recording, row.start, row.end)]
     return pd.concat([labels, pd.DataFrame(new, columns=labels.columns)], ignore_index=True) if new else labels
 
 

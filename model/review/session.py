@@ -28,7 +28,7 @@ from model.detection.score_parts import load_part, scoring_fingerprint
 from model.outputs import atomic_save_figure, atomic_write_csv
 from model.reporting.count_report import sibling
 from model.review.queue import in_review_order, near_misses, random_stretches
-from model.review.store import ReviewStore
+from model.review.store import ReviewStore, review_table
 from model.review.verification import precision_by_threshold, precision_figure, verified_counts
 
 CONTEXT_S = 3.0  # audio shown and played either side of an item
@@ -148,7 +148,7 @@ class ReviewSession:
     def export(self, figure: bool = False) -> None:
         """Rewrite the review's CSVs (and with `figure`, the precision plot)."""
         items = self.store.items()
-        atomic_write_csv(sibling(self.output, "_review.csv"), self.store.review_table())
+        atomic_write_csv(sibling(self.output, "_review.csv"), review_table(items))
         atomic_write_csv(sibling(self.output, "_verified.csv"), verified_counts(items))
         atomic_write_csv(sibling(self.output, "_precision.csv"), precision_by_threshold(items, PRECISION_THRESHOLDS))
         if figure:

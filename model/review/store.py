@@ -135,12 +135,14 @@ class ReviewStore:
                    "end_reviewed", "decided_at"]
         return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
-    def review_table(self) -> pd.DataFrame:
-        """The decisions as `train.py --review` reads them: one row per decided item, the reviewed edges."""
-        items = self.items()
-        decided = items[items["decision"].notna()]
-        return (decided.assign(start=decided["start_reviewed"], end=decided["end_reviewed"])[REVIEW_COLUMNS]
-                .sort_values(["recording", "start"], ignore_index=True))
+
+
+def review_table(items: pd.DataFrame) -> pd.DataFrame:
+    """The decisions among `items` (ReviewStore.items()) as `train.py --review` reads them: one row per
+    decided item, with the edges as the reviewer left them."""
+    decided = items[items["decision"].notna()]
+    return (decided.assign(start=decided["start_reviewed"], end=decided["end_reviewed"])[REVIEW_COLUMNS]
+            .sort_values(["recording", "start"], ignore_index=True))
 
 
 _ITEMS_QUERY = """
