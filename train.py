@@ -28,7 +28,8 @@ def main() -> int:
     p.add_argument("--allow-missing-recordings", action="store_true",
                    help="train even when --labels names recordings not among --recordings (they are left out)")
     p.add_argument("--review", help="a review of a count over --recordings (review.py's <output>_review.csv): "
-                   "confirmed items train as calls, rejected ones as hard negatives, unsure ones not at all")
+                   "confirmed items train as calls, rejected ones as hard negatives, unsure ones not at all; in a "
+                   "reviewed recording --labels does not cover, the stretches clear of every listed item as background")
     p.add_argument("--negatives", nargs="+", help="files or folders of audio known to hold no call, added as negatives")
     p.add_argument("--negative-bank-per-kind", type=int,
                    help="generated non-call clips per kind, alone and as many mixed into your negatives "

@@ -71,7 +71,10 @@ def test_a_call_marked_by_hand_is_an_added_item_decided_yes(store):
     assert (item["kind"], item["decision"], item["score"], item["version"]) == ("added", "yes", None, 1)
     table = review_table(store.items())
     assert list(table.columns) == ["recording", "start", "end", "score", "kind", "decision", "decided_at"]
-    assert table[["recording", "start", "end", "decision"]].values.tolist() == [["b.wav", 30.0, 34.5, "yes"]]
+    assert table[["recording", "start", "end", "kind"]].values.tolist() == [  # every item: training needs them all
+        ["a.wav", 1.0, 5.0, "detection"], ["a.wav", 20.0, 24.0, "detection"], ["b.wav", 5.0, 9.5, "detection"],
+        ["b.wav", 30.0, 34.5, "added"]]
+    assert table["decision"].tolist()[-1] == "yes" and table["decision"].iloc[:3].isna().all()
 
 
 def test_queue_orders():
@@ -173,9 +176,10 @@ def test_a_session_offers_detections_then_near_misses_and_exports_each_decision(
     first = int(queue.iloc[0]["id"])
     session.store.decide(first, "yes", 0, 10.5, 15.0)
     session.export()
-    review = pd.read_csv(tmp_path / "counts_review.csv")
+    review = pd.read_csv(tmp_path / "counts_review.csv").fillna({"decision": ""})
     assert review[["recording", "start", "end", "kind", "decision"]].values.tolist() == [
-        ["a.wav", 10.5, 15.0, "detection", "yes"]]
+        ["a.wav", 10.5, 15.0, "detection", "yes"], ["a.wav", 29.875, 30.875, "near_miss", ""],
+        ["b.wav", 19.875, 25.875, "detection", ""], ["b.wav", 39.875, 41.375, "near_miss", ""]]
     verified = pd.read_csv(tmp_path / "counts_verified.csv").set_index("recording")
     assert verified.loc["a.wav", "verified_calls"] == 1 and verified.loc["b.wav", "reviewed"] == 0
     audio, start, end = session.stretch(first)
@@ -192,25 +196,34 @@ def _review_csv(path, rows):
     return path
 
 
-def test_a_review_becomes_calls_hard_negatives_and_nothing_for_unsure(tmp_path, write_audio):
+def test_a_review_becomes_calls_hard_negatives_background_and_nothing_for_unsure(tmp_path, write_audio, capsys):
     from data_pipeline.training_data.clips import training_clips
 
-    for name in ("a.wav", "b.wav"):
+    for name in ("a.wav", "b.wav", "c.wav"):
         write_audio(name, np.zeros(16000 * 60, np.float32), 16000)
     review = _review_csv(tmp_path / "review.csv", [
         ("a.wav", 10.0, 15.0, "yes"),     # a confirmed detection: call clips centred 10.5 ... 14.5
         ("a.wav", 30.0, 33.0, "no"),      # a rejected one: no-call clips centred 30, 31, 31.5, 32, 33
+        ("a.wav", 45.0, 47.0, ""),        # not reviewed yet: not used, and no background over it
         ("b.wav", 20.0, 26.0, "unsure"),  # not used
-        ("b.wav", 40.0, 44.0, "yes")])    # a call marked by hand
-    clips, classes, labels = training_clips(None, [tmp_path / "a.wav", tmp_path / "b.wav"], None, 3.0, review_path=review)
+        ("b.wav", 40.0, 44.0, "yes"),     # a call marked by hand
+        ("c.wav", 5.0, 9.0, "")])         # a recording nobody looked at: nothing from it
+    paths = [tmp_path / name for name in ("a.wav", "b.wav", "c.wav")]
+    clips, classes, labels = training_clips(None, paths, None, 3.0, review_path=review)
     assert labels is None  # nothing is fully labelled: counting settings are not tuned on partial truth
     centres = clips.assign(centre=clips["start"] + 1.5, name=clips["file"].map(lambda f: f.rsplit("/", 1)[-1]))
     calls = centres[centres["label"] == classes[1]]
     others = centres[centres["label"] == classes[0]]
     assert calls[calls["name"] == "a.wav"]["centre"].tolist() == [10.5, 11.0, 11.5, 12.0, 12.5, 13.0, 13.5, 14.0, 14.5]
     assert calls[calls["name"] == "b.wav"]["centre"].tolist() == [40.5, 41.0, 41.5, 42.0, 42.5, 43.0, 43.5]
-    assert others["name"].eq("a.wav").all() and others["centre"].tolist() == [30.0, 31.0, 31.5, 32.0, 33.0]
+    # Background: a window every 2 s that overlaps no listed item, decided or not.
+    assert sorted(others[others["name"] == "a.wav"]["centre"]) == sorted(
+        [1.5, 3.5, 5.5, 7.5, 17.5, 19.5, 21.5, 23.5, 25.5, 27.5, 35.5, 37.5, 39.5, 41.5, 43.5, 49.5, 51.5, 53.5, 55.5, 57.5]
+        + [30.0, 31.0, 31.5, 32.0, 33.0])
+    b_background = [c for c in np.arange(1.5, 58, 2.0) if not 18.5 < c < 27.5 and not 38.5 < c < 45.5]  # items 20-26, 40-44
+    assert sorted(others[others["name"] == "b.wav"]["centre"]) == b_background
     assert set(clips["group"]) == {"a", "b"}
+    assert "1 unsure and 2 undecided (not used)" in capsys.readouterr().out
 
 
 def test_a_review_adds_to_labels_the_calls_they_lack_and_the_labels_win_over_a_rejection(tmp_path, write_audio, capsys):
@@ -231,7 +244,7 @@ def test_a_review_adds_to_labels_the_calls_they_lack_and_the_labels_win_over_a_r
 
 
 @pytest.mark.parametrize("rows, message", [
-    ([("a.wav", 1.0, 4.0, "maybe")], "row 2 has a decision other than"),
+    ([("a.wav", 1.0, 4.0, "maybe")], "row 2 has a decision other than .* or none"),
     ([("a.wav", 1.0, 4.0, "yes"), ("a.wav", 5.0, 4.0, "no")], "row 3 has an end before its start"),
     ([("c.wav", 1.0, 4.0, "yes")], "the decisions name 'c.wav', which is not among the 1 recordings given"),
 ])

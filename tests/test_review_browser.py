@@ -74,16 +74,22 @@ def _at(page, n):
     page.wait_for_function(f"document.getElementById('position').textContent.startsWith('item {n} of')")
 
 
+def _decided(path):
+    """The decided rows of a review CSV (it lists every item; undecided ones have no decision)."""
+    table = pd.read_csv(path)
+    return table[table["decision"].notna()].reset_index(drop=True)
+
+
 def _review_file(folder, rows, timeout=10):
-    """The review CSV once it holds `rows` decisions."""
+    """The review CSV's decided rows once there are `rows` of them."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         path = folder / "counts_review.csv"
-        table = pd.read_csv(path) if path.exists() else None
+        table = _decided(path) if path.exists() else None
         if table is not None and len(table) == rows:
             return table
         time.sleep(0.1)
-    raise AssertionError(f"the review file did not reach {rows} rows: {table}")
+    raise AssertionError(f"the review file did not reach {rows} decisions: {table}")
 
 
 def test_decisions_made_with_keys_are_written_kept_on_reload_and_across_a_killed_server(review, browser, tmp_path):
@@ -165,9 +171,16 @@ def test_a_missed_call_marked_in_the_page_becomes_a_call_train_py_reads(review, 
     assert table["start"].iloc[0] == pytest.approx(15.5, abs=0.05) and table["end"].iloc[0] == pytest.approx(17.5, abs=0.05)
     clips, classes, _ = training_clips(None, [tmp_path / "a.wav", tmp_path / "b.wav"], None, 1.0,
                                        review_path=tmp_path / "counts_review.csv")
-    centres = clips["start"] + 0.5  # every 0.5 s, at least 0.5 s inside the marked call
     start, end = table["start"].iloc[0], table["end"].iloc[0]
-    assert clips["label"].eq(classes[1]).all() and len(clips) >= 2 and centres.between(start + 0.5, end - 0.5).all()
+    calls = clips[clips["label"] == classes[1]]
+    centres = calls["start"] + 0.5  # every 0.5 s, at least 0.5 s inside the marked call
+    assert len(calls) >= 2 and centres.between(start + 0.5, end - 0.5).all()
+    # The rest of a.wav (reviewed) is background, clear of every item; b.wav (nothing decided) gives nothing.
+    background = clips[clips["label"] == classes[0]]
+    items = pd.read_csv(tmp_path / "counts_review.csv")
+    a_items = items[items["recording"] == "a.wav"][["start", "end"]].to_numpy()
+    assert len(background) > 10 and background["file"].str.endswith("a.wav").all()
+    assert all(s + 1.0 <= i0 or s >= i1 for s in background["start"] for i0, i1 in a_items)
 
 
 def _post(url, body, headers):
@@ -185,7 +198,7 @@ def test_only_the_pages_own_requests_change_anything_and_no_path_reaches_a_file(
     assert _post(url, body, {"Content-Type": "application/json", "Origin": "http://evil.example"}) == 403
     assert _post(url, b"decision=no", {"Content-Type": "application/x-www-form-urlencoded"}) == 403  # a plain form
     assert _post(url, body, {"Content-Type": "application/json", "Host": "evil.example"}) == 403  # DNS rebinding
-    assert not (tmp_path / "counts_review.csv").exists() or len(pd.read_csv(tmp_path / "counts_review.csv")) == 0
+    assert not (tmp_path / "counts_review.csv").exists() or len(_decided(tmp_path / "counts_review.csv")) == 0
     for path in ("../counts.csv", "..%2fcounts_events.csv", "api/items/99/audio.wav", "a.wav"):
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(review.url + path)

@@ -1,11 +1,20 @@
-"""A review's decisions (review.py writes OUTPUT_review.csv) as training material.
+"""A review (review.py writes OUTPUT_review.csv) as training material.
 
-A confirmed item ("yes": a detection, a near miss, a random stretch, or a call marked by hand) is a
-call; a rejected one ("no") is a hard negative, a sound the model took for a call; "unsure" items are
-not used at all. In a recording that --labels also labels, the labels are the whole truth and the
-review adds its confirmed calls the labels lack (a rejection inside a labelled call is dropped, with a
-warning). In a recording only the review knows, nothing but the reviewed stretches is used: the rest
-was never looked at, so it is neither call nor "no call".
+The file lists every item the review offered: detections, near misses (stretches the model scored
+above the near-miss score), random stretches asked for, and calls marked by hand; each with the
+reviewer's decision, or none yet. A confirmed item ("yes") is a call; a rejected one ("no") is a hard
+negative, a sound the model took for a call; "unsure" and undecided items are not used as either.
+
+In a recording that --labels also labels, the labels are the whole truth and the review adds its
+confirmed calls the labels lack (a rejection inside a labelled call is dropped, with a warning).
+
+In a recording only the review knows and the reviewer worked in (one item decided at least), the
+stretches clear of every listed item are taken as background ("no call"): the model scored them under
+the near-miss score. Without them the new recordings would bring only calls, and a network learns the
+shortcut "a background I was never shown as 'no call' means a call": on the review-loop benchmark
+(fold 2, 10 answers, 8 of them "yes") it then called everything in unheard recordings (README, "Review
+in the browser"). A call the model missed entirely there would be taught as background: mark it on the
+page (it becomes an item). Recordings where nothing was decided are not used.
 """
 
 from __future__ import annotations
@@ -19,10 +28,12 @@ import pandas as pd
 from data_pipeline.labels.class_folders import KAGGLE_CLASSES
 
 REVIEW_DECISIONS = ("yes", "no", "unsure")
+UNDECIDED = ""  # an item listed but not yet reviewed
 
 
 def read_review(path: str | os.PathLike) -> pd.DataFrame:
-    """recording, start, end, decision from a review CSV; one-line errors naming the file and row."""
+    """recording, start, end, decision (UNDECIDED where empty) from a review CSV; one-line errors naming
+    the file and row."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such review file (review.py writes <output>_review.csv)")
@@ -30,8 +41,9 @@ def read_review(path: str | os.PathLike) -> pd.DataFrame:
     missing = {"recording", "start", "end", "decision"} - set(table.columns)
     if missing:
         raise ValueError(f"{path}: a review needs columns recording,start,end,decision; missing {sorted(missing)}")
-    table["decision"] = table["decision"].astype(str).str.strip().str.lower()
-    for check, problem in ((~table["decision"].isin(REVIEW_DECISIONS), f"a decision other than {REVIEW_DECISIONS}"),
+    table["decision"] = table["decision"].fillna(UNDECIDED).astype(str).str.strip().str.lower()
+    for check, problem in ((~table["decision"].isin(REVIEW_DECISIONS + (UNDECIDED,)),
+                            f"a decision other than {REVIEW_DECISIONS} or none"),
                            (table[["start", "end"]].isna().any(axis=1), "no start or end"),
                            (table["start"] < 0, "a start before 0 s"),
                            (table["end"] <= table["start"], "an end before its start")):
@@ -61,21 +73,28 @@ def labels_with_review(labels: pd.DataFrame, review: pd.DataFrame) -> pd.DataFra
 
 
 def clips_from_review(recordings: dict[str, Path], review: pd.DataFrame, clip_s: float, positive_step_s: float = 0.5,
-                      negative_step_s: float = 1.0, margin_s: float = 0.5, call_class: str = KAGGLE_CLASSES[1],
-                      other_class: str = KAGGLE_CLASSES[0]) -> pd.DataFrame:
-    """Clip table (file, start, label, group) from the reviewed stretches of recordings that no labels
-    cover: call clips centred at least `margin_s` inside confirmed calls (as data_pipeline.labels.annotations
-    cuts them), "no call" clips centred inside rejected stretches and at least `margin_s` from every
-    confirmed call."""
+                      negative_step_s: float = 1.0, margin_s: float = 0.5, background_step_s: float = 2.0,
+                      call_class: str = KAGGLE_CLASSES[1], other_class: str = KAGGLE_CLASSES[0]) -> pd.DataFrame:
+    """Clip table (file, start, label, group) from a review of recordings that no labels cover (see the
+    module doc): call clips centred at least `margin_s` inside confirmed calls (as
+    data_pipeline.labels.annotations cuts them), "no call" clips centred inside rejected stretches and at
+    least `margin_s` from every confirmed call, and background clips, one every `background_step_s`, whose
+    whole window stays clear of every listed item, in recordings with a decision."""
     from data_pipeline.audio.decoding import audio_duration_s
 
     calls = confirmed_calls(review)
     rows = []
-    for name, reviewed in review.groupby("recording", sort=True):
+    for name, listed in review.groupby("recording", sort=True):
+        if (listed["decision"] == UNDECIDED).all():
+            continue  # never looked at
         path = recordings[name]
         first, last = clip_s / 2, audio_duration_s(path) - clip_s / 2
         known = calls[calls["recording"] == name][["start", "end"]].to_numpy(float)
-        for start, end, decision in reviewed[["start", "end", "decision"]].itertuples(index=False):
+        items = listed[["start", "end"]].to_numpy(float)
+        background = [c for c in np.arange(first, last + 1e-9, background_step_s)
+                      if all(c + clip_s / 2 <= s or c - clip_s / 2 >= e for s, e in items)]
+        rows += [(str(path), round(float(c) - clip_s / 2, 4), other_class, path.stem) for c in background]
+        for start, end, decision in listed[["start", "end", "decision"]].itertuples(index=False):
             if decision == "yes":
                 centres = np.arange(max(first, start + margin_s), min(last, end - margin_s) + 1e-9, positive_step_s)
                 label = call_class
@@ -85,7 +104,7 @@ def clips_from_review(recordings: dict[str, Path], review: pd.DataFrame, clip_s:
                            and all(c <= s - margin_s or c >= e + margin_s for s, e in known)]
                 label = other_class
             else:
-                continue  # unsure: neither
+                continue  # unsure or undecided: neither
             rows += [(str(path), round(float(c) - clip_s / 2, 4), label, path.stem) for c in centres]
     return pd.DataFrame(rows, columns=["file", "start", "label", "group"])
 

@@ -29,7 +29,7 @@ from data_pipeline.labels.class_folders import (
     KAGGLE_POSITIVE_DIR,
 )
 from data_pipeline.labels.labelled_files import cut_into_windows, read_labelled_files
-from data_pipeline.labels.review_decisions import clips_from_review, labels_with_review, read_review
+from data_pipeline.labels.review_decisions import UNDECIDED, clips_from_review, labels_with_review, read_review
 
 SPLITS = ("train", "val", "test")
 
@@ -56,7 +56,8 @@ def training_clips(
     negatives: files or folders of audio known to hold no call (rain, traffic, other species), cut
         into windows of `clip_s` one after another and labelled as the negative class, one group per file.
     review_path: a review of a count (review.py's OUTPUT_review.csv) over `recordings`: confirmed items are
-        calls, rejected ones hard negatives (data_pipeline.labels.review_decisions).
+        calls, rejected ones hard negatives, and in a reviewed recording no labels cover, the stretches
+        clear of every item the review lists are background (data_pipeline.labels.review_decisions).
     """
     from data_pipeline.audio.decoding import expand_audio_paths
 
@@ -83,9 +84,12 @@ def training_clips(
             reviewed = clips_from_review({p.name: p for p in paths}, only_reviewed, clip_s, call_class=classes[1],
                                          other_class=classes[0])
             tables.append(reviewed)
-            print(f"--review: {(review['decision'] == 'yes').sum()} confirmed, {(review['decision'] == 'no').sum()} "
-                  f"rejected, {(review['decision'] == 'unsure').sum()} unsure (not used); {len(reviewed)} clips from "
-                  f"{only_reviewed['recording'].nunique()} recording(s) known only from the review")
+            decided = review["decision"].value_counts()
+            print(f"--review: {decided.get('yes', 0)} confirmed, {decided.get('no', 0)} rejected, "
+                  f"{decided.get('unsure', 0)} unsure and {decided.get(UNDECIDED, 0)} undecided (not used); from the "
+                  f"{reviewed['group'].nunique()} reviewed recording(s) no labels cover, "
+                  f"{(reviewed['label'] == classes[1]).sum()} call clips and "
+                  f"{(reviewed['label'] == classes[0]).sum()} no-call clips (rejections and the background between items)")
     if negatives:
         if len(classes) != 2:
             raise ValueError(f"--negatives adds no-call audio to a call detector; it cannot join {len(classes)} classes")

@@ -4,7 +4,8 @@ the decisions are exported to.
 For `count_calls.py --output submission.csv` the review lives beside the count's outputs:
 
     submission_review.sqlite   every item offered and every decision (model.review.store)
-    submission_review.csv      recording,start,end,score,kind,decision,decided_at: what `train.py --review` reads
+    submission_review.csv      recording,start,end,score,kind,decision,decided_at: every item, the decision empty
+                               where none was made yet; what `train.py --review` reads
     submission_verified.csv    per recording: detections, reviewed, confirmed, rejected, found missed, verified calls
     submission_precision.csv   precision at or above each score, with its 95% interval
     submission_precision.png   the same, with the reviewed items and the fitted score-to-correctness curve

@@ -138,10 +138,11 @@ class ReviewStore:
 
 
 def review_table(items: pd.DataFrame) -> pd.DataFrame:
-    """The decisions among `items` (ReviewStore.items()) as `train.py --review` reads them: one row per
-    decided item, with the edges as the reviewer left them."""
-    decided = items[items["decision"].notna()]
-    return (decided.assign(start=decided["start_reviewed"], end=decided["end_reviewed"])[REVIEW_COLUMNS]
+    """`items` (ReviewStore.items()) as `train.py --review` reads them: one row per item, with the edges as
+    the reviewer left them and an empty decision where none was made yet. Every item is listed, so that
+    training knows which stretches the model found worth asking about (see
+    data_pipeline.labels.review_decisions)."""
+    return (items.assign(start=items["start_reviewed"], end=items["end_reviewed"])[REVIEW_COLUMNS]
             .sort_values(["recording", "start"], ignore_index=True))
 
 
