@@ -141,9 +141,9 @@ def main() -> None:
                 took = f"; retrained in {retrain_s:.0f} s" if retrain_s else " (model reused)"
                 print(f"fold {fold} {queue_order} {budget}: yes {rows[-1]['yes']} no {rows[-1]['no']} unsure "
                       f"{rows[-1]['unsure']}; F1 {after['f1']:.3f}, count MAE {after['count_mae']:.3f}{took}", flush=True)
+                atomic_write_csv(run_dir / "review_loop.csv", pd.DataFrame(rows))  # kept if a long run is stopped
 
     table = pd.DataFrame(rows)
-    atomic_write_csv(run_dir / "review_loop.csv", table)
     fig, ax = new_figure(figsize=(6, 4))
     for queue_order in args.orders:
         mine = table[table["order"] == queue_order].groupby("budget")["f1"].mean()
