@@ -1,6 +1,7 @@
 """review.py in a real browser (Playwright driving the machine's Chromium) against the server on a loopback port.
 
-`.ci/run` installs Debian's chromium where it is missing; elsewhere these tests are skipped without it.
+`.ci/run` installs Debian's chromium where it is missing and sets REQUIRE_BROWSER=1, so that there a
+missing browser fails the run instead of skipping these tests; elsewhere they are skipped without it.
 """
 
 import os
@@ -17,7 +18,12 @@ import pytest
 from conftest import ROOT, designed_count, free_ports
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-playwright = pytest.importorskip("playwright.sync_api", reason="playwright not installed (requirements-dev.txt)")
+if os.environ.get("REQUIRE_BROWSER") == "1" and CHROMIUM is None:
+    raise RuntimeError("REQUIRE_BROWSER=1 but no chromium on PATH: the review page's browser tests cannot run")
+if os.environ.get("REQUIRE_BROWSER") == "1":
+    import playwright.sync_api as playwright  # missing: an ImportError fails the run
+else:
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright not installed (requirements-dev.txt)")
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine (apt-get install chromium)")]
 
