@@ -132,6 +132,12 @@ def match_recordings(labels: pd.DataFrame, recordings: list[str | os.PathLike],
     return kept.reset_index(drop=True), problems
 
 
+def call_centres(start: float, end: float, first: float, last: float, margin_s: float, step_s: float) -> np.ndarray:
+    """Centres of the call clips cut along one call (start-end): one every `step_s`, at least `margin_s`
+    inside the call (labels are good to about 0.5 s), between the first and last centre a recording allows."""
+    return np.arange(max(first, start + margin_s), min(last, end - margin_s) + 1e-9, step_s)
+
+
 def clips_from_annotations(
     recordings: list[str | os.PathLike],
     labels: pd.DataFrame,
@@ -182,7 +188,7 @@ def clips_from_annotations(
         if last < first:
             continue
         for start, end in sure:
-            for centre in np.arange(max(first, start + margin_s), min(last, end - margin_s) + 1e-9, positive_step_s):
+            for centre in call_centres(start, end, first, last, margin_s, positive_step_s):
                 rows.append((str(path), round(centre - clip_s / 2, 4), call_class, path.stem))
         # Other clips on a grid, plus the middle of every gap between consecutive calls: the grid
         # alone can step over a 1-2 s gap, and those gaps are what keeps close calls apart.

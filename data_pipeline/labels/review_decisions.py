@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from data_pipeline.labels.annotations import call_centres
 from data_pipeline.labels.class_folders import KAGGLE_CLASSES
 
 REVIEW_DECISIONS = ("yes", "no", "unsure")
@@ -96,7 +97,7 @@ def clips_from_review(recordings: dict[str, Path], review: pd.DataFrame, clip_s:
         rows += [(str(path), round(float(c) - clip_s / 2, 4), other_class, path.stem) for c in background]
         for start, end, decision in listed[["start", "end", "decision"]].itertuples(index=False):
             if decision == "yes":
-                centres = np.arange(max(first, start + margin_s), min(last, end - margin_s) + 1e-9, positive_step_s)
+                centres = call_centres(start, end, first, last, margin_s, positive_step_s)
                 label = call_class
             elif decision == "no":
                 centres = np.union1d(np.arange(start, end + 1e-9, negative_step_s), [(start + end) / 2])
