@@ -138,6 +138,7 @@ def test_decisions_made_with_keys_are_written_kept_on_reload_and_across_a_killed
 
     page.keyboard.press("s")  # the summary: verified counts, precision table and plot, also written beside the count
     page.wait_for_function("document.querySelector('#summary img') && document.querySelector('#summary img').naturalWidth > 0")
+    assert "not a fair sample" in page.text_content("#bias")  # reviewed by score: the estimate is said to be biased
     rows = page.locator("#verified tr").all_inner_texts()
     assert [r.split("\t") for r in rows[1:]] == [["a.wav", "1", "1", "1", "0", "0", "0", "1"],
                                                  ["b.wav", "1", "1", "0", "1", "0", "0", "0"]]

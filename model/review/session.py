@@ -134,7 +134,8 @@ class ReviewSession:
         precision = precision_by_threshold(items, PRECISION_THRESHOLDS)
         return {"verified": verified_counts(items).to_dict("records"),
                 "precision": precision.astype(object).where(precision.notna(), None).to_dict("records"),
-                "threshold": self.threshold, "reviewed": int(items["decision"].notna().sum()), "items": len(items)}
+                "threshold": self.threshold, "reviewed": int(items["decision"].notna().sum()), "items": len(items),
+                "order": self.order}
 
     def precision_png(self) -> bytes:
         """The precision plot as it stands (written to OUTPUT_precision.png by `export(figure=True)`)."""
