@@ -141,6 +141,7 @@ def _labels(tmp_path, text, name="calls.csv"):
 @pytest.mark.parametrize("rows,message", [
     ("a.wav,5,3,sure", "row 2 ends before it starts"),
     ("a.wav,-1,3,sure", "row 2 starts before the recording does (-1 s)"),
+    ("a.wav,1,3,sure\na.wav,4,1:05,sure", "row 3 has a start or end time that is not a number"),
     ("a.wav,1,3,maybe", "confidence must be one of ('sure', 'faint', 'none'); row 2 has 'maybe'"),
 ])
 def test_labels_that_cannot_be_right_stop_with_the_row(tmp_path, rows, message):
@@ -149,10 +150,27 @@ def test_labels_that_cannot_be_right_stop_with_the_row(tmp_path, rows, message):
         read_call_labels(path)
 
 
+RAVEN_HEADER = "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\n"
+
+
+@pytest.mark.parametrize("rows,message", [
+    ("1\tSpectrogram 1\t1\t5\t3\n", "row 2 ends before it starts"),
+    ("1\tSpectrogram 1\t1\t1\t3\n2\tSpectrogram 1\t1\t-0.5\t3\n", "row 3 starts before the recording does (-0.5 s)"),
+    ("1\tSpectrogram 1\t1\t1,5\t3\n", "row 2 has a start or end time that is not a number"),
+])
+def test_raven_tables_that_cannot_be_right_stop_with_the_row(tmp_path, rows, message):
+    path = _labels(tmp_path, RAVEN_HEADER + rows, "a.Table.1.selections.txt")
+    with pytest.raises(ValueError, match=f"^{path}: " + message.replace("(", r"\(").replace(")", r"\)")):
+        read_call_labels(path)
+
+
 def test_overlapping_calls_are_kept_and_said(tmp_path, capsys):
     table = read_call_labels(_labels(tmp_path, "recording,start,end\na.wav,1,5\na.wav,4,8\na.wav,9,12\nb.wav,4,6\n"))
     assert len(table) == 4
     assert "1 labelled call(s) overlap the one before, e.g. a.wav at 4 s; kept as separate calls" in capsys.readouterr().out
+    raven = _labels(tmp_path, RAVEN_HEADER + "1\tSpectrogram 1\t1\t1\t5\n2\tSpectrogram 1\t1\t4\t8\n", "b.Table.1.selections.txt")
+    assert len(read_call_labels(raven)) == 2
+    assert "1 labelled call(s) overlap the one before, e.g. b at 4 s" in capsys.readouterr().out
 
 
 def test_raven_tables_with_extra_columns_read_their_times(tmp_path):

@@ -47,15 +47,23 @@ def read_call_labels(path: str | os.PathLike) -> pd.DataFrame:
     if len(bad):
         raise ValueError(f"{path}: confidence must be one of {CONFIDENCES}; "
                          f"row {bad.index[0] + 2} has {bad['confidence'].iloc[0]!r}")
+    return _checked(path, table[LABEL_COLUMNS])
+
+
+def _checked(path: Path, table: pd.DataFrame) -> pd.DataFrame:
+    """The labels (one per row of the file, in order) once every call's times make sense; says overlaps."""
+    table = table.assign(start=pd.to_numeric(table["start"], errors="coerce"),
+                         end=pd.to_numeric(table["end"], errors="coerce"))
     calls = table[table["confidence"] != "none"]
-    if (calls["end"] <= calls["start"]).any():
-        row = calls.index[(calls["end"] <= calls["start"]).to_numpy()][0]
-        raise ValueError(f"{path}: row {row + 2} ends before it starts")
-    if (calls["start"] < 0).any():
-        row = calls.index[(calls["start"] < 0).to_numpy()][0]
-        raise ValueError(f"{path}: row {row + 2} starts before the recording does ({calls.loc[row, 'start']} s)")
+    for bad, problem in ((calls[["start", "end"]].isna().any(axis=1), "has a start or end time that is not a number"),
+                         (calls["end"] <= calls["start"], "ends before it starts"),
+                         (calls["start"] < 0, "starts before the recording does")):
+        if bad.any():
+            row = calls.index[bad.to_numpy()][0]
+            where = f" ({calls.loc[row, 'start']:g} s)" if "recording does" in problem else ""
+            raise ValueError(f"{path}: row {row + 2} {problem}{where}")
     _say_overlaps(path, table)
-    return table[LABEL_COLUMNS].reset_index(drop=True)
+    return table.reset_index(drop=True)
 
 
 def _say_overlaps(path: Path, table: pd.DataFrame) -> None:
@@ -103,8 +111,8 @@ def _read_raven(path: Path) -> pd.DataFrame:
         recording = table["Begin File"].map(lambda f: Path(str(f)).name)
     else:
         recording = own_name
-    return pd.DataFrame({"recording": recording, "start": table["Begin Time (s)"].astype(float),
-                         "end": table["End Time (s)"].astype(float), "confidence": "sure"})[LABEL_COLUMNS]
+    return _checked(path, pd.DataFrame({"recording": recording, "start": table["Begin Time (s)"],
+                                        "end": table["End Time (s)"], "confidence": "sure"})[LABEL_COLUMNS])
 
 
 def match_recordings(labels: pd.DataFrame, recordings: list[str | os.PathLike],
