@@ -298,6 +298,8 @@ def _fit_on_hard_negatives(net, train: tuple, val: tuple, callbacks: list, histo
     rejects them too; the user's validation clips alone would not see what the mining is for.
     Written to run_dir/mined_negatives/ (split: train or val) and listed in mined_negatives.csv.
     """
+    import keras
+
     from model.learning.hard_negatives import mine_hard_negatives
 
     folder, seed, per_kind = run_dir / "mined_negatives", config.seed + MINING_SEED_OFFSET, config.hard_negative_pool_per_kind
@@ -317,7 +319,9 @@ def _fit_on_hard_negatives(net, train: tuple, val: tuple, callbacks: list, histo
     train_ds = feature_dataset(x, y, frontend, config.batch_size, shuffle=True, augment=config.augment,
                                seed=config.seed + 1, epoch=order.epoch)
     val_ds = feature_dataset(*plus(val, x_check), frontend, config.batch_size)
-    callbacks[2].append = True  # CSVLogger: the history goes on in the same file
+    for callback in callbacks:
+        if isinstance(callback, keras.callbacks.CSVLogger):
+            callback.append = True  # the history goes on in the same file
     done = len(history["loss"])
     fit = dict(validation_data=val_ds, class_weight=class_weights(y), verbose=config.verbose, shuffle=False)
     return table, _resumable_fit(net, train_ds, callbacks, stage, history, done, done + config.hard_negative_epochs, fit)
