@@ -226,6 +226,18 @@ def test_a_review_becomes_calls_hard_negatives_background_and_nothing_for_unsure
     assert "1 unsure and 2 undecided (not used)" in capsys.readouterr().out
 
 
+def test_background_from_a_long_reviewed_recording_is_capped_and_spread_over_it(tmp_path, write_audio):
+    from data_pipeline.labels.review_decisions import clips_from_review, read_review
+
+    path = write_audio("long.wav", np.zeros(1000 * 3600, np.int16), 1000)  # an hour (its length is all that counts)
+    review = read_review(_review_csv(tmp_path / "review.csv", [("long.wav", 100.0, 104.0, "no")]))
+    clips = clips_from_review({"long.wav": path}, review, 3.0)
+    centres = np.sort((clips["start"] + 1.5).to_numpy())
+    background = centres[(centres < 98.5) | (centres > 105.5)]
+    assert len(background) == 90 and background[0] == 1.5 and background[-1] == 3597.5  # the whole hour
+    assert 30 < np.diff(background).mean() < 50
+
+
 def test_a_review_adds_to_labels_the_calls_they_lack_and_the_labels_win_over_a_rejection(tmp_path, write_audio, capsys):
     from data_pipeline.training_data.clips import training_clips
 

@@ -75,12 +75,15 @@ def labels_with_review(labels: pd.DataFrame, review: pd.DataFrame) -> pd.DataFra
 
 def clips_from_review(recordings: dict[str, Path], review: pd.DataFrame, clip_s: float, positive_step_s: float = 0.5,
                       negative_step_s: float = 1.0, margin_s: float = 0.5, background_step_s: float = 2.0,
-                      call_class: str = KAGGLE_CLASSES[1], other_class: str = KAGGLE_CLASSES[0]) -> pd.DataFrame:
+                      max_background: int = 90, call_class: str = KAGGLE_CLASSES[1],
+                      other_class: str = KAGGLE_CLASSES[0]) -> pd.DataFrame:
     """Clip table (file, start, label, group) from a review of recordings that no labels cover (see the
     module doc): call clips centred at least `margin_s` inside confirmed calls (as
     data_pipeline.labels.annotations cuts them), "no call" clips centred inside rejected stretches and at
     least `margin_s` from every confirmed call, and background clips, one every `background_step_s`, whose
-    whole window stays clear of every listed item, in recordings with a decision."""
+    whole window stays clear of every listed item, in recordings with a decision; at most `max_background`
+    of them per recording (3 minutes' worth), spread evenly, so that one long recording does not swamp
+    the rest."""
     from data_pipeline.audio.decoding import audio_duration_s
 
     calls = confirmed_calls(review)
@@ -94,6 +97,8 @@ def clips_from_review(recordings: dict[str, Path], review: pd.DataFrame, clip_s:
         items = listed[["start", "end"]].to_numpy(float)
         background = [c for c in np.arange(first, last + 1e-9, background_step_s)
                       if all(c + clip_s / 2 <= s or c - clip_s / 2 >= e for s, e in items)]
+        if len(background) > max_background:
+            background = [background[i] for i in np.linspace(0, len(background) - 1, max_background).round().astype(int)]
         rows += [(str(path), round(float(c) - clip_s / 2, 4), other_class, path.stem) for c in background]
         for start, end, decision in listed[["start", "end", "decision"]].itertuples(index=False):
             if decision == "yes":
