@@ -70,8 +70,7 @@ def test_a_call_marked_by_hand_is_an_added_item_decided_yes(store):
     item = store.add_call("b.wav", 30.0, 34.5)
     assert (item["kind"], item["decision"], item["score"], item["version"]) == ("added", "yes", None, 1)
     table = review_table(store.items())
-    assert list(table.columns) == ["recording", "start", "end", "score", "kind", "decision", "decided_at",
-                                   "offered_start", "offered_end"]
+    assert list(table.columns) == ["recording", "start", "end", "score", "kind", "decision", "decided_at"]
     assert table[["recording", "start", "end", "kind"]].values.tolist() == [  # every item: training needs them all
         ["a.wav", 1.0, 5.0, "detection"], ["a.wav", 20.0, 24.0, "detection"], ["b.wav", 5.0, 9.5, "detection"],
         ["b.wav", 30.0, 34.5, "added"]]
@@ -225,19 +224,6 @@ def test_a_review_becomes_calls_hard_negatives_background_and_nothing_for_unsure
     assert sorted(others[others["name"] == "b.wav"]["centre"]) == b_background
     assert set(clips["group"]) == {"a", "b"}
     assert "1 unsure and 2 undecided (not used)" in capsys.readouterr().out
-
-
-def test_a_long_item_narrowed_to_one_call_keeps_the_rest_of_it_out_of_the_background(tmp_path, write_audio):
-    from data_pipeline.labels.review_decisions import clips_from_review, read_review
-
-    path = write_audio("a.wav", np.zeros(16000 * 60, np.float32), 16000)
-    table = pd.DataFrame({"recording": ["a.wav"], "start": [20.0], "end": [25.0], "decision": ["yes"],
-                          "offered_start": [10.0], "offered_end": [50.0]})  # a 40 s near miss; one call confirmed in it
-    table.to_csv(tmp_path / "review.csv", index=False)
-    clips = clips_from_review({"a.wav": path}, read_review(tmp_path / "review.csv"), 3.0)
-    background = clips[clips["label"] == "not_capuchinbird"]["start"] + 1.5
-    assert sorted(background) == [1.5, 3.5, 5.5, 7.5, 51.5, 53.5, 55.5, 57.5]  # none between 10 and 50 s
-    assert (clips[clips["label"] == "capuchinbird"]["start"] + 1.5).between(20.5, 24.5).all()
 
 
 def test_background_from_a_long_reviewed_recording_is_capped_and_spread_over_it(tmp_path, write_audio):

@@ -9,14 +9,12 @@ In a recording that --labels also labels, the labels are the whole truth and the
 confirmed calls the labels lack (a rejection inside a labelled call is dropped, with a warning).
 
 In a recording only the review knows and the reviewer worked in (one item decided at least), the
-stretches clear of every listed item, as offered and as reviewed (`offered_start`, `offered_end`: a
-reviewer who narrows a long near miss to one call says nothing of the rest of it), are taken as
-background ("no call"): the model scored them under the near-miss score. Without them the new
-recordings would bring only calls, and a network learns the shortcut "a background I was never shown
-as 'no call' means a call": on the review-loop benchmark (fold 2, 10 answers, 8 of them "yes") it then
-called everything in unheard recordings (README, "Review in the browser"). A call the model missed
-entirely there would be taught as background: mark it on the page (it becomes an item). Recordings
-where nothing was decided are not used.
+stretches clear of every listed item are taken as background ("no call"): the model scored them under
+the near-miss score. Without them the new recordings would bring only calls, and a network learns the
+shortcut "a background I was never shown as 'no call' means a call": on the review-loop benchmark
+(fold 2, 10 answers, 8 of them "yes") it then called everything in unheard recordings (README, "Review
+in the browser"). A call the model missed entirely there would be taught as background: mark it on the
+page (it becomes an item). Recordings where nothing was decided are not used.
 """
 
 from __future__ import annotations
@@ -35,8 +33,8 @@ UNDECIDED = ""  # an item listed but not yet reviewed
 
 
 def read_review(path: str | os.PathLike) -> pd.DataFrame:
-    """recording, start, end, decision (UNDECIDED where empty), offered_start, offered_end (start and end
-    where the file has none) from a review CSV; one-line errors naming the file and row."""
+    """recording, start, end, decision (UNDECIDED where empty) from a review CSV; one-line errors naming
+    the file and row."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such review file (review.py writes <output>_review.csv)")
@@ -53,10 +51,7 @@ def read_review(path: str | os.PathLike) -> pd.DataFrame:
         if check.any():
             row = int(np.flatnonzero(check.to_numpy())[0])
             raise ValueError(f"{path}: row {row + 2} has {problem}")
-    for edge in ("start", "end"):
-        offered = table[f"offered_{edge}"] if f"offered_{edge}" in table else pd.Series(np.nan, index=table.index)
-        table[f"offered_{edge}"] = offered.fillna(table[edge])
-    return table[["recording", "start", "end", "decision", "offered_start", "offered_end"]].reset_index(drop=True)
+    return table[["recording", "start", "end", "decision"]].reset_index(drop=True)
 
 
 def confirmed_calls(review: pd.DataFrame) -> pd.DataFrame:
@@ -86,8 +81,7 @@ def clips_from_review(recordings: dict[str, Path], review: pd.DataFrame, clip_s:
     module doc): call clips centred at least `margin_s` inside confirmed calls (as
     data_pipeline.labels.annotations cuts them), "no call" clips centred inside rejected stretches and at
     least `margin_s` from every confirmed call, and background clips, one every `background_step_s`, whose
-    whole window stays clear of every listed item (as offered and as reviewed), in recordings with a
-    decision; at most `max_background`
+    whole window stays clear of every listed item, in recordings with a decision; at most `max_background`
     of them per recording (3 minutes' worth), spread evenly, so that one long recording does not swamp
     the rest."""
     from data_pipeline.audio.decoding import audio_duration_s
@@ -100,8 +94,7 @@ def clips_from_review(recordings: dict[str, Path], review: pd.DataFrame, clip_s:
         path = recordings[name]
         first, last = clip_s / 2, audio_duration_s(path) - clip_s / 2
         known = calls[calls["recording"] == name][["start", "end"]].to_numpy(float)
-        items = np.concatenate([listed[["start", "end"]].to_numpy(float),
-                                listed[["offered_start", "offered_end"]].to_numpy(float)])
+        items = listed[["start", "end"]].to_numpy(float)
         background = [c for c in np.arange(first, last + 1e-9, background_step_s)
                       if all(c + clip_s / 2 <= s or c - clip_s / 2 >= e for s, e in items)]
         if len(background) > max_background:

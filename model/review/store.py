@@ -19,8 +19,7 @@ import pandas as pd
 
 DECISIONS = ("yes", "no", "unsure")
 KINDS = ("detection", "near_miss", "random", "added")  # where an item came from
-# start, end: as the reviewer left them; offered_start, offered_end: the stretch as the review offered it
-REVIEW_COLUMNS = ["recording", "start", "end", "score", "kind", "decision", "decided_at", "offered_start", "offered_end"]
+REVIEW_COLUMNS = ["recording", "start", "end", "score", "kind", "decision", "decided_at"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -143,8 +142,7 @@ def review_table(items: pd.DataFrame) -> pd.DataFrame:
     the reviewer left them and an empty decision where none was made yet. Every item is listed, so that
     training knows which stretches the model found worth asking about (see
     data_pipeline.labels.review_decisions)."""
-    return (items.assign(offered_start=items["start"], offered_end=items["end"], start=items["start_reviewed"],
-                         end=items["end_reviewed"])[REVIEW_COLUMNS]
+    return (items.assign(start=items["start_reviewed"], end=items["end_reviewed"])[REVIEW_COLUMNS]
             .sort_values(["recording", "start"], ignore_index=True))
 
 
