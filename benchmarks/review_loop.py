@@ -10,7 +10,10 @@ rest are the "unlabelled" pool. A model trains on the labelled recordings, count
 (count_calls.py's outputs), and the review queue is built over that count exactly as review.py builds it
 (detections and near misses, in each order). A simulated reviewer answers the first B items from
 ../shared/forest/calls.csv: an item overlapping a sure call is "yes" with its edges moved to that call,
-one overlapping only a faint call "unsure", any other "no". The model is retrained on the labelled
+and the other labelled calls inside it are marked by hand (sure ones as calls, faint ones "unsure"), as
+the page asks of a reviewer, since the rest of a decided item trains as background; an item overlapping
+only a faint call is "unsure", any other "no" (added calls are not counted in the budget, and are in the
+yes / unsure columns). The model is retrained on the labelled
 recordings plus the review (train.py --review's conversion) and counts the test fold again.
 
 Prints and writes RUN_DIR/review_loop.csv (event F1, count MAE, precision and recall on the test fold
@@ -32,15 +35,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def simulated_decision(item, labels) -> tuple[str, float, float]:
-    """What a careful reviewer answers for an item, from the hand labels: (decision, start, end)."""
+def simulated_decision(item, labels) -> tuple[str, float, float, list[tuple[float, float, str]]]:
+    """What a careful reviewer answers for an item, from the hand labels: (decision, start, end, the other
+    labelled calls inside the item, which the reviewer marks by hand as the page asks: (start, end, "yes"
+    for a sure call or "unsure" for a faint one))."""
     own = labels[(labels["recording"] == item.recording) & (labels["start"] < item.end) & (labels["end"] > item.start)]
     sure = own[own["confidence"] == "sure"]
     if len(sure):
         overlap = sure["end"].clip(upper=item.end) - sure["start"].clip(lower=item.start)
         call = sure.loc[overlap.idxmax()]
-        return "yes", float(call["start"]), float(call["end"])
-    return ("unsure" if len(own) else "no"), float(item.start), float(item.end)
+        others = [(float(r.start), float(r.end), "yes" if r.confidence == "sure" else "unsure")
+                  for r in own.drop(index=call.name).itertuples()]
+        return "yes", float(call["start"]), float(call["end"]), others
+    return ("unsure" if len(own) else "no"), float(item.start), float(item.end), []
 
 
 def main() -> None:
@@ -117,8 +124,12 @@ def main() -> None:
                 session = ReviewSession(initial, pool, output, order=queue_order, seed=args.seed)
                 queue = session.queue().head(budget)
                 for item in queue.itertuples():
-                    decision, s, e = simulated_decision(item, labels)
+                    decision, s, e, others = simulated_decision(item, labels)
                     session.store.decide(int(item.id), decision, int(item.version), s, e)
+                    for s, e, mark in others:  # a long item holding more calls: each marked by hand
+                        added = session.store.add_call(item.recording, s, e)
+                        if mark == "unsure":
+                            session.store.decide(added["id"], "unsure", added["version"])
                 session.export()
                 review = read_review(folder / "counts_review.csv")
                 review_s = time.time() - start
