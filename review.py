@@ -20,9 +20,9 @@ def main() -> int:
                    help="the recordings the count was made on (as given to count_calls.py)")
     p.add_argument("--output", default="submission.csv", help="the count's --output (default: submission.csv)")
     p.add_argument("--model", help="the run folder the count used (default: newest under runs/)")
-    p.add_argument("--order", default="uncertainty", choices=ORDERS,
-                   help="review order: closest to the threshold first (default), highest score first, or random "
-                        "(a fair sample: precision estimates need it)")
+    p.add_argument("--order", default="score", choices=ORDERS,
+                   help="review order: highest score first (default: it improved a retrained model most, README), "
+                        "closest to the threshold first, or random (a fair sample: precision estimates need it)")
     p.add_argument("--threshold", type=float,
                    help="the threshold the count used, if count_calls.py was given one (default: the model's)")
     p.add_argument("--near-miss-score", type=float,

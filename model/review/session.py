@@ -40,7 +40,7 @@ class ReviewSession:
     """The review of the count written to `output` (its _events.csv and _parts/) over `recordings`."""
 
     def __init__(self, detector: Detector, recordings: list[Path], output: str | os.PathLike,
-                 near_score: float | None = None, order: str = "uncertainty", seed: int = 0):
+                 near_score: float | None = None, order: str = "score", seed: int = 0):
         self.detector, self.order, self.seed = detector, order, seed
         self.output = Path(output)
         self.recordings = {Path(p).name: Path(p) for p in recordings}
