@@ -126,8 +126,8 @@ def main() -> None:
                 for item in queue.itertuples():
                     decision, s, e, others = simulated_decision(item, labels)
                     session.store.decide(int(item.id), decision, int(item.version), s, e)
-                    for s, e, mark in others:  # a long item holding more calls: each marked by hand
-                        added = session.store.add_call(item.recording, s, e)
+                    for call_start, call_end, mark in others:  # a long item holding more calls: each marked by hand
+                        added = session.store.add_call(item.recording, call_start, call_end)
                         if mark == "unsure":
                             session.store.decide(added["id"], "unsure", added["version"])
                 session.export()

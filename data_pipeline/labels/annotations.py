@@ -146,6 +146,15 @@ def call_centres(start: float, end: float, first: float, last: float, margin_s: 
     return np.arange(max(first, start + margin_s), min(last, end - margin_s) + 1e-9, step_s)
 
 
+def clear_of(centres, intervals: np.ndarray, margin_s: float) -> np.ndarray:
+    """The `centres` at least `margin_s` outside every (start, end) of `intervals` (touching is clear)."""
+    centres = np.asarray(centres, float)
+    clear = np.ones(len(centres), bool)
+    for start, end in intervals:
+        clear &= (centres <= start - margin_s) | (centres >= end + margin_s)
+    return centres[clear]
+
+
 def clips_from_annotations(
     recordings: list[str | os.PathLike],
     labels: pd.DataFrame,
@@ -203,9 +212,8 @@ def clips_from_annotations(
         ordered = intervals[np.argsort(intervals[:, 0])] if len(intervals) else intervals
         gap_middles = [(e + s) / 2 for (_, e), (s, _) in zip(ordered[:-1], ordered[1:])]
         centres = np.union1d(np.arange(first, last + 1e-9, negative_step_s).round(4), np.round(gap_middles, 4))
-        for centre in centres:
-            if first <= centre <= last and all(centre <= s - margin_s or centre >= e + margin_s for s, e in intervals):
-                rows.append((str(path), round(centre - clip_s / 2, 4), other_class, path.stem))
+        for centre in clear_of(centres[(centres >= first) & (centres <= last)], intervals, margin_s):
+            rows.append((str(path), round(centre - clip_s / 2, 4), other_class, path.stem))
     if not rows:
         raise ValueError("no labelled recording was found among the recordings given "
                          f"(labels name e.g. {labels['recording'].iloc[0]!r}); check --recordings and --labels")

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data_pipeline.labels.annotations import call_centres
+from data_pipeline.labels.annotations import call_centres, clear_of
 from data_pipeline.labels.class_folders import KAGGLE_CLASSES
 
 REVIEW_DECISIONS = ("yes", "no", "unsure")
@@ -100,11 +100,11 @@ def clips_from_review(recordings: dict[str, Path], review: pd.DataFrame, clip_s:
         path = recordings[name]
         first, last = clip_s / 2, audio_duration_s(path) - clip_s / 2
         known = calls[calls["recording"] == name][["start", "end"]].to_numpy(float)
-        items = listed[["start", "end"]].to_numpy(float)
-        background = [c for c in np.arange(first, last + 1e-9, background_step_s)
-                      if all(c + clip_s / 2 <= s or c - clip_s / 2 >= e for s, e in items)]
+        # a whole window clear of the items: its centre half a window outside each
+        background = clear_of(np.arange(first, last + 1e-9, background_step_s), listed[["start", "end"]].to_numpy(float),
+                              clip_s / 2)
         if len(background) > max_background:
-            background = [background[i] for i in np.linspace(0, len(background) - 1, max_background).round().astype(int)]
+            background = background[np.linspace(0, len(background) - 1, max_background).round().astype(int)]
         rows += [(str(path), round(float(c) - clip_s / 2, 4), other_class, path.stem) for c in background]
         for start, end, decision in listed[["start", "end", "decision"]].itertuples(index=False):
             if decision == "yes":
@@ -112,8 +112,7 @@ def clips_from_review(recordings: dict[str, Path], review: pd.DataFrame, clip_s:
                 label = call_class
             elif decision == "no":
                 centres = np.union1d(np.arange(start, end + 1e-9, negative_step_s), [(start + end) / 2])
-                centres = [c for c in centres if first <= c <= last
-                           and all(c <= s - margin_s or c >= e + margin_s for s, e in known)]
+                centres = clear_of(centres[(centres >= first) & (centres <= last)], known, margin_s)
                 label = other_class
             else:
                 continue  # unsure or undecided: neither

@@ -136,7 +136,6 @@ class ReviewStore:
         return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
 
-
 def review_table(items: pd.DataFrame) -> pd.DataFrame:
     """`items` (ReviewStore.items()) as `train.py --review` reads them: one row per item, with the edges as
     the reviewer left them and an empty decision where none was made yet. Every item is listed, so that
