@@ -70,6 +70,8 @@ def main() -> None:
     p.add_argument("--augment", action="store_true", help="train with data_pipeline.features.augment.AugmentConfig()")
     p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
     p.add_argument("--hard-negative-pool-per-kind", type=int, default=TrainConfig.hard_negative_pool_per_kind)
+    p.add_argument("--hard-negative-threshold", type=float, default=TrainConfig.hard_negative_threshold,
+                   help="mine pool clips scored at or above this call probability")
     args = p.parse_args()
 
     forest = Path(args.shared) / "forest"
@@ -81,7 +83,8 @@ def main() -> None:
     config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
                          augment=AugmentConfig() if args.augment else None,
                          negative_bank_per_kind=args.negative_bank_per_kind,
-                         hard_negative_pool_per_kind=args.hard_negative_pool_per_kind)
+                         hard_negative_pool_per_kind=args.hard_negative_pool_per_kind,
+                         hard_negative_threshold=args.hard_negative_threshold)
     fold_of = background_folds(recordings, args.folds, args.seed)
     run_dir = Path(args.run_dir)
     tables, rows, t0 = {}, [], time.time()

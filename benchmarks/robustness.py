@@ -192,6 +192,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
     p.add_argument("--hard-negative-pool-per-kind", type=int, default=TrainConfig.hard_negative_pool_per_kind)
+    p.add_argument("--hard-negative-threshold", type=float, default=TrainConfig.hard_negative_threshold,
+                   help="mine pool clips scored at or above this call probability")
     p.add_argument("--silence-floor-dbfs", default="default", help="a number, 'none', or 'default' (the front end's)")
     args = p.parse_args()
 
@@ -210,13 +212,18 @@ def main() -> None:
         frontend = replace(frontend, silence_floor_dbfs=floor)
     config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
                          negative_bank_per_kind=args.negative_bank_per_kind,
-                         hard_negative_pool_per_kind=args.hard_negative_pool_per_kind)
+                         hard_negative_pool_per_kind=args.hard_negative_pool_per_kind,
+                         hard_negative_threshold=args.hard_negative_threshold)
     recordings = conditions["clean"]
     fold_of = background_folds(recordings, args.folds, args.seed)
     per_condition = {c: [] for c in CONDITIONS}
     false_events = []
     hours = {m: sum(audio_duration_s(f) for f in files) / 3600 * args.folds for m, files in no_call.items()}
     run = out / f"bank{args.negative_bank_per_kind}-mine{args.hard_negative_pool_per_kind}-floor{args.silence_floor_dbfs}"
+    if args.hard_negative_threshold != TrainConfig.hard_negative_threshold:
+        run = run.with_name(f"{run.name}-mineat{args.hard_negative_threshold:g}")
+    if args.seed:
+        run = run.with_name(f"{run.name}-seed{args.seed}")
     for fold in range(args.folds):
         held = [i for i, f in enumerate(fold_of) if f == fold]
         rest = [r for i, r in enumerate(recordings) if i not in held]
@@ -261,7 +268,8 @@ def main() -> None:
     atomic_write_csv(run / "robustness.csv", report)
     atomic_write_csv(run / "false_calls.csv", false_events)  # which sounds fooled which fold
     print(report.astype(object).fillna("").to_string(index=False))
-    print(f"bank per kind {args.negative_bank_per_kind}, mining pool per kind {args.hard_negative_pool_per_kind}, "
+    print(f"bank per kind {args.negative_bank_per_kind}, mining pool per kind {args.hard_negative_pool_per_kind} "
+          f"at >= {args.hard_negative_threshold}, seed {args.seed}, "
           f"silence floor {frontend.silence_floor_dbfs}; "
           f"{(time.time() - t0) / 60:.1f} min; {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
 

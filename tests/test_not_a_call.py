@@ -108,6 +108,10 @@ def test_mining_keeps_what_the_network_calls_and_writes_what_it_kept(tmp_path):
     x, none, scored = mine_hard_negatives(_constant_net(-3.0), FE, tmp_path / "none", seed=3, per_kind=1, backgrounds=[])
     assert len(none) == len(x) == 0 and not (tmp_path / "none").exists()  # nothing called: nothing mined or written
     assert scored == len(NEGATIVE_KINDS) and x.shape[1:] == FE.input_shape  # no backgrounds: clips alone only
+    # A near miss (call probability sigmoid(-1) = 0.27) is mined only below the threshold asked for.
+    _, near, _ = mine_hard_negatives(_constant_net(-1.0), FE, tmp_path / "near", seed=3, per_kind=1, backgrounds=[])
+    _, at_02, _ = mine_hard_negatives(_constant_net(-1.0), FE, tmp_path / "at02", 3, 1, [], threshold=0.2)
+    assert len(near) == 0 and len(at_02) == len(NEGATIVE_KINDS) and (at_02["score"].round(2) == 0.27).all()
 
 
 def test_each_kind_is_what_its_name_says():

@@ -87,6 +87,7 @@ class TrainConfig:
     # at most `hard_negative_epochs` (model.learning.hard_negatives). 0: no mining.
     hard_negative_pool_per_kind: int = 32
     hard_negative_epochs: int = 10
+    hard_negative_threshold: float = 0.5  # a pool clip scored at or above this call probability is mined
     verbose: int = 2  # Keras: 1 = progress bar, 2 = one line per epoch (better in logs)
 
 
@@ -238,6 +239,7 @@ def train(
         report["negative_bank"] = bank.groupby("kind").size().to_dict()
     if mined is not None:
         report["hard_negatives"] = {"pool_per_kind": config.hard_negative_pool_per_kind,
+                                    "threshold": config.hard_negative_threshold,
                                     **{split: mined[mined["split"] == split].groupby("kind").size().to_dict()
                                        for split in ("train", "val")}}
     held_out = {"validation": (x_val, y_val, table.loc[masks[1]]), "test": (x_test, y_test, table.loc[masks[2]])}
@@ -303,11 +305,12 @@ def _fit_on_hard_negatives(net, train: tuple, val: tuple, callbacks: list, histo
     from model.learning.hard_negatives import mine_hard_negatives
 
     folder, seed, per_kind = run_dir / "mined_negatives", config.seed + MINING_SEED_OFFSET, config.hard_negative_pool_per_kind
-    x_mined, mined, pool = mine_hard_negatives(net, frontend, folder / "train", seed, per_kind, backgrounds)
-    x_check, check, _ = mine_hard_negatives(net, frontend, folder / "val", seed + MINING_SEED_OFFSET, per_kind, backgrounds)
+    at = config.hard_negative_threshold
+    x_mined, mined, pool = mine_hard_negatives(net, frontend, folder / "train", seed, per_kind, backgrounds, at)
+    x_check, check, _ = mine_hard_negatives(net, frontend, folder / "val", seed + MINING_SEED_OFFSET, per_kind, backgrounds, at)
     table = pd.concat([mined.assign(split="train"), check.assign(split="val")], ignore_index=True)
     atomic_write_csv(run_dir / "mined_negatives.csv", table)
-    print(f"hard negatives: {len(mined)} + {len(check)} of 2 x {pool} further generated clips scored as calls "
+    print(f"hard negatives: {len(mined)} + {len(check)} of 2 x {pool} further generated clips scored >= {at} "
           f"({', '.join(f'{k} {n}' for k, n in table['kind'].value_counts().items()) or 'none'}; mined_negatives.csv)")
     if not len(mined):
         return table, history
