@@ -44,7 +44,7 @@ def test_a_lone_window_is_not_a_call():
 def test_the_default_minimum_length_drops_a_2_s_blip_but_keeps_a_call():
     starts, scores = scores_for("...." + "#" * 8 + "........" + "#" * 16 + "....")  # 2 s, then 4 s
     calls = merge_windows(starts, scores, WINDOW_S, CountingConfig(hop_s=HOP_S))
-    assert CountingConfig().min_call_s == 2.5 and len(calls) == 1
+    assert CountingConfig().min_call_s == 2.25 and len(calls) == 1
     assert calls.loc[0, "end"] - calls.loc[0, "start"] == pytest.approx(4.0)
 
 

@@ -23,7 +23,7 @@ HOP_MULTIPLES = (1, 2, 4)  # hops tried, as multiples of the hop the scores were
 DEFAULT_GRID = {
     "threshold": [0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
     "min_gap_s": [0.25, 0.5, 0.75, 1.0],
-    "min_call_s": [1.0, 1.5, 2.0, 2.5, 3.0],
+    "min_call_s": [1.0, 1.5, 2.0, 2.25, 2.5, 3.0],
     "smooth_windows": [1, 3, 5],
 }
 

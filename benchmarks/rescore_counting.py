@@ -1,0 +1,79 @@
+"""Counting settings tried on a benchmark's saved window scores, without running a network again.
+
+    .venv/bin/python benchmarks/rescore_counting.py RUN_DIR... [--min-call-s 2.0 2.25 2.5] [--shared ../shared]
+
+RUN_DIR: a folder of fold models written by `robustness.py` (runs/robustness/<setting>) or
+`learning_curve.py` (runs/learning-curve, every size in it), each fold holding window_scores.pkl
+and detector.json. Each fold's scores are merged into calls with the counting settings its model
+chose on its validation recordings, except the setting varied here, and scored against
+../shared/forest/calls.csv as the benchmark scores them. Recordings that are not labelled forest
+recordings (heart, glass, generated, silence) are no-call material: every call in them is false.
+Prints one line per run, size and value: count MAE / event F1 per condition, false calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def fold_scores(fold_dir: Path) -> dict[str, list]:
+    """{condition: [RecordingScores]} of one fold; a learning-curve fold's one list is 'unheard'."""
+    with open(fold_dir / "window_scores.pkl", "rb") as f:
+        saved = pickle.load(f)
+    return saved if isinstance(saved, dict) else {"unheard": saved}
+
+
+def main() -> None:
+    import pandas as pd
+
+    from data_pipeline.labels.annotations import read_call_labels
+    from model.detection.counting import events_from_scores
+    from model.detection.events import CountingConfig
+    from model.reporting.evaluation import evaluate, summarise
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("runs", nargs="+")
+    p.add_argument("--min-call-s", type=float, nargs="+", default=[CountingConfig.min_call_s])
+    p.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    args = p.parse_args()
+
+    labels = read_call_labels(Path(args.shared) / "forest" / "calls.csv")
+    labelled = set(labels["recording"].map(lambda n: Path(n).stem))
+    for run in map(Path, args.runs):
+        folds = sorted(run.glob("fold*/window_scores.pkl")) or sorted(run.glob("k*/fold*/window_scores.pkl"))
+        if not folds:
+            sys.exit(f"{run}: no fold*/window_scores.pkl or k*/fold*/window_scores.pkl")
+        for group in sorted({f.parent.parent for f in folds}):
+            for min_call_s in args.min_call_s:
+                per_condition, false_calls = {}, 0
+                for fold in sorted(group.glob("fold*/window_scores.pkl")):
+                    saved = json.loads((fold.parent / "detector.json").read_text())
+                    config = replace(CountingConfig(**saved["counting"]), min_call_s=min_call_s)
+                    window_s = saved["frontend"]["clip_s"]
+                    for condition, recordings in fold_scores(fold.parent).items():
+                        forest = [r for r in recordings if Path(r.recording).stem in labelled]
+                        other = [r for r in recordings if Path(r.recording).stem not in labelled]
+                        false_calls += len(events_from_scores(other, window_s, config).events) if other else 0
+                        if forest:
+                            events = events_from_scores(forest, window_s, config).events
+                            events = events.assign(recording=events["recording"].map(lambda n: Path(n).stem + ".mp3"))
+                            table, _ = evaluate(events, labels, [Path(r.recording).stem + ".mp3" for r in forest])
+                            per_condition.setdefault(condition, []).append(table)
+                scored = []
+                for condition, tables in per_condition.items():
+                    s = summarise(pd.concat(tables, ignore_index=True))
+                    scored.append(f"{condition} {s['count_mae']:.3f} / {s['f1']:.3f}")
+                print(f"{group}: min_call_s {min_call_s:g}: " + "; ".join(scored)
+                      + f"; false calls on no-call material {false_calls}")
+
+
+if __name__ == "__main__":
+    main()
