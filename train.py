@@ -39,6 +39,9 @@ def main() -> int:
                    help="with the bank on: after training, score this many more generated clips per kind (alone, "
                         "and as many mixed), add those scored as calls and train on (0 = no mining; "
                         f"default {TrainConfig.hard_negative_pool_per_kind})")
+    p.add_argument("--hard-negative-threshold", type=float, default=TrainConfig.hard_negative_threshold,
+                   help="mine the pool clips scored at or above this call probability "
+                        f"(default {TrainConfig.hard_negative_threshold}: near misses too)")
     p.add_argument("--run-dir", help="output folder (default: runs/<time>-<preset>-<arch>[-<K>fold])")
     p.add_argument("--preset", default="capuchinbird", choices=sorted(PRESETS),
                    help="front end, windowing and pooling for a kind of sound (see model/learning/presets.py)")
@@ -76,7 +79,8 @@ def main() -> int:
                          mixed_precision=args.mixed_precision, jit_compile=args.jit, freeze_epochs=args.freeze_epochs,
                          network=preset.network if args.arch == "compact" else {},
                          negative_bank_per_kind=bank_per_kind(preset, args.negative_bank_per_kind),
-                         hard_negative_pool_per_kind=args.hard_negative_pool_per_kind)
+                         hard_negative_pool_per_kind=args.hard_negative_pool_per_kind,
+                         hard_negative_threshold=args.hard_negative_threshold)
     frontend = SEED_FRONTEND if args.arch == "seed" else preset.frontend
     if args.config:
         config, frontend = apply_swept_config(args.config, config)

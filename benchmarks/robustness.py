@@ -220,8 +220,7 @@ def main() -> None:
     false_events = []
     hours = {m: sum(audio_duration_s(f) for f in files) / 3600 * args.folds for m, files in no_call.items()}
     run = out / f"bank{args.negative_bank_per_kind}-mine{args.hard_negative_pool_per_kind}-floor{args.silence_floor_dbfs}"
-    if args.hard_negative_threshold != TrainConfig.hard_negative_threshold:
-        run = run.with_name(f"{run.name}-mineat{args.hard_negative_threshold:g}")
+    run = run.with_name(f"{run.name}-mineat{args.hard_negative_threshold:g}")
     if args.seed:
         run = run.with_name(f"{run.name}-seed{args.seed}")
     for fold in range(args.folds):
