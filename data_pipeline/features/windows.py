@@ -62,9 +62,14 @@ def iter_windows(
     audio_blocks: Iterator[np.ndarray],
     frontend: FrontendConfig,
     hop_s: float,
-    max_windows_per_batch: int = 256,
+    max_windows_per_batch: int = 64,
 ) -> Iterator[WindowBatch]:
-    """Spectrogram windows from consecutive blocks of resampled audio (see module doc)."""
+    """Spectrogram windows from consecutive blocks of resampled audio (see module doc).
+
+    max_windows_per_batch: windows per batch (per network call when counting). 64 rather than 256 counted
+    the 40 shared recordings 1.19x faster (smaller calls fit the caches) with ~120 MB less peak memory,
+    the same counts (benchmarks/count_throughput.py, README).
+    """
     import tensorflow as tf
 
     hop = hop_samples(frontend, hop_s)
