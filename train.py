@@ -37,7 +37,7 @@ def main() -> int:
                         "for the capuchinbird and glass_break presets, 0 for the others)")
     p.add_argument("--hard-negative-pool-per-kind", type=int, default=TrainConfig.hard_negative_pool_per_kind,
                    help="with the bank on: after training, score this many more generated clips per kind (alone, "
-                        "and as many mixed), add those scored as calls and train on (0 = no mining; "
+                        "and as many mixed), add those scored at or above --hard-negative-threshold and train on (0 = no mining; "
                         f"default {TrainConfig.hard_negative_pool_per_kind})")
     p.add_argument("--hard-negative-threshold", type=float, default=TrainConfig.hard_negative_threshold,
                    help="mine the pool clips scored at or above this call probability "

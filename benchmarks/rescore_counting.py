@@ -48,17 +48,19 @@ def main() -> None:
     labels = read_call_labels(Path(args.shared) / "forest" / "calls.csv")
     labelled = set(labels["recording"].map(lambda n: Path(n).stem))
     for run in map(Path, args.runs):
-        folds = sorted(run.glob("fold*/window_scores.pkl")) or sorted(run.glob("k*/fold*/window_scores.pkl"))
-        if not folds:
+        found = sorted(run.glob("fold*/window_scores.pkl")) or sorted(run.glob("k*/fold*/window_scores.pkl"))
+        if not found:
             sys.exit(f"{run}: no fold*/window_scores.pkl or k*/fold*/window_scores.pkl")
-        for group in sorted({f.parent.parent for f in folds}):
+        for group in sorted({f.parent.parent for f in found}):
+            folds = []  # (counting settings, window length, {condition: scores}) of each fold, read once
+            for fold in (f.parent for f in found if f.parent.parent == group):
+                saved = json.loads((fold / "detector.json").read_text())
+                folds.append((CountingConfig(**saved["counting"]), saved["frontend"]["clip_s"], fold_scores(fold)))
             for min_call_s in args.min_call_s:
                 per_condition, false_calls = {}, 0
-                for fold in sorted(group.glob("fold*/window_scores.pkl")):
-                    saved = json.loads((fold.parent / "detector.json").read_text())
-                    config = replace(CountingConfig(**saved["counting"]), min_call_s=min_call_s)
-                    window_s = saved["frontend"]["clip_s"]
-                    for condition, recordings in fold_scores(fold.parent).items():
+                for tuned, window_s, scores in folds:
+                    config = replace(tuned, min_call_s=min_call_s)
+                    for condition, recordings in scores.items():
                         forest = [r for r in recordings if Path(r.recording).stem in labelled]
                         other = [r for r in recordings if Path(r.recording).stem not in labelled]
                         false_calls += len(events_from_scores(other, window_s, config).events) if other else 0
@@ -73,7 +75,6 @@ def main() -> None:
                     scored.append(f"{condition} {s['count_mae']:.3f} / {s['f1']:.3f}")
                 print(f"{group}: min_call_s {min_call_s:g}: " + "; ".join(scored)
                       + f"; false calls on no-call material {false_calls}")
-
 
 if __name__ == "__main__":
     main()

@@ -219,10 +219,8 @@ def main() -> None:
     per_condition = {c: [] for c in CONDITIONS}
     false_events = []
     hours = {m: sum(audio_duration_s(f) for f in files) / 3600 * args.folds for m, files in no_call.items()}
-    run = out / f"bank{args.negative_bank_per_kind}-mine{args.hard_negative_pool_per_kind}-floor{args.silence_floor_dbfs}"
-    run = run.with_name(f"{run.name}-mineat{args.hard_negative_threshold:g}")
-    if args.seed:
-        run = run.with_name(f"{run.name}-seed{args.seed}")
+    run = out / (f"bank{args.negative_bank_per_kind}-mine{args.hard_negative_pool_per_kind}-floor{args.silence_floor_dbfs}"
+                 f"-mineat{args.hard_negative_threshold:g}" + (f"-seed{args.seed}" if args.seed else ""))
     for fold in range(args.folds):
         held = [i for i, f in enumerate(fold_of) if f == fold]
         rest = [r for i, r in enumerate(recordings) if i not in held]

@@ -94,7 +94,7 @@ def test_mining_keeps_what_the_network_calls_and_writes_what_it_kept(tmp_path):
     from model.learning.hard_negatives import mine_hard_negatives
 
     backgrounds = [0.05 * np.random.default_rng(i).standard_normal(FE.clip_samples) for i in range(2)]
-    x, mined, scored = mine_hard_negatives(_constant_net(3.0), FE, tmp_path / "all", seed=3, per_kind=1,
+    x, mined, scored = mine_hard_negatives(_constant_net(3.0), FE, tmp_path / "all", seed=3, per_kind=1, threshold=0.5,
                                            backgrounds=backgrounds, chunk=5)  # a chunk boundary inside a kind
     assert len(mined) == len(x) == scored == 2 * len(NEGATIVE_KINDS)  # a network that calls everything: the whole pool
     assert mined.groupby("kind").size().to_dict() == dict.fromkeys(NEGATIVE_KINDS, 2)
@@ -105,11 +105,12 @@ def test_mining_keeps_what_the_network_calls_and_writes_what_it_kept(tmp_path):
         magnitude = np.exp(features)  # compared as magnitudes: 16-bit rounding moves the log of near-zero bins...
         tolerance = 0.01 * magnitude.max() + 1e-3  # ...and adds about 2e-4 of noise per bin
         np.testing.assert_allclose(np.exp(_windows(audio)[0]), magnitude, atol=tolerance)
-    x, none, scored = mine_hard_negatives(_constant_net(-3.0), FE, tmp_path / "none", seed=3, per_kind=1, backgrounds=[])
+    x, none, scored = mine_hard_negatives(_constant_net(-3.0), FE, tmp_path / "none", seed=3, per_kind=1, backgrounds=[],
+                                          threshold=0.5)
     assert len(none) == len(x) == 0 and not (tmp_path / "none").exists()  # nothing called: nothing mined or written
     assert scored == len(NEGATIVE_KINDS) and x.shape[1:] == FE.input_shape  # no backgrounds: clips alone only
     # A near miss (call probability sigmoid(-1) = 0.27) is mined only below the threshold asked for.
-    _, near, _ = mine_hard_negatives(_constant_net(-1.0), FE, tmp_path / "near", seed=3, per_kind=1, backgrounds=[])
+    _, near, _ = mine_hard_negatives(_constant_net(-1.0), FE, tmp_path / "near", 3, 1, [], threshold=0.5)
     _, at_02, _ = mine_hard_negatives(_constant_net(-1.0), FE, tmp_path / "at02", 3, 1, [], threshold=0.2)
     assert len(near) == 0 and len(at_02) == len(NEGATIVE_KINDS) and (at_02["score"].round(2) == 0.27).all()
 

@@ -32,7 +32,7 @@ def mine_hard_negatives(
     seed: int,
     per_kind: int,
     backgrounds: list[np.ndarray],
-    threshold: float = 0.5,
+    threshold: float,
     batch_size: int = 64,
     chunk: int = 256,
 ) -> tuple[np.ndarray, pd.DataFrame, int]:

@@ -83,7 +83,7 @@ class TrainConfig:
     # training split, this many clips per kind alone and as many mixed into the run's own training negatives.
     negative_bank_per_kind: int = 8  # 0: no bank
     # With the bank on: after the first fit, score this many more generated clips per kind (alone, and as
-    # many mixed; two other seeds), add those scored as calls or near it to training and validation and fit on for
+    # many mixed; two other seeds), add those scored >= `hard_negative_threshold` to training and validation and fit on for
     # at most `hard_negative_epochs` (model.learning.hard_negatives). 0: no mining.
     hard_negative_pool_per_kind: int = 32
     hard_negative_epochs: int = 10
