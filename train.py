@@ -42,6 +42,9 @@ def main() -> int:
     p.add_argument("--hard-negative-threshold", type=float, default=TrainConfig.hard_negative_threshold,
                    help="mine the pool clips scored at or above this call probability "
                         f"(default {TrainConfig.hard_negative_threshold}: near misses too)")
+    p.add_argument("--hard-negative-rounds", type=int, default=TrainConfig.hard_negative_rounds,
+                   help="rounds of mining, each from fresh pools scored by the network the round before left "
+                        f"(default {TrainConfig.hard_negative_rounds})")
     p.add_argument("--run-dir", help="output folder (default: runs/<time>-<preset>-<arch>[-<K>fold])")
     p.add_argument("--preset", default="capuchinbird", choices=sorted(PRESETS),
                    help="front end, windowing and pooling for a kind of sound (see model/learning/presets.py)")
@@ -80,7 +83,8 @@ def main() -> int:
                          network=preset.network if args.arch == "compact" else {},
                          negative_bank_per_kind=bank_per_kind(preset, args.negative_bank_per_kind),
                          hard_negative_pool_per_kind=args.hard_negative_pool_per_kind,
-                         hard_negative_threshold=args.hard_negative_threshold)
+                         hard_negative_threshold=args.hard_negative_threshold,
+                         hard_negative_rounds=args.hard_negative_rounds)
     frontend = SEED_FRONTEND if args.arch == "seed" else preset.frontend
     if args.config:
         config, frontend = apply_swept_config(args.config, config)

@@ -72,6 +72,8 @@ def main() -> None:
     p.add_argument("--hard-negative-pool-per-kind", type=int, default=TrainConfig.hard_negative_pool_per_kind)
     p.add_argument("--hard-negative-threshold", type=float, default=TrainConfig.hard_negative_threshold,
                    help="mine pool clips scored at or above this call probability")
+    p.add_argument("--hard-negative-rounds", type=int, default=TrainConfig.hard_negative_rounds,
+                   help="rounds of mining, each from fresh pools")
     args = p.parse_args()
 
     forest = Path(args.shared) / "forest"
@@ -84,7 +86,8 @@ def main() -> None:
                          augment=AugmentConfig() if args.augment else None,
                          negative_bank_per_kind=args.negative_bank_per_kind,
                          hard_negative_pool_per_kind=args.hard_negative_pool_per_kind,
-                         hard_negative_threshold=args.hard_negative_threshold)
+                         hard_negative_threshold=args.hard_negative_threshold,
+                         hard_negative_rounds=args.hard_negative_rounds)
     fold_of = background_folds(recordings, args.folds, args.seed)
     run_dir = Path(args.run_dir)
     tables, rows, t0 = {}, [], time.time()

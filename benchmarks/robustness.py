@@ -194,6 +194,8 @@ def main() -> None:
     p.add_argument("--hard-negative-pool-per-kind", type=int, default=TrainConfig.hard_negative_pool_per_kind)
     p.add_argument("--hard-negative-threshold", type=float, default=TrainConfig.hard_negative_threshold,
                    help="mine pool clips scored at or above this call probability")
+    p.add_argument("--hard-negative-rounds", type=int, default=TrainConfig.hard_negative_rounds,
+                   help="rounds of mining, each from fresh pools")
     p.add_argument("--silence-floor-dbfs", default="default", help="a number, 'none', or 'default' (the front end's)")
     args = p.parse_args()
 
@@ -213,14 +215,17 @@ def main() -> None:
     config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
                          negative_bank_per_kind=args.negative_bank_per_kind,
                          hard_negative_pool_per_kind=args.hard_negative_pool_per_kind,
-                         hard_negative_threshold=args.hard_negative_threshold)
+                         hard_negative_threshold=args.hard_negative_threshold,
+                         hard_negative_rounds=args.hard_negative_rounds)
     recordings = conditions["clean"]
     fold_of = background_folds(recordings, args.folds, args.seed)
     per_condition = {c: [] for c in CONDITIONS}
     false_events = []
     hours = {m: sum(audio_duration_s(f) for f in files) / 3600 * args.folds for m, files in no_call.items()}
+    rounds = args.hard_negative_rounds
     run = out / (f"bank{args.negative_bank_per_kind}-mine{args.hard_negative_pool_per_kind}-floor{args.silence_floor_dbfs}"
-                 f"-mineat{args.hard_negative_threshold:g}" + (f"-seed{args.seed}" if args.seed else ""))
+                 f"-mineat{args.hard_negative_threshold:g}" + (f"-rounds{rounds}" if rounds != 1 else "")
+                 + (f"-seed{args.seed}" if args.seed else ""))
     for fold in range(args.folds):
         held = [i for i, f in enumerate(fold_of) if f == fold]
         rest = [r for i, r in enumerate(recordings) if i not in held]
@@ -266,7 +271,7 @@ def main() -> None:
     atomic_write_csv(run / "false_calls.csv", false_events)  # which sounds fooled which fold
     print(report.astype(object).fillna("").to_string(index=False))
     print(f"bank per kind {args.negative_bank_per_kind}, mining pool per kind {args.hard_negative_pool_per_kind} "
-          f"at >= {args.hard_negative_threshold}, seed {args.seed}, "
+          f"at >= {args.hard_negative_threshold}, {args.hard_negative_rounds} round(s), seed {args.seed}, "
           f"silence floor {frontend.silence_floor_dbfs}; "
           f"{(time.time() - t0) / 60:.1f} min; {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
 

@@ -188,3 +188,34 @@ def test_a_detector_shown_a_tone_as_negative_ignores_it(tmp_path):
     assert detector.score(test_tone)[0] < 0.5
     assert detector.score(test_call)[0] >= 0.5
     assert json.loads((tmp_path / "run" / "test_metrics.json").read_text())["clips_per_label"]["negative"] >= 40 + 16
+
+
+def test_each_mining_round_scores_fresh_pools_with_the_network_the_round_before_left(tmp_path):
+    import keras
+
+    from model.learning.training import TrainConfig, _compile, _fit_on_hard_negatives
+    from model.learning.training_state import EpochOrder
+
+    def mine(net, run, rounds, threshold):
+        config = TrainConfig(hard_negative_pool_per_kind=1, hard_negative_epochs=1, hard_negative_rounds=rounds,
+                             hard_negative_threshold=threshold, verbose=0)
+        _compile(net, config, 2, 1e-3)
+        rng = np.random.default_rng(0)
+        data = (rng.standard_normal((8, *FE.input_shape)).astype(np.float32), np.array([0, 1] * 4, np.float32))
+        order = EpochOrder()
+        callbacks = [keras.callbacks.EarlyStopping(restore_best_weights=True), order.callback(),
+                     keras.callbacks.CSVLogger(str(run / "history.csv"))]
+        return _fit_on_hard_negatives(net, data, data, callbacks, {"loss": [1.0]}, [], FE, run, config, order, "key")
+
+    table, history = mine(_constant_net(3.0), tmp_path / "all", rounds=2, threshold=0.0)  # every clip mined, each round
+    assert table.groupby(["round", "split"]).size().to_dict() == {(r, s): len(NEGATIVE_KINDS) for r in (1, 2)
+                                                                  for s in ("train", "val")}
+    assert len(history["loss"]) == 3  # one epoch before, one per round
+    first, second = (table[(table["round"] == r) & (table["split"] == "train")] for r in (1, 2))
+    assert len(set(first["score"].round(6))) == 1 and not np.allclose(second["score"], first["score"])  # refit between
+    tone = lambda t: sf.read(t[t["kind"] == "tone"]["file"].iloc[0])[0]  # noqa: E731
+    assert not np.array_equal(tone(first), tone(second))  # a fresh pool: other sounds
+    assert all((tmp_path / "all" / "mined_negatives" / f"round{r}" / "train").is_dir() for r in (1, 2))
+
+    table, history = mine(_constant_net(-3.0), tmp_path / "none", rounds=3, threshold=0.5)  # nothing called
+    assert len(table) == 0 and history == {"loss": [1.0]}  # one round scored, nothing mined, no fit, no more rounds

@@ -20,6 +20,7 @@ TensorBoard, CSV history).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -91,10 +92,15 @@ class TrainConfig:
     # calls (0.5). Robustness benchmark, same seed and first fit: 4 false calls on the no-call material
     # against 10 at 0.5, damaged recordings the same; 7 recordings 0.050 / 0.984 against 0.075 / 0.976 (README).
     hard_negative_threshold: float = 0.2
+    # Rounds of mining, each from fresh pools scored by the network the round before left: a fit on mined
+    # clips can open new holes (a robustness fold mined no sirens, then called 3 of 64 fresh sirens after).
+    # A round that mines nothing for training ends the mining.
+    hard_negative_rounds: int = 1
     verbose: int = 2  # Keras: 1 = progress bar, 2 = one line per epoch (better in logs)
 
 
-MINING_SEED_OFFSET = 1000  # mining pools' seeds: the run's seed + this (training) and + 2x this (validation)
+MINING_SEED_OFFSET = 1000  # mining pools' seeds, round r: the run's seed + (2r - 1)x this (training) and
+# + 2r x this (validation)
 
 
 def default_frontend(arch: str) -> FrontendConfig:
@@ -229,8 +235,7 @@ def train(
     mined = None
     if bank is not None and config.hard_negative_pool_per_kind > 0:
         mined, history = _fit_on_hard_negatives(net, (x_train, y_train), (x_val, y_val), callbacks, history,
-                                                backgrounds, frontend, run_dir, config, order,
-                                                StageState(run_dir, "mining", key, callbacks[0]))
+                                                backgrounds, frontend, run_dir, config, order, key)
     plot_history(pd.DataFrame(history), run_dir / "curves.png")
 
     detector = Detector(net, frontend, list(classes), config.arch, counting or CountingConfig(), pooling=pooling)
@@ -243,6 +248,7 @@ def train(
     if mined is not None:
         report["hard_negatives"] = {"pool_per_kind": config.hard_negative_pool_per_kind,
                                     "threshold": config.hard_negative_threshold,
+                                    "rounds": config.hard_negative_rounds,
                                     **{split: mined[mined["split"] == split].groupby("kind").size().to_dict()
                                        for split in ("train", "val")}}
     held_out = {"validation": (x_val, y_val, table.loc[masks[1]]), "test": (x_test, y_test, table.loc[masks[2]])}
@@ -293,44 +299,50 @@ def _negative_bank(backgrounds: list[np.ndarray], frontend: FrontendConfig, run_
 
 
 def _fit_on_hard_negatives(net, train: tuple, val: tuple, callbacks: list, history: dict, backgrounds, frontend,
-                           run_dir: Path, config: TrainConfig, order: EpochOrder,
-                           stage: StageState) -> tuple[pd.DataFrame, dict]:
-    """Mine generated clips the fitted network calls and fit on for at most `hard_negative_epochs`
-    with them among the training negatives; (mined rows, history of every epoch).
+                           run_dir: Path, config: TrainConfig, order: EpochOrder, key: str) -> tuple[pd.DataFrame, dict]:
+    """Mine generated clips the fitted network calls and fit on for at most `hard_negative_epochs` with them
+    among the training negatives, for up to `hard_negative_rounds` rounds; (mined rows, history of every epoch).
 
-    Two pools are mined, from two seeds: one for training, one for validation. Early stopping watches
-    the validation clips together with the second pool's mined clips, so it keeps the epoch that best
-    rejects them too; the user's validation clips alone would not see what the mining is for.
-    Written to run_dir/mined_negatives/ (split: train or val) and listed in mined_negatives.csv.
+    Each round mines two fresh pools, from two seeds: one for training, one for validation. Early stopping
+    watches the validation clips together with every round's mined validation clips, so it keeps the epoch
+    that best rejects them too; the user's validation clips alone would not see what the mining is for. The
+    clips mined in earlier rounds stay. Written to run_dir/mined_negatives/round<r>/<split>/ and listed in
+    mined_negatives.csv (round, split). Each round's fit is a stage of its own, so a killed run resumes.
     """
     import keras
 
     from model.learning.hard_negatives import mine_hard_negatives
 
-    folder, seed, per_kind = run_dir / "mined_negatives", config.seed + MINING_SEED_OFFSET, config.hard_negative_pool_per_kind
-    at = config.hard_negative_threshold
-    x_mined, mined, pool = mine_hard_negatives(net, frontend, folder / "train", seed, per_kind, backgrounds, at)
-    x_check, check, _ = mine_hard_negatives(net, frontend, folder / "val", seed + MINING_SEED_OFFSET, per_kind, backgrounds, at)
-    table = pd.concat([mined.assign(split="train"), check.assign(split="val")], ignore_index=True)
-    atomic_write_csv(run_dir / "mined_negatives.csv", table)
-    print(f"hard negatives: {len(mined)} + {len(check)} of 2 x {pool} further generated clips scored >= {at} "
-          f"({', '.join(f'{k} {n}' for k, n in table['kind'].value_counts().items()) or 'none'}; mined_negatives.csv)")
-    if not len(mined):
-        return table, history
-
     def plus(data, x):
         return np.concatenate([data[0], x]), np.concatenate([data[1], np.zeros(len(x), data[1].dtype)])
 
-    x, y = plus(train, x_mined)
-    train_ds = feature_dataset(x, y, frontend, config.batch_size, shuffle=True, augment=config.augment,
-                               seed=config.seed + 1, epoch=order.epoch)
-    val_ds = feature_dataset(*plus(val, x_check), frontend, config.batch_size)
     for callback in callbacks:
         if isinstance(callback, keras.callbacks.CSVLogger):
             callback.append = True  # the history goes on in the same file
-    done = len(history["loss"])
-    fit = dict(validation_data=val_ds, class_weight=class_weights(y), verbose=config.verbose, shuffle=False)
-    return table, _resumable_fit(net, train_ds, callbacks, stage, history, done, done + config.hard_negative_epochs, fit)
+    folder, at, tables = run_dir / "mined_negatives", config.hard_negative_threshold, []
+    for r in range(1, config.hard_negative_rounds + 1):
+        seed = config.seed + (2 * r - 1) * MINING_SEED_OFFSET
+        mine = functools.partial(mine_hard_negatives, net, frontend, per_kind=config.hard_negative_pool_per_kind,
+                                 backgrounds=backgrounds, threshold=at)
+        x_mined, mined, pool = mine(folder / f"round{r}" / "train", seed)
+        x_check, check, _ = mine(folder / f"round{r}" / "val", seed + MINING_SEED_OFFSET)
+        table = pd.concat([mined.assign(split="train"), check.assign(split="val")], ignore_index=True).assign(round=r)
+        tables.append(table)
+        atomic_write_csv(run_dir / "mined_negatives.csv", pd.concat(tables, ignore_index=True))
+        print(f"hard negatives, round {r}: {len(mined)} + {len(check)} of 2 x {pool} further generated clips scored "
+              f">= {at} ({', '.join(f'{k} {n}' for k, n in table['kind'].value_counts().items()) or 'none'}; "
+              f"mined_negatives.csv)")
+        if not len(mined):
+            break
+        train, val = plus(train, x_mined), plus(val, x_check)
+        train_ds = feature_dataset(*train, frontend, config.batch_size, shuffle=True, augment=config.augment,
+                                   seed=config.seed + r, epoch=order.epoch)
+        val_ds = feature_dataset(*val, frontend, config.batch_size)
+        done = len(history["loss"])
+        fit = dict(validation_data=val_ds, class_weight=class_weights(train[1]), verbose=config.verbose, shuffle=False)
+        stage = StageState(run_dir, "mining" if r == 1 else f"mining{r}", key, callbacks[0])
+        history = _resumable_fit(net, train_ds, callbacks, stage, history, done, done + config.hard_negative_epochs, fit)
+    return pd.concat(tables, ignore_index=True), history
 
 
 def _resumable_fit(net, train_ds, callbacks: list, stage: StageState, history: dict, start: int, epochs: int,
