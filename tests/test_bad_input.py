@@ -196,3 +196,15 @@ def test_labels_past_a_recordings_end_naming_a_missing_file_or_an_ambiguous_one_
     with pytest.raises(ValueError, match=r"labels name 'A1.wav', which is not among the 1 recordings given.*"
                                          r"--allow-missing-recordings"):
         clips_from_annotations([tmp_path / "a.wav"], typo, 3.0)
+
+
+@pytest.mark.parametrize("option,value,message", [
+    ("--hard-negative-rounds", "0", "hard_negative_rounds must be 1 or more, got 0"),
+    ("--hard-negative-threshold", "1.5", "hard_negative_threshold is a call probability, 0 to 1; got 1.5"),
+    ("--hard-negative-pool-per-kind", "-1", "hard_negative_pool_per_kind must be 0 or more, got -1"),
+])
+def test_mining_settings_out_of_range_stop_before_training(tmp_path, option, value, message):
+    proc = run_script("train.py", "--data-dir", tmp_path / "data", "--run-dir", tmp_path / "run", option, value,
+                      cwd=tmp_path)
+    assert proc.returncode == 2 and f"error: {message}" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert not (tmp_path / "run").exists()  # nothing written

@@ -93,10 +93,18 @@ class TrainConfig:
     # against 10 at 0.5, damaged recordings the same; 7 recordings 0.050 / 0.984 against 0.075 / 0.976 (README).
     hard_negative_threshold: float = 0.2
     # Rounds of mining, each from fresh pools scored by the network the round before left: a fit on mined
-    # clips can open new holes (a robustness fold mined no sirens, then called 3 of 64 fresh sirens after).
-    # A round that mines nothing for training ends the mining.
+    # clips can open new holes (a robustness fold mined no sirens, then called 3 of 64 fresh sirens after;
+    # a second round mined them). A round that mines nothing for training ends the mining. README, "Robustness".
     hard_negative_rounds: int = 1
     verbose: int = 2  # Keras: 1 = progress bar, 2 = one line per epoch (better in logs)
+
+    def __post_init__(self):
+        for name, low in (("negative_bank_per_kind", 0), ("hard_negative_pool_per_kind", 0), ("hard_negative_rounds", 1),
+                          ("hard_negative_epochs", 1)):
+            if getattr(self, name) < low:
+                raise ValueError(f"{name} must be {low} or more, got {getattr(self, name)}")
+        if not 0.0 <= self.hard_negative_threshold <= 1.0:
+            raise ValueError(f"hard_negative_threshold is a call probability, 0 to 1; got {self.hard_negative_threshold}")
 
 
 MINING_SEED_OFFSET = 1000  # mining pools' seeds, round r: the run's seed + (2r - 1)x this (training) and
@@ -320,10 +328,10 @@ def _fit_on_hard_negatives(net, train: tuple, val: tuple, callbacks: list, histo
         if isinstance(callback, keras.callbacks.CSVLogger):
             callback.append = True  # the history goes on in the same file
     folder, at, tables = run_dir / "mined_negatives", config.hard_negative_threshold, []
+    mine = functools.partial(mine_hard_negatives, net, frontend, per_kind=config.hard_negative_pool_per_kind,
+                             backgrounds=backgrounds, threshold=at)
     for r in range(1, config.hard_negative_rounds + 1):
         seed = config.seed + (2 * r - 1) * MINING_SEED_OFFSET
-        mine = functools.partial(mine_hard_negatives, net, frontend, per_kind=config.hard_negative_pool_per_kind,
-                                 backgrounds=backgrounds, threshold=at)
         x_mined, mined, pool = mine(folder / f"round{r}" / "train", seed)
         x_check, check, _ = mine(folder / f"round{r}" / "val", seed + MINING_SEED_OFFSET)
         table = pd.concat([mined.assign(split="train"), check.assign(split="val")], ignore_index=True).assign(round=r)
