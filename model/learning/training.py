@@ -95,7 +95,7 @@ class TrainConfig:
     # Rounds of mining, each from fresh pools scored by the network the round before left: a fit on mined
     # clips can open new holes (a robustness fold mined no sirens, then called 3 of 64 fresh sirens after;
     # a second round mined them). A round that mines nothing for training ends the mining. README, "Robustness".
-    hard_negative_rounds: int = 1
+    hard_negative_rounds: int = 2
     verbose: int = 2  # Keras: 1 = progress bar, 2 = one line per epoch (better in logs)
 
     def __post_init__(self):
