@@ -5,7 +5,7 @@
                                       early stopping's progress and best weights, the history so far
     RUN_DIR/resume/<stage>.done.npz   the same when the stage's fit has returned
 
-A stage is one `fit` of model.learning.training (the first fit, then the fit on mined hard negatives).
+A stage is one `fit` of model.learning.training (the first fit, then one fit per round of mined hard negatives).
 Rerunning the same command with the same --run-dir skips finished stages and goes on from the last
 finished epoch, and ends as the uninterrupted run would: the same epochs, the same weights, the same
 metrics, because the clips come in an order fixed by (seed, epoch) (EpochOrder) and dropout's random
