@@ -17,7 +17,7 @@ def main() -> int:
     from model.learning.distribution import STRATEGIES, is_chief, make_strategy
     from model.learning.networks import ARCHITECTURES
     from model.learning.presets import PRESETS, bank_per_kind, get_preset
-    from model.learning.training import TrainConfig, apply_swept_config, train
+    from model.learning.training import TrainConfig, add_mining_arguments, apply_swept_config, mining_settings, train
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data-dir", help="labelled files: a folder per class (the Kaggle layout is one), a CSV of file,label, "
@@ -35,16 +35,7 @@ def main() -> int:
                    help="generated non-call clips per kind, alone and as many mixed into your negatives "
                         f"(silence, tones, engines, speech, heartbeats, ...; 0 = none; default {TrainConfig.negative_bank_per_kind} "
                         "for the capuchinbird and glass_break presets, 0 for the others)")
-    p.add_argument("--hard-negative-pool-per-kind", type=int, default=TrainConfig.hard_negative_pool_per_kind,
-                   help="with the bank on: after training, score this many more generated clips per kind (alone, "
-                        "and as many mixed), add those scored at or above --hard-negative-threshold and train on (0 = no mining; "
-                        f"default {TrainConfig.hard_negative_pool_per_kind})")
-    p.add_argument("--hard-negative-threshold", type=float, default=TrainConfig.hard_negative_threshold,
-                   help="mine the pool clips scored at or above this call probability "
-                        f"(default {TrainConfig.hard_negative_threshold}: near misses too)")
-    p.add_argument("--hard-negative-rounds", type=int, default=TrainConfig.hard_negative_rounds,
-                   help="rounds of mining, each from fresh pools scored by the network the round before left "
-                        f"(default {TrainConfig.hard_negative_rounds})")
+    add_mining_arguments(p)
     p.add_argument("--run-dir", help="output folder (default: runs/<time>-<preset>-<arch>[-<K>fold])")
     p.add_argument("--preset", default="capuchinbird", choices=sorted(PRESETS),
                    help="front end, windowing and pooling for a kind of sound (see model/learning/presets.py)")
@@ -82,9 +73,7 @@ def main() -> int:
                          mixed_precision=args.mixed_precision, jit_compile=args.jit, freeze_epochs=args.freeze_epochs,
                          network=preset.network if args.arch == "compact" else {},
                          negative_bank_per_kind=bank_per_kind(preset, args.negative_bank_per_kind),
-                         hard_negative_pool_per_kind=args.hard_negative_pool_per_kind,
-                         hard_negative_threshold=args.hard_negative_threshold,
-                         hard_negative_rounds=args.hard_negative_rounds)
+                         **mining_settings(args))
     frontend = SEED_FRONTEND if args.arch == "seed" else preset.frontend
     if args.config:
         config, frontend = apply_swept_config(args.config, config)

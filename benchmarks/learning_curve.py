@@ -55,7 +55,7 @@ def main() -> None:
     from data_pipeline.labels.annotations import read_call_labels
     from data_pipeline.labels.class_folders import KAGGLE_CLASSES
     from model.detection.counting import count_calls
-    from model.learning.training import TrainConfig, default_frontend, train
+    from model.learning.training import TrainConfig, add_mining_arguments, default_frontend, mining_settings, train
     from model.outputs import atomic_write_csv
     from model.reporting.evaluation import evaluate, format_summary, summarise
     from model.reporting.plots import plot_learning_curve
@@ -69,11 +69,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--augment", action="store_true", help="train with data_pipeline.features.augment.AugmentConfig()")
     p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
-    p.add_argument("--hard-negative-pool-per-kind", type=int, default=TrainConfig.hard_negative_pool_per_kind)
-    p.add_argument("--hard-negative-threshold", type=float, default=TrainConfig.hard_negative_threshold,
-                   help="mine pool clips scored at or above this call probability")
-    p.add_argument("--hard-negative-rounds", type=int, default=TrainConfig.hard_negative_rounds,
-                   help="rounds of mining, each from fresh pools")
+    add_mining_arguments(p)
     args = p.parse_args()
 
     forest = Path(args.shared) / "forest"
@@ -85,9 +81,7 @@ def main() -> None:
     config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
                          augment=AugmentConfig() if args.augment else None,
                          negative_bank_per_kind=args.negative_bank_per_kind,
-                         hard_negative_pool_per_kind=args.hard_negative_pool_per_kind,
-                         hard_negative_threshold=args.hard_negative_threshold,
-                         hard_negative_rounds=args.hard_negative_rounds)
+                         **mining_settings(args))
     fold_of = background_folds(recordings, args.folds, args.seed)
     run_dir = Path(args.run_dir)
     tables, rows, t0 = {}, [], time.time()

@@ -76,5 +76,6 @@ def main() -> None:
                 print(f"{group}: min_call_s {min_call_s:g}: " + "; ".join(scored)
                       + f"; false calls on no-call material {false_calls}")
 
+
 if __name__ == "__main__":
     main()

@@ -111,6 +111,27 @@ MINING_SEED_OFFSET = 1000  # mining pools' seeds, round r: the run's seed + (2r 
 # + 2r x this (validation)
 
 
+def add_mining_arguments(parser) -> None:
+    """The hard-negative mining options of train.py and the benchmarks, defaults from TrainConfig;
+    `mining_settings(args)` turns them into TrainConfig keywords."""
+    parser.add_argument("--hard-negative-pool-per-kind", type=int, default=TrainConfig.hard_negative_pool_per_kind,
+                        help="with the bank on: after training, score this many more generated clips per kind (alone, "
+                             "and as many mixed), add those scored at or above --hard-negative-threshold and train on "
+                             f"(0 = no mining; default {TrainConfig.hard_negative_pool_per_kind})")
+    parser.add_argument("--hard-negative-threshold", type=float, default=TrainConfig.hard_negative_threshold,
+                        help="mine the pool clips scored at or above this call probability "
+                             f"(default {TrainConfig.hard_negative_threshold}: near misses too)")
+    parser.add_argument("--hard-negative-rounds", type=int, default=TrainConfig.hard_negative_rounds,
+                        help="rounds of mining, each from fresh pools scored by the network the round before left "
+                             f"(default {TrainConfig.hard_negative_rounds})")
+
+
+def mining_settings(args) -> dict:
+    """TrainConfig keywords from the options `add_mining_arguments` declared."""
+    return {name: getattr(args, name) for name in
+            ("hard_negative_pool_per_kind", "hard_negative_threshold", "hard_negative_rounds")}
+
+
 def default_frontend(arch: str) -> FrontendConfig:
     """The seed network keeps the blog post's front end; every other network uses the defaults."""
     return SEED_FRONTEND if arch == "seed" else FrontendConfig()
