@@ -56,15 +56,19 @@ def forest_clips(recordings, labels, clip_s: float):
 
 
 def reusable_detector(chosen: list[Path], folder: Path):
-    """The detector already in `folder` when it was trained on exactly `chosen` (its split.csv says so),
-    else None: a rerun after a crash or with more sizes trains only what is missing."""
+    """The detector already in `folder` when it was trained on exactly `chosen` (its split.csv says so) with
+    a generated bank of the kinds the code makes now (none, or all of them), else None: a rerun after a crash
+    or with more sizes trains only what is missing, and a kind added to the bank retrains."""
     import pandas as pd
 
+    from data_pipeline.synthetic.negatives import NEGATIVE_KINDS
     from model.detection.detector import Detector
 
     if (folder / "split.csv").exists() and (folder / "detector.json").exists():
         used = {Path(f).name for f in pd.read_csv(folder / "split.csv")["file"] if str(f).endswith(".mp3")}
-        if used == {r.name for r in chosen}:
+        bank = folder / "generated_negatives.csv"
+        kinds = set(pd.read_csv(bank)["kind"]) if bank.exists() else set()
+        if used == {r.name for r in chosen} and kinds in (set(), set(NEGATIVE_KINDS)):
             return Detector.load(folder)
     return None
 

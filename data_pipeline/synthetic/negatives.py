@@ -27,6 +27,10 @@ Kinds (NEGATIVE_KINDS):
                   (falling branches, handling noise, rattling gear; added after glass breaking fooled the detector)
     insects       an insect chorus: bands of noise (1.5-6 kHz, some reaching into the call band) pulsing at
                   5-100 Hz, each switching on or off within the clip
+    frogs         a frog chorus inside the front end's band: 1-3 callers, each a pulsed trill (5-100 pulses a
+                  second) on a dominant frequency of 0.4-2.4 kHz, a narrow noise band or a tone with its
+                  octave, in calls of 0.2-3 s or one trill through the clip (added after an insect band at
+                  1.6-1.9 kHz stayed a false call: most insect bands lie above the front end's 2.5 kHz)
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ import pandas as pd
 from data_pipeline.synthetic.capuchinbird import band_noise, pink_noise
 
 NEGATIVE_KINDS = ("silence", "dither", "silent_gap", "silent_tail", "tone", "tone_bursts", "siren", "engine",
-                  "whistle", "speech", "heartbeat", "clicks", "rain", "wind", "impacts", "insects")
+                  "whistle", "speech", "heartbeat", "clicks", "rain", "wind", "impacts", "insects", "frogs")
 SILENCE_KINDS = ("silence", "dither", "silent_gap", "silent_tail")  # made from (or into) a background already
 BANK_COLUMNS = ["file", "kind", "mixed"]
 
@@ -148,6 +152,18 @@ def synth_negative(rng: np.random.Generator, kind: str, n: int, sr: int,
             on = rng.uniform(-0.5, 0.7) * n / sr  # a bout that may start or stop within the clip, at least 0.3 of it
             off = on + rng.uniform(0.3, 2.0) * n / sr
             x += _unit(band) * pulses * ((t >= on) & (t < off)) * rng.uniform(0.3, 1.0)
+    elif kind == "frogs":
+        x = np.zeros(n)
+        for _ in range(int(rng.integers(1, 4))):
+            f, width = rng.uniform(400, 2400), rng.uniform(50, 400)
+            if rng.random() < 0.5:
+                carrier = band_noise(rng, n, sr, f - width / 2, f + width / 2)
+            else:
+                carrier = _sine(f, n, sr) + rng.uniform(0, 0.5) * (2 * f < 0.45 * sr) * _sine(2 * f, n, sr)
+            pulses = np.sin(2 * np.pi * rng.uniform(5, 100) * t) > rng.uniform(-0.5, 0.6)
+            call_s, gap_s = rng.uniform(0.2, 3.0), rng.uniform(0.2, 2.0)
+            calls = np.ones(n, bool) if rng.random() < 0.3 else ((t + rng.uniform(0, 5)) % (call_s + gap_s)) < call_s
+            x += _unit(carrier) * pulses * calls * rng.uniform(0.3, 1.0)
     else:
         raise ValueError(f"unknown negative kind {kind!r}; choose from {NEGATIVE_KINDS}")
     return _unit(x)
