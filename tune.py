@@ -13,7 +13,7 @@ def parse_duration_s(text: str) -> float:
 
 def main() -> int:
     from data_pipeline.training_data.clips import training_clips
-    from model.learning.sweep import OBJECTIVE, TUNERS, distributed_role, run_sweep
+    from model.learning.sweep import OBJECTIVE, TUNERS, distributed_role, run_sweep, wait_for_chief
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data-dir", help="two classes of labelled files: the Kaggle layout, a folder per class, a CSV (default: data, unless --recordings is given)")
@@ -26,10 +26,15 @@ def main() -> int:
     p.add_argument("--time-budget", type=parse_duration_s, help="stop starting trials after this long: 1800, 30m, 1.5h")
     p.add_argument("--resume", action="store_true", help="continue the sweep in --out after an interrupt")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--chief-wait", type=parse_duration_s, default=1800.0,
+                   help="distributed: how long a worker waits for its chief to answer before stopping (default 30m)")
     p.epilog = ("Distributed (README, 'Sweeps and TensorBoard'): the same command in a chief and any number of "
                 "workers, with KERASTUNER_TUNER_ID=chief|tuner0|tuner1|..., KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT set.")
     args = p.parse_args()
     role = distributed_role()  # a half-set distributed environment stops here, before any data is read
+    if role not in (None, "chief"):
+        print(f"tuner {role}: waiting up to {args.chief_wait:g} s for the chief", flush=True)
+        wait_for_chief(args.chief_wait)
 
     _, classes, _ = training_clips(args.data_dir, args.recordings, args.labels, 3.0)
     table = run_sweep(lambda clip_s: training_clips(args.data_dir, args.recordings, args.labels, clip_s)[0], classes,

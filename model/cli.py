@@ -36,15 +36,16 @@ def is_native_chatter(line: bytes, tf_log_level: int) -> bool:
 
 
 def run(main) -> None:
-    """Call `main()`; an expected problem (missing file, bad setting, undecodable audio) exits with
-    one line 'error: ...' and status 2 instead of a traceback. `main` returns the exit status."""
+    """Call `main()`; an expected problem (missing file, bad setting, undecodable audio, a server that
+    never answered) exits with one line 'error: ...' and status 2 instead of a traceback. `main` returns
+    the exit status."""
     from data_pipeline.audio.decoding import AudioDecodeError
 
     filter_native_stderr()
     warnings.showwarning = _one_line_warning
     try:
         sys.exit(main() or 0)
-    except (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError, AudioDecodeError) as err:
+    except (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError, TimeoutError, AudioDecodeError) as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:

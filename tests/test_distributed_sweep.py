@@ -13,8 +13,6 @@ from conftest import ROOT, free_ports
 from data_pipeline.synthetic.capuchinbird import write_demo_dataset
 from model.learning.sweep import OBJECTIVE
 
-pytestmark = pytest.mark.slow  # three processes train networks: `make test-fast` skips it
-
 
 def _tune(root, tuner_id, port, *extra):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERASTUNER_TUNER_ID": tuner_id,
@@ -26,6 +24,7 @@ def _tune(root, tuner_id, port, *extra):
                             cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow  # three processes train networks: `make test-fast` skips it
 def test_a_chief_and_two_workers_run_one_sweep(tmp_path):
     write_demo_dataset(tmp_path / "data", seed=3, n_positive_sources=6, n_negative_sources=8, clips_per_source=4,
                        n_recordings=0)
@@ -33,7 +32,7 @@ def test_a_chief_and_two_workers_run_one_sweep(tmp_path):
     procs = [_tune(tmp_path, tuner_id, port) for tuner_id in ("chief", "tuner0", "tuner1")]
     try:
         outputs = [proc.communicate(timeout=600) for proc in procs]
-    finally:  # a worker waits for its chief for ever: stop every process, whatever happened
+    finally:  # stop every process, whatever happened
         for proc in procs:
             proc.kill()
     for proc, (_, err) in zip(procs, outputs):
@@ -55,3 +54,31 @@ def test_a_half_configured_distributed_sweep_says_what_is_missing(tmp_path):
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 2 and "Traceback" not in err
     assert "error: a distributed sweep needs KERASTUNER_TUNER_ID" in err and "KERASTUNER_TUNER_ID not set" in err
+
+
+def test_a_worker_whose_chief_never_answers_stops_with_one_line(tmp_path):
+    (port,) = free_ports(1)
+    proc = _tune(tmp_path, "tuner0", port, "--chief-wait", "3")
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "Traceback" not in err, err
+    assert f"error: no keras-tuner chief answered at 127.0.0.1:{port} within 3 s" in err
+    assert not (tmp_path / "sweep").exists()  # stopped before reading data or writing anything
+
+
+def test_a_worker_goes_on_once_its_chief_listens(monkeypatch):
+    import socket
+    import time
+
+    from model.learning.sweep import wait_for_chief
+
+    with socket.socket() as chief:
+        chief.bind(("127.0.0.1", 0))
+        chief.listen()
+        monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+        monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(chief.getsockname()[1]))
+        start = time.monotonic()
+        wait_for_chief(timeout_s=30)
+        assert time.monotonic() - start < 5
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "80OO")
+    with pytest.raises(ValueError, match="KERASTUNER_ORACLE_PORT must be a port number .*'80OO'"):
+        wait_for_chief(timeout_s=1)

@@ -110,6 +110,28 @@ def distributed_role() -> str | None:
     return "chief" if "chief" in tuner_id else tuner_id
 
 
+def wait_for_chief(timeout_s: float, poll_s: float = 1.0) -> None:
+    """For a worker: return once the chief's oracle accepts connections, or stop with one line after
+    `timeout_s`. keras-tuner's own client waits for ever, so a chief that never started, or a wrong
+    address, left a worker hanging without a word."""
+    import socket
+
+    ip, port = os.environ["KERASTUNER_ORACLE_IP"], os.environ["KERASTUNER_ORACLE_PORT"]
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"KERASTUNER_ORACLE_PORT must be a port number (1-65535), not {port!r}")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with socket.create_connection((ip, int(port)), timeout=poll_s):
+                return
+        except OSError:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"no keras-tuner chief answered at {ip}:{port} within {timeout_s:g} s: start the "
+                                   "chief (KERASTUNER_TUNER_ID=chief) or check KERASTUNER_ORACLE_IP and "
+                                   "KERASTUNER_ORACLE_PORT; --chief-wait sets how long to wait") from None
+            time.sleep(poll_s)
+
+
 def run_sweep(
     make_table: Callable[[float], pd.DataFrame],
     classes: list[str],
