@@ -18,8 +18,8 @@ recordings, in every condition:
 
 The placed sounds stay clear of labelled calls, so the labels stay true. Then every fold's model counts
 audio with no call at all: the 301 heart recordings, the glass_break clips joined into one-minute
-streams, two minutes of each generated kind (another unseen seed), and ten minutes each of digital
-silence and 16-bit dither. The real sounds (heart, glass) are never in any training set, and the
+streams, two minutes of each generated kind (another unseen seed), two minutes of each kind the generator
+makes but the bank leaves out (`unseen`: frogs), and ten minutes each of digital silence and 16-bit dither. The real sounds (heart, glass) are never in any training set, and the
 generated ones come from seeds the training bank never uses; the heart sounds in `real_sounds` and in
 the no-call set are the same recordings (counted as no-call material and as added sounds).
 
@@ -142,12 +142,12 @@ def make_conditions(shared: Path, out: Path, labels) -> dict[str, list[Path]]:
 def make_no_call(shared: Path, out: Path) -> dict[str, list[Path]]:
     """No-call material: heart recordings as they are; everything else written under out/no_call/ once, and
     again when a file is missing (a kind added to the bank: the kinds before it come out the same, being drawn in
-    order; the dither after them is drawn anew)."""
+    order, the bank's kinds first, then the unseen ones; what is drawn after a new kind comes out anew)."""
     import numpy as np
     import soundfile as sf
 
     from data_pipeline.audio.decoding import decode_audio
-    from data_pipeline.synthetic.negatives import NEGATIVE_KINDS, SILENCE_KINDS, synth_negative
+    from data_pipeline.synthetic.negatives import NEGATIVE_KINDS, SILENCE_KINDS, UNSEEN_KINDS, synth_negative
 
     folder = out / "no_call"
     material = {"heart": sorted((shared / "heart").glob("*.wav"))}
@@ -155,6 +155,7 @@ def make_no_call(shared: Path, out: Path) -> dict[str, list[Path]]:
     kinds = [k for k in NEGATIVE_KINDS if k not in SILENCE_KINDS]
     material["glass_break"] = [folder / f"glass_{i:02d}.flac" for i in range(-(-len(glass) // 60))]
     material["generated"] = [folder / f"generated_{k}.flac" for k in kinds]
+    material["unseen"] = [folder / f"generated_{k}.flac" for k in UNSEEN_KINDS]
     material["silence"] = [folder / "silence.flac"]
     material["dither"] = [folder / "dither.flac"]
     if all(path.exists() for paths in material.values() for path in paths if folder in path.parents):
@@ -163,7 +164,7 @@ def make_no_call(shared: Path, out: Path) -> dict[str, list[Path]]:
     for i, path in enumerate(material["glass_break"]):
         sf.write(path, np.concatenate([decode_audio(g, SR) for g in glass[i * 60 : (i + 1) * 60]]), SR, subtype="PCM_16")
     rng = np.random.default_rng(TEST_SEED + 1)
-    for kind, path in zip(kinds, material["generated"]):
+    for kind, path in zip(kinds + list(UNSEEN_KINDS), material["generated"] + material["unseen"]):
         parts = []
         while sum(map(len, parts)) < 120 * SR:
             parts.append(synth_negative(rng, kind, int(rng.uniform(3, 10) * SR), SR) * 10 ** (rng.uniform(-40, -10) / 20))
