@@ -18,8 +18,9 @@ recordings, in every condition:
 
 The placed sounds stay clear of labelled calls, so the labels stay true. Then every fold's model counts
 audio with no call at all: the 301 heart recordings, the glass_break clips joined into one-minute
-streams, two minutes of each generated kind (another unseen seed), two minutes of each kind the generator
-makes but the bank leaves out (`unseen`: frogs), and ten minutes each of digital silence and 16-bit dither. The real sounds (heart, glass) are never in any training set, and the
+streams, two minutes of each generated kind (another unseen seed), two minutes of each kind the
+generator makes but the bank leaves out (`unseen`: frogs), and ten minutes each of digital silence and
+16-bit dither. The real sounds (heart, glass) are never in any training set, and the
 generated ones come from seeds the training bank never uses; the heart sounds in `real_sounds` and in
 the no-call set are the same recordings (counted as no-call material and as added sounds).
 
