@@ -67,7 +67,6 @@ def test_a_worker_whose_chief_never_answers_stops_with_one_line(tmp_path):
 
 def test_a_worker_goes_on_once_its_chief_listens(monkeypatch):
     import socket
-    import time
 
     from model.learning.sweep import wait_for_chief
 
@@ -76,9 +75,7 @@ def test_a_worker_goes_on_once_its_chief_listens(monkeypatch):
         chief.listen()
         monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
         monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(chief.getsockname()[1]))
-        start = time.monotonic()
-        wait_for_chief(timeout_s=30)
-        assert time.monotonic() - start < 5
+        wait_for_chief(timeout_s=30)  # returns, where no listener raises TimeoutError
     monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "80OO")
     with pytest.raises(ValueError, match="KERASTUNER_ORACLE_PORT must be a port number .*'80OO'"):
         wait_for_chief(timeout_s=1)
