@@ -6,14 +6,20 @@ from model import cli
 
 
 def parse_duration_s(text: str) -> float:
-    """'1800', '30m' or '1.5h' -> seconds."""
+    """'1800', '30m' or '1.5h' -> seconds (an argparse type: a bad value is a one-line usage error)."""
     scale = {"s": 1, "m": 60, "h": 3600}.get(text[-1:].lower())
-    return float(text[:-1]) * scale if scale else float(text)
+    try:
+        seconds = float(text[:-1]) * scale if scale else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration: give seconds or a number with s, m or h") from None
+    if not seconds >= 0:
+        raise argparse.ArgumentTypeError(f"a duration is 0 or more, got {text!r}")
+    return seconds
 
 
 def main() -> int:
     from data_pipeline.training_data.clips import training_clips
-    from model.learning.sweep import OBJECTIVE, TUNERS, distributed_role, run_sweep, wait_for_chief
+    from model.learning.sweep import OBJECTIVE, TUNERS, distributed_role, is_worker, run_sweep, wait_for_chief
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data-dir", help="two classes of labelled files: the Kaggle layout, a folder per class, a CSV (default: data, unless --recordings is given)")
@@ -32,7 +38,7 @@ def main() -> int:
                 "workers, with KERASTUNER_TUNER_ID=chief|tuner0|tuner1|..., KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT set.")
     args = p.parse_args()
     role = distributed_role()  # a half-set distributed environment stops here, before any data is read
-    if role not in (None, "chief"):
+    if is_worker(role):
         print(f"tuner {role}: waiting up to {args.chief_wait:g} s for the chief", flush=True)
         wait_for_chief(args.chief_wait)
 

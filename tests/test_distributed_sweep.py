@@ -79,3 +79,14 @@ def test_a_worker_goes_on_once_its_chief_listens(monkeypatch):
     monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "80OO")
     with pytest.raises(ValueError, match="KERASTUNER_ORACLE_PORT must be a port number .*'80OO'"):
         wait_for_chief(timeout_s=1)
+
+
+def test_durations_read_as_seconds_and_bad_ones_are_usage_errors():
+    import argparse
+
+    from tune import parse_duration_s
+
+    assert [parse_duration_s(t) for t in ("1800", "30m", "1.5h", "45s", "0")] == [1800.0, 1800.0, 5400.0, 45.0, 0.0]
+    for bad, says in (("-5", "a duration is 0 or more"), ("half an hour", "is not a duration"), ("nanm", "0 or more")):
+        with pytest.raises(argparse.ArgumentTypeError, match=says):
+            parse_duration_s(bad)

@@ -110,6 +110,11 @@ def distributed_role() -> str | None:
     return "chief" if "chief" in tuner_id else tuner_id
 
 
+def is_worker(role: str | None) -> bool:
+    """Whether a distributed_role() runs trials for a chief (and so neither reads results nor writes them)."""
+    return role not in (None, "chief")
+
+
 def wait_for_chief(timeout_s: float, poll_s: float = 1.0) -> None:
     """For a worker: return once the chief's oracle accepts connections, or stop with one line after
     `timeout_s`. keras-tuner's own client waits for ever, so a chief that never started, or a wrong
@@ -152,7 +157,7 @@ def run_sweep(
 
     out_dir = Path(out_dir)
     role = distributed_role()
-    if role not in (None, "chief"):
+    if is_worker(role):
         resume = True  # a worker joins the chief's sweep folder
     # Workers write into the folder as they start, perhaps before the chief: the chief looks for a sweep
     # of its own (the oracle's state, which only a chief or a single process writes).
@@ -194,7 +199,7 @@ def run_sweep(
     search.search(callbacks=[keras.callbacks.TensorBoard(log_dir=str(out_dir / "logs")),
                              keras.callbacks.EarlyStopping(monitor=OBJECTIVE, mode="max", patience=3)],
                   verbose=1, **epochs)
-    if role not in (None, "chief"):
+    if is_worker(role):
         return None
 
     trials = [t for t in search.oracle.trials.values() if t.score is not None]
