@@ -154,9 +154,10 @@ def make_no_call(shared: Path, out: Path) -> dict[str, list[Path]]:
     material = {"heart": sorted((shared / "heart").glob("*.wav"))}
     glass = sorted((shared / "glass_break" / "audio").glob("*.wav"))
     kinds = [k for k in NEGATIVE_KINDS if k not in SILENCE_KINDS]
+    stream = {kind: folder / f"generated_{kind}.flac" for kind in kinds + list(UNSEEN_KINDS)}  # drawn in this order
     material["glass_break"] = [folder / f"glass_{i:02d}.flac" for i in range(-(-len(glass) // 60))]
-    material["generated"] = [folder / f"generated_{k}.flac" for k in kinds]
-    material["unseen"] = [folder / f"generated_{k}.flac" for k in UNSEEN_KINDS]
+    material["generated"] = [stream[k] for k in kinds]
+    material["unseen"] = [stream[k] for k in UNSEEN_KINDS]
     material["silence"] = [folder / "silence.flac"]
     material["dither"] = [folder / "dither.flac"]
     if all(path.exists() for paths in material.values() for path in paths if folder in path.parents):
@@ -165,7 +166,7 @@ def make_no_call(shared: Path, out: Path) -> dict[str, list[Path]]:
     for i, path in enumerate(material["glass_break"]):
         sf.write(path, np.concatenate([decode_audio(g, SR) for g in glass[i * 60 : (i + 1) * 60]]), SR, subtype="PCM_16")
     rng = np.random.default_rng(TEST_SEED + 1)
-    for kind, path in zip(kinds + list(UNSEEN_KINDS), material["generated"] + material["unseen"]):
+    for kind, path in stream.items():
         parts = []
         while sum(map(len, parts)) < 120 * SR:
             parts.append(synth_negative(rng, kind, int(rng.uniform(3, 10) * SR), SR) * 10 ** (rng.uniform(-40, -10) / 20))
