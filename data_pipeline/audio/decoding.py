@@ -163,7 +163,7 @@ def stream_audio(
                 _require_finite(path, block, n_in, rate_in)
                 n_in += len(block)
                 last = len(block) == 0
-                mono = block.mean(axis=1, dtype=np.float32) if len(block) else np.zeros(0, np.float32)
+                mono = _mono(block)
                 out = mono if resampler is None else resampler.resample_chunk(mono, last=last)
                 if len(out):
                     n_out += len(out)
@@ -196,8 +196,13 @@ def read_stretch(path: str | os.PathLike, start_s: float, end_s: float,
         except (sf.LibsndfileError, RuntimeError) as err:
             raise AudioDecodeError(path, f"could not read {start_s:.2f}-{end_s:.2f} s ({err})") from None
     _require_finite(path, block, first, rate_in)
-    mono = block.mean(axis=1, dtype=np.float32) if len(block) else np.zeros(0, np.float32)
+    mono = _mono(block)
     return mono if rate_in == sample_rate_hz else soxr.resample(mono, rate_in, sample_rate_hz).astype(np.float32)
+
+
+def _mono(block: np.ndarray) -> np.ndarray:
+    """[frames, channels] -> [frames] float32, channels averaged (the one down-mix, everywhere)."""
+    return block.mean(axis=1, dtype=np.float32) if len(block) else np.zeros(0, np.float32)
 
 
 def _require_finite(path: Path, block: np.ndarray, offset: int, rate: int) -> None:
