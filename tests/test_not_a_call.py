@@ -140,6 +140,24 @@ def test_each_kind_is_what_its_name_says():
         assert x.shape == (n,) and np.isfinite(x).all(), kind
 
 
+def test_a_frog_trill_is_what_its_parameters_say():
+    """benchmarks/pulsed_sounds.py reads which trills a model calls from these parameters."""
+    from data_pipeline.synthetic.negatives import frog_trill
+
+    rng, sr, n = np.random.default_rng(1), 16000, 48000
+    seen = 0
+    while seen < 4:
+        trill, params = frog_trill(rng, n, sr)
+        if not params["continuous"]:
+            continue
+        seen += 1
+        on = trill != 0  # the gate closes to exact zeros
+        rises = np.count_nonzero(on[1:] & ~on[:-1])
+        assert abs(rises / (n / sr) - params["pulses_per_s"]) <= 1.0, params
+        assert abs(on.mean() - params["pulse_fraction"]) <= 0.05, params
+        assert abs(dominant_hz(trill, sr) - params["dominant_hz"]) <= 250, params  # within its noise band
+
+
 def test_negatives_add_windows_of_no_call_audio(tmp_path, write_audio):
     from data_pipeline.training_data.clips import training_clips
 

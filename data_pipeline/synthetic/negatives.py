@@ -158,20 +158,31 @@ def synth_negative(rng: np.random.Generator, kind: str, n: int, sr: int,
             off = on + rng.uniform(0.3, 2.0) * n / sr
             x += _unit(band) * pulses * ((t >= on) & (t < off)) * rng.uniform(0.3, 1.0)
     elif kind == "frogs":
-        x = np.zeros(n)
-        for _ in range(int(rng.integers(1, 4))):
-            f, width = rng.uniform(400, 2400), rng.uniform(50, 400)
-            if rng.random() < 0.5:
-                carrier = band_noise(rng, n, sr, f - width / 2, f + width / 2)
-            else:
-                carrier = _sine(f, n, sr) + rng.uniform(0, 0.5) * (2 * f < 0.45 * sr) * _sine(2 * f, n, sr)
-            pulses = np.sin(2 * np.pi * rng.uniform(5, 100) * t) > rng.uniform(-0.5, 0.6)
-            call_s, gap_s = rng.uniform(0.2, 3.0), rng.uniform(0.2, 2.0)
-            calls = np.ones(n, bool) if rng.random() < 0.3 else ((t + rng.uniform(0, 5)) % (call_s + gap_s)) < call_s
-            x += _unit(carrier) * pulses * calls * rng.uniform(0.3, 1.0)
+        x = sum(frog_trill(rng, n, sr)[0] for _ in range(int(rng.integers(1, 4))))
     else:
         raise ValueError(f"unknown negative kind {kind!r}; choose from {NEGATIVE_KINDS + UNSEEN_KINDS}")
     return _unit(x)
+
+
+def frog_trill(rng: np.random.Generator, n: int, sr: int) -> tuple[np.ndarray, dict]:
+    """One caller of the frog kind, `n` samples, and the parameters drawn for it (for benchmarks that ask
+    which trills a model calls: benchmarks/pulsed_sounds.py). Drawn in a fixed order: the robustness
+    benchmark's frog stream depends on it."""
+    t = np.arange(n) / sr
+    f, width = rng.uniform(400, 2400), rng.uniform(50, 400)
+    noisy = rng.random() < 0.5
+    if noisy:
+        carrier = band_noise(rng, n, sr, f - width / 2, f + width / 2)
+    else:
+        carrier = _sine(f, n, sr) + rng.uniform(0, 0.5) * (2 * f < 0.45 * sr) * _sine(2 * f, n, sr)
+    rate, threshold = rng.uniform(5, 100), rng.uniform(-0.5, 0.6)
+    pulses = np.sin(2 * np.pi * rate * t) > threshold
+    call_s, gap_s = rng.uniform(0.2, 3.0), rng.uniform(0.2, 2.0)
+    continuous = rng.random() < 0.3
+    calls = np.ones(n, bool) if continuous else ((t + rng.uniform(0, 5)) % (call_s + gap_s)) < call_s
+    trill = _unit(carrier) * pulses * calls * rng.uniform(0.3, 1.0)
+    return trill, {"dominant_hz": f, "carrier": "noise band" if noisy else "tone", "pulses_per_s": rate,
+                   "pulse_fraction": float(np.arccos(threshold) / np.pi), "continuous": continuous}
 
 
 def negative_clips(
