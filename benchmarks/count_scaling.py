@@ -82,4 +82,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from model import cli
+
+    cli.run(main)  # one-line errors; the MP3 decoder's chatter dropped
