@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import importlib.abc
 import io
 import os
 import re
@@ -35,6 +36,35 @@ def is_native_chatter(line: bytes, tf_log_level: int) -> bool:
     return level is not None and tf_log_level >= {b"I": 1, b"W": 2}[level.group(1)]
 
 
+class KerasWithoutSklearn(importlib.abc.MetaPathFinder):
+    """Keeps Keras from importing scikit-learn while Keras itself is imported.
+
+    Keras imports scikit-learn (and with it SciPy's statistics) at start-up whenever it is installed,
+    only for its scikit-learn wrappers, which this project never uses; that was a quarter of
+    `import tensorflow` here (README, "Throughput"). Keras's wrapper modules import it inside
+    try/except ImportError and carry on without it; every other import of scikit-learn (cross-validation,
+    the t-SNE plot) goes ahead as usual, whenever it comes.
+    """
+
+    IMPORTERS = "keras.src.wrappers."
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "sklearn":
+            return None
+        frame = sys._getframe(1)
+        while frame is not None:
+            if str(frame.f_globals.get("__name__", "")).startswith(self.IMPORTERS):
+                raise ModuleNotFoundError("scikit-learn is left out of Keras's start-up (model.cli)", name=name)
+            frame = frame.f_back
+        return None
+
+
+def start_keras_without_sklearn() -> None:
+    """Install KerasWithoutSklearn (once; before TensorFlow or Keras is imported, or it changes nothing)."""
+    if not any(isinstance(finder, KerasWithoutSklearn) for finder in sys.meta_path):
+        sys.meta_path.insert(0, KerasWithoutSklearn())
+
+
 def run(main) -> None:
     """Call `main()`; an expected problem (missing file, bad setting, undecodable audio, a server that
     never answered) exits with one line 'error: ...' and status 2 instead of a traceback. `main` returns
@@ -42,6 +72,7 @@ def run(main) -> None:
     from data_pipeline.audio.decoding import AudioDecodeError
 
     filter_native_stderr()
+    start_keras_without_sklearn()
     warnings.showwarning = _one_line_warning
     try:
         sys.exit(main() or 0)

@@ -51,3 +51,15 @@ def test_supported_versions():
     assert (2, 16) <= version(tf.__version__) <= (2, 21), tf.__version__
     assert version(keras.__version__)[0] == 3 and (1, 26) <= version(np.__version__) < (3, 0)
     assert (3, 10) <= sys.version_info[:2] <= (3, 13)
+
+
+def test_keras_starts_without_scikit_learn_which_stays_importable():
+    """model.cli keeps Keras from importing scikit-learn at start-up (for its wrappers, unused here; a
+    quarter of the import time, README "Throughput"); cross-validation imports it when it runs."""
+    code = ("import sys; from model import cli; cli.start_keras_without_sklearn(); import tensorflow, keras; "
+            "print('sklearn' in sys.modules); "
+            "print(float(keras.layers.Dense(1, kernel_initializer='ones')(keras.ops.ones((1, 2)))[0, 0])); "
+            "from sklearn.model_selection import StratifiedGroupKFold; print(StratifiedGroupKFold(2).n_splits)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["False", "2.0", "2"]
