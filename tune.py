@@ -22,7 +22,8 @@ def main() -> int:
     from model.learning.sweep import OBJECTIVE, TUNERS, distributed_role, is_worker, run_sweep, wait_for_chief
 
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--data-dir", help="two classes of labelled files: the Kaggle layout, a folder per class, a CSV (default: data, unless --recordings is given)")
+    p.add_argument("--data-dir", help="two classes of labelled files: the Kaggle layout, a folder per class, a CSV "
+                                      "(default: data, unless --recordings is given)")
     p.add_argument("--recordings", nargs="+", help="long recordings with calls labelled in --labels")
     p.add_argument("--labels", help="labelled calls in --recordings (CSV or Raven table)")
     p.add_argument("--out", default="runs/sweep", help="sweep folder (default: runs/sweep)")
