@@ -32,14 +32,14 @@ def trill_clips(n_clips: int, n: int, sr: int, seed: int):
     import numpy as np
     import pandas as pd
 
-    from data_pipeline.synthetic.capuchinbird import pink_noise
+    from data_pipeline.synthetic.capuchinbird import pink_noise, rms
     from data_pipeline.synthetic.negatives import frog_trill
 
     rng = np.random.default_rng(seed)
     clips, rows = [], []
     for _ in range(n_clips):
         trill, params = frog_trill(rng, n, sr)
-        clips.append(TRILL_RMS * trill / np.sqrt(np.mean(trill**2)) + NOISE_RMS * pink_noise(rng, n, sr))
+        clips.append(TRILL_RMS * trill / rms(trill) + NOISE_RMS * pink_noise(rng, n, sr))
         rows.append(params)
     return np.stack(clips).astype(np.float32), pd.DataFrame(rows)
 

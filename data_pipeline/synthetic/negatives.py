@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data_pipeline.synthetic.capuchinbird import band_noise, pink_noise
+from data_pipeline.synthetic.capuchinbird import band_noise, pink_noise, rms
 
 NEGATIVE_KINDS = ("silence", "dither", "silent_gap", "silent_tail", "tone", "tone_bursts", "siren", "engine",
                   "whistle", "speech", "heartbeat", "clicks", "rain", "wind", "impacts", "insects")
@@ -56,7 +56,7 @@ BANK_COLUMNS = ["file", "kind", "mixed"]
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
-    return x / (np.sqrt(np.mean(x**2)) + 1e-12)
+    return x / rms(x)
 
 
 def _sine(f_hz: np.ndarray | float, n: int, sr: int) -> np.ndarray:
