@@ -40,8 +40,8 @@ class KerasWithoutSklearn(importlib.abc.MetaPathFinder):
     """Keeps Keras from importing scikit-learn while Keras itself is imported.
 
     Keras imports scikit-learn (and with it SciPy's statistics) at start-up whenever it is installed,
-    only for its scikit-learn wrappers, which this project never uses; that was a quarter of
-    `import tensorflow` here (README, "Throughput"). Keras's wrapper modules import it inside
+    only for its scikit-learn wrappers, which this project never uses; that was a quarter of the CPU time of
+    `import keras` (TensorFlow with it) here (README, "Throughput"). Keras's wrapper modules import it inside
     try/except ImportError and carry on without it; every other import of scikit-learn (cross-validation,
     the t-SNE plot) goes ahead as usual, whenever it comes.
     """
