@@ -1,7 +1,7 @@
 """Robustness: counts on unheard forest recordings under realistic damage, and false calls on audio with no call.
 
     .venv/bin/python benchmarks/robustness.py [--negative-bank-per-kind 8] [--hard-negative-pool-per-kind 32]
-        [--folds 5] [--run-dir runs/robustness]
+        [--folds 5] [--fold F ...] [--frame-length 512 --frame-step 400 --fft-length 512] [--run-dir runs/robustness]
 
 Models are cross-validated as in forest_crossval.py: the 40 shared recordings are dealt into folds
 by background family, each fold's model trains on the other folds and counts only its own fold's
@@ -196,6 +196,11 @@ def main() -> None:
     p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
     add_mining_arguments(p)
     p.add_argument("--silence-floor-dbfs", default="default", help="a number, 'none', or 'default' (the front end's)")
+    p.add_argument("--frame-length", type=int, help="STFT frame length in samples (default: the front end's)")
+    p.add_argument("--frame-step", type=int, help="STFT frame step in samples; must divide the 0.25 s counting hop")
+    p.add_argument("--fft-length", type=int, help="FFT length in samples, >= the frame length")
+    p.add_argument("--fold", type=int, action="append", dest="only_folds", metavar="F",
+                   help="count with this fold's model only (repeat for more); the figures then cover those folds' recordings")
     args = p.parse_args()
 
     shared, out = Path(args.shared), Path(args.run_dir)
@@ -211,6 +216,12 @@ def main() -> None:
 
         floor = None if args.silence_floor_dbfs == "none" else float(args.silence_floor_dbfs)
         frontend = replace(frontend, silence_floor_dbfs=floor)
+    stft = {k: v for k, v in (("frame_length", args.frame_length), ("frame_step", args.frame_step),
+                              ("fft_length", args.fft_length)) if v is not None}
+    if stft:
+        from dataclasses import replace
+
+        frontend = replace(frontend, **stft)
     config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
                          negative_bank_per_kind=args.negative_bank_per_kind,
                          **mining_settings(args))
@@ -218,12 +229,16 @@ def main() -> None:
     fold_of = background_folds(recordings, args.folds, args.seed)
     per_condition = {c: [] for c in CONDITIONS}
     false_events = []
-    hours = {m: sum(audio_duration_s(f) for f in files) / 3600 * args.folds for m, files in no_call.items()}
+    folds = sorted(set(args.only_folds or range(args.folds)))
+    if not all(0 <= f < args.folds for f in folds):
+        raise SystemExit(f"--fold: folds are numbered 0 to {args.folds - 1}")
+    hours = {m: sum(audio_duration_s(f) for f in files) / 3600 * len(folds) for m, files in no_call.items()}
     rounds = args.hard_negative_rounds
     run = out / (f"bank{args.negative_bank_per_kind}-mine{args.hard_negative_pool_per_kind}-floor{args.silence_floor_dbfs}"
                  f"-mineat{args.hard_negative_threshold:g}" + (f"-rounds{rounds}" if rounds != 1 else "")
-                 + (f"-seed{args.seed}" if args.seed else ""))
-    for fold in range(args.folds):
+                 + (f"-seed{args.seed}" if args.seed else "")
+                 + (f"-stft{frontend.frame_length}x{frontend.frame_step}x{frontend.fft_length}" if stft else ""))
+    for fold in folds:
         held = [i for i, f in enumerate(fold_of) if f == fold]
         rest = [r for i, r in enumerate(recordings) if i not in held]
         names = {r.name for r in rest}
@@ -269,7 +284,8 @@ def main() -> None:
     print(report.astype(object).fillna("").to_string(index=False))
     print(f"bank per kind {args.negative_bank_per_kind}, mining pool per kind {args.hard_negative_pool_per_kind} "
           f"at >= {args.hard_negative_threshold}, {args.hard_negative_rounds} round(s), seed {args.seed}, "
-          f"silence floor {frontend.silence_floor_dbfs}; "
+          f"silence floor {frontend.silence_floor_dbfs}, frames {frontend.frame_length}/{frontend.frame_step}/"
+          f"{frontend.fft_length} samples, folds {folds}; "
           f"{(time.time() - t0) / 60:.1f} min; {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
 
 
