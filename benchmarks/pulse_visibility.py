@@ -99,12 +99,10 @@ def main() -> None:
 
 
 def plot(wide, path: Path) -> None:
-    import matplotlib
+    from model.outputs import atomic_save_figure
+    from model.reporting.plots import new_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    fig, axes = new_figure(1, 2, figsize=(10, 4), sharey=True)
     for ax, carrier in zip(axes, ("tone", "noise band")):
         part = wide.loc[carrier]
         for name in part.columns:
@@ -113,9 +111,7 @@ def plot(wide, path: Path) -> None:
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("pulsing seen by the front end (dB, std over frames)")
     axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    atomic_save_figure(path, fig)
 
 
 if __name__ == "__main__":
