@@ -41,6 +41,8 @@ def background_folds(recordings, folds: int, seed: int) -> list[int]:
     import numpy as np
 
     groups = sorted({background_group(Path(r).stem) for r in recordings})
+    if not 2 <= folds <= len(groups):
+        raise ValueError(f"--folds must lie between 2 and {len(groups)} (the background families), got {folds}")
     np.random.default_rng(seed).shuffle(groups)
     fold_of = {g: i % folds for i, g in enumerate(groups)}
     return [fold_of[background_group(Path(r).stem)] for r in recordings]
@@ -55,10 +57,11 @@ def forest_clips(recordings, labels, clip_s: float):
     return clips.assign(group=clips["group"].map(background_group))
 
 
-def reusable_detector(chosen: list[Path], folder: Path):
+def reusable_detector(chosen: list[Path], folder: Path, frontend=None):
     """The detector already in `folder` when it was trained on exactly `chosen` (its split.csv says so) with
-    a generated bank of the kinds the code makes now (none, or all of them), else None: a rerun after a crash
-    or with more sizes trains only what is missing, and a kind added to the bank retrains."""
+    a generated bank of the kinds the code makes now (none, or all of them), and with `frontend` when one is
+    given, else None: a rerun after a crash or with more sizes trains only what is missing, and a kind added
+    to the bank or another front end retrains."""
     import pandas as pd
 
     from data_pipeline.synthetic.negatives import NEGATIVE_KINDS
@@ -69,8 +72,39 @@ def reusable_detector(chosen: list[Path], folder: Path):
         bank = folder / "generated_negatives.csv"
         kinds = set(pd.read_csv(bank)["kind"]) if bank.exists() else set()
         if used == {r.name for r in chosen} and kinds in (set(), set(NEGATIVE_KINDS)):
-            return Detector.load(folder)
+            detector = Detector.load(folder)
+            if frontend is None or detector.frontend == frontend:
+                return detector
     return None
+
+
+STFT_OPTIONS = ("frame_length", "frame_step", "fft_length")
+
+
+def add_stft_arguments(parser) -> None:
+    """--frame-length, --frame-step, --fft-length: train a benchmark's models with another STFT."""
+    parser.add_argument("--frame-length", type=int, help="STFT frame length in samples (default: the front end's)")
+    parser.add_argument("--frame-step", type=int, help="STFT frame step in samples; must divide the 0.25 s counting hop")
+    parser.add_argument("--fft-length", type=int, help="FFT length in samples, >= the frame length")
+
+
+def with_stft(frontend, args):
+    """(`frontend` with the options of `add_stft_arguments` that were given, a run-folder suffix naming its
+    STFT: '' when none was given). Checked before any training: counting needs a step that divides its hop."""
+    from dataclasses import replace
+
+    from data_pipeline.features.windows import hop_samples
+    from model.detection.events import CountingConfig
+
+    given = {k: getattr(args, k) for k in STFT_OPTIONS if getattr(args, k) is not None}
+    if not given:
+        return frontend, ""
+    try:
+        frontend = replace(frontend, **given)
+        hop_samples(frontend, CountingConfig.hop_s)
+    except ValueError as e:
+        raise ValueError(f"--frame-length/--frame-step/--fft-length: {e}") from None
+    return frontend, f"-stft{frontend.frame_length}x{frontend.frame_step}x{frontend.fft_length}"
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """How counts on unheard forest recordings grow with the number of labelled recordings trained on.
 
     .venv/bin/python benchmarks/learning_curve.py [--sizes 3 5 7 10 20 all] [--folds 5] [--augment]
+        [--frame-length 512 --frame-step 400 --fft-length 512]
 
 The 40 shared recordings are dealt into folds by background family, as forest_crossval.py does.
 For each fold and each size K, a model trains on K recordings drawn at random from the other folds
@@ -48,7 +49,7 @@ def nested_draw(recordings: list[Path], calls_in: dict[str, int], seed: int) -> 
 
 def main() -> None:
     import pandas as pd
-    from forest_holdout import background_folds, forest_clips, reusable_detector
+    from forest_holdout import add_stft_arguments, background_folds, forest_clips, reusable_detector, with_stft
 
     from data_pipeline.audio.decoding import list_audio_files
     from data_pipeline.features.augment import AugmentConfig
@@ -70,6 +71,7 @@ def main() -> None:
     p.add_argument("--augment", action="store_true", help="train with data_pipeline.features.augment.AugmentConfig()")
     p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
     add_mining_arguments(p)
+    add_stft_arguments(p)
     args = p.parse_args()
 
     forest = Path(args.shared) / "forest"
@@ -77,7 +79,7 @@ def main() -> None:
     sure = labels[labels["confidence"] == "sure"]
     calls_in = sure.groupby("recording").size().to_dict()
     recordings = list_audio_files(forest)
-    frontend = default_frontend("compact")
+    frontend, _ = with_stft(default_frontend("compact"), args)  # name the --run-dir after it: models are reused by front end
     config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
                          augment=AugmentConfig() if args.augment else None,
                          negative_bank_per_kind=args.negative_bank_per_kind,
@@ -91,7 +93,7 @@ def main() -> None:
         for size in args.sizes:
             chosen = order if size == "all" else order[: int(size)]
             folder = run_dir / f"k{size}" / f"fold{fold}"
-            detector = reusable_detector(chosen, folder) or train(
+            detector = reusable_detector(chosen, folder, frontend) or train(
                 forest_clips(chosen, labels, frontend.clip_s), list(KAGGLE_CLASSES), folder, config,
                 frontend=frontend, labels=labels)
             result = count_calls(detector, held, progress=False)
@@ -121,7 +123,9 @@ def main() -> None:
         print(f"| {r.size} ({r.recordings:.0f} rec., {r.calls:.0f} calls) | {r.count_mae:.3f} | {r.exact:.0%} | "
               f"{r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} |")
     print(f"augment {args.augment}, bank {args.negative_bank_per_kind} per kind, mining pool "
-          f"{args.hard_negative_pool_per_kind} per kind; {(time.time() - t0) / 60:.1f} min; "
+          f"{args.hard_negative_pool_per_kind} per kind, {args.hard_negative_rounds} round(s) at >= "
+          f"{args.hard_negative_threshold:g}, frames {frontend.frame_length}/{frontend.frame_step}/{frontend.fft_length}; "
+          f"{(time.time() - t0) / 60:.1f} min; "
           f"{os.cpu_count()} cores, "
           f"{time.strftime('%Y-%m-%d')}; {run_dir / 'learning_curve.csv'}")
 

@@ -178,7 +178,7 @@ def make_no_call(shared: Path, out: Path) -> dict[str, list[Path]]:
 
 def main() -> None:
     import pandas as pd
-    from forest_holdout import background_folds, forest_clips, reusable_detector
+    from forest_holdout import add_stft_arguments, background_folds, forest_clips, reusable_detector, with_stft
 
     from data_pipeline.audio.decoding import audio_duration_s
     from data_pipeline.labels.annotations import read_call_labels
@@ -196,9 +196,7 @@ def main() -> None:
     p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
     add_mining_arguments(p)
     p.add_argument("--silence-floor-dbfs", default="default", help="a number, 'none', or 'default' (the front end's)")
-    p.add_argument("--frame-length", type=int, help="STFT frame length in samples (default: the front end's)")
-    p.add_argument("--frame-step", type=int, help="STFT frame step in samples; must divide the 0.25 s counting hop")
-    p.add_argument("--fft-length", type=int, help="FFT length in samples, >= the frame length")
+    add_stft_arguments(p)
     p.add_argument("--fold", type=int, action="append", dest="only_folds", metavar="F",
                    help="count with this fold's model only (repeat for more); the figures then cover those folds' recordings")
     args = p.parse_args()
@@ -216,12 +214,7 @@ def main() -> None:
 
         floor = None if args.silence_floor_dbfs == "none" else float(args.silence_floor_dbfs)
         frontend = replace(frontend, silence_floor_dbfs=floor)
-    stft = {k: v for k, v in (("frame_length", args.frame_length), ("frame_step", args.frame_step),
-                              ("fft_length", args.fft_length)) if v is not None}
-    if stft:
-        from dataclasses import replace
-
-        frontend = replace(frontend, **stft)
+    frontend, stft = with_stft(frontend, args)
     config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
                          negative_bank_per_kind=args.negative_bank_per_kind,
                          **mining_settings(args))
@@ -237,14 +230,14 @@ def main() -> None:
     run = out / (f"bank{args.negative_bank_per_kind}-mine{args.hard_negative_pool_per_kind}-floor{args.silence_floor_dbfs}"
                  f"-mineat{args.hard_negative_threshold:g}" + (f"-rounds{rounds}" if rounds != 1 else "")
                  + (f"-seed{args.seed}" if args.seed else "")
-                 + (f"-stft{frontend.frame_length}x{frontend.frame_step}x{frontend.fft_length}" if stft else ""))
+                 + stft)
     for fold in folds:
         held = [i for i, f in enumerate(fold_of) if f == fold]
         rest = [r for i, r in enumerate(recordings) if i not in held]
         names = {r.name for r in rest}
         clips = forest_clips(rest, labels[labels["recording"].isin(names)], frontend.clip_s)
         folder = run / f"fold{fold}"
-        detector = reusable_detector(rest, folder) or train(clips, list(KAGGLE_CLASSES), folder, config,
+        detector = reusable_detector(rest, folder, frontend) or train(clips, list(KAGGLE_CLASSES), folder, config,
                                                             frontend=frontend, labels=labels)
         window_scores = {}  # for trying counting settings later without the network
         for condition in CONDITIONS:
