@@ -26,7 +26,7 @@ the no-call set are the same recordings (counted as no-call material and as adde
 
 Prints, per condition, count MAE, exact counts and event precision/recall/F1 over the 40 recordings;
 per no-call material, false calls per hour (over all fold models). Writes robustness.csv and
-false_calls.csv in the run folder, and each fold's window scores (fold<F>/window_scores.pkl, a dict of
+false_calls.csv in the run folder (robustness-fold<F>.csv and false_calls-fold<F>.csv with --fold), and each fold's window scores (fold<F>/window_scores.pkl, a dict of
 condition or "no_call:<material>" -> model.detection.counting.RecordingScores list: counting settings can
 be tried on them without the network). A rerun reuses each fold's model when its folder
 holds one trained on the same recordings: delete the folder to retrain after changing training.
@@ -198,8 +198,13 @@ def main() -> None:
     p.add_argument("--silence-floor-dbfs", default="default", help="a number, 'none', or 'default' (the front end's)")
     add_stft_arguments(p)
     p.add_argument("--fold", type=int, action="append", dest="only_folds", metavar="F",
-                   help="count with this fold's model only (repeat for more); the figures then cover those folds' recordings")
+                   help="train and count with this fold's model only (repeat for more); the figures then cover those "
+                        "folds' recordings, in robustness-fold<F>.csv and false_calls-fold<F>.csv")
     args = p.parse_args()
+    folds = sorted(set(args.only_folds or range(args.folds)))
+    if not all(0 <= f < args.folds for f in folds):
+        raise ValueError(f"--fold: folds are numbered 0 to {args.folds - 1}")
+    subset = "" if len(folds) == args.folds else "-fold" + "-".join(map(str, folds))  # never overwrites a full run's tables
 
     shared, out = Path(args.shared), Path(args.run_dir)
     labels = read_call_labels(shared / "forest" / "calls.csv")
@@ -222,9 +227,6 @@ def main() -> None:
     fold_of = background_folds(recordings, args.folds, args.seed)
     per_condition = {c: [] for c in CONDITIONS}
     false_events = []
-    folds = sorted(set(args.only_folds or range(args.folds)))
-    if not all(0 <= f < args.folds for f in folds):
-        raise SystemExit(f"--fold: folds are numbered 0 to {args.folds - 1}")
     hours = {m: sum(audio_duration_s(f) for f in files) / 3600 * len(folds) for m, files in no_call.items()}
     rounds = args.hard_negative_rounds
     run = out / (f"bank{args.negative_bank_per_kind}-mine{args.hard_negative_pool_per_kind}-floor{args.silence_floor_dbfs}"
@@ -272,8 +274,8 @@ def main() -> None:
                      "false_calls": int(false_calls.get(material, 0)),
                      "false_calls_per_hour": round(false_calls.get(material, 0) / hours[material], 2)})
     report = pd.DataFrame(rows)
-    atomic_write_csv(run / "robustness.csv", report)
-    atomic_write_csv(run / "false_calls.csv", false_events)  # which sounds fooled which fold
+    atomic_write_csv(run / f"robustness{subset}.csv", report)
+    atomic_write_csv(run / f"false_calls{subset}.csv", false_events)  # which sounds fooled which fold
     print(report.astype(object).fillna("").to_string(index=False))
     print(f"bank per kind {args.negative_bank_per_kind}, mining pool per kind {args.hard_negative_pool_per_kind} "
           f"at >= {args.hard_negative_threshold}, {args.hard_negative_rounds} round(s), seed {args.seed}, "
