@@ -26,10 +26,11 @@ the no-call set are the same recordings (counted as no-call material and as adde
 
 Prints, per condition, count MAE, exact counts and event precision/recall/F1 over the 40 recordings;
 per no-call material, false calls per hour (over all fold models). Writes robustness.csv and
-false_calls.csv in the run folder (robustness-fold<F>.csv and false_calls-fold<F>.csv with --fold), and each fold's window scores (fold<F>/window_scores.pkl, a dict of
-condition or "no_call:<material>" -> model.detection.counting.RecordingScores list: counting settings can
-be tried on them without the network). A rerun reuses each fold's model when its folder
-holds one trained on the same recordings: delete the folder to retrain after changing training.
+false_calls.csv in the run folder (robustness-fold<F>.csv and false_calls-fold<F>.csv with --fold), and
+each fold's window scores (fold<F>/window_scores.pkl, a dict of condition or "no_call:<material>" ->
+model.detection.counting.RecordingScores list: counting settings can be tried on them without the network).
+A rerun reuses each fold's model when its folder holds one trained on the same recordings: delete the
+folder to retrain after changing training.
 """
 
 from __future__ import annotations
