@@ -79,7 +79,8 @@ def main() -> None:
     sure = labels[labels["confidence"] == "sure"]
     calls_in = sure.groupby("recording").size().to_dict()
     recordings = list_audio_files(forest)
-    frontend, _ = with_stft(default_frontend("compact"), args)  # name the --run-dir after it: models are reused by front end
+    # Another STFT retrains (and replaces) the models of the same --run-dir: give each STFT a run folder of its own.
+    frontend, _ = with_stft(default_frontend("compact"), args)
     config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
                          augment=AugmentConfig() if args.augment else None,
                          negative_bank_per_kind=args.negative_bank_per_kind,

@@ -90,7 +90,6 @@ def main() -> None:
                      for name, fe in frontends.items()]
     table = pd.DataFrame(rows)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     atomic_write_csv(out / "pulse_visibility.csv", table)
     wide = table.pivot_table(index=["carrier", "pulses_per_s"], columns="stft", values="visibility_db", sort=False)
     print(wide[list(frontends)].to_string())
