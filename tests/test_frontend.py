@@ -50,6 +50,16 @@ def test_mel_bands_cover_the_band_and_find_the_tone():
     assert 0 < low < high < 39  # mel order kept, both tones inside the band
 
 
+def test_a_mel_setting_first_used_inside_a_traced_function_still_works_eagerly():
+    # The mel matrix is made once per setting and kept: made while tracing, it must not be a graph tensor.
+    import tensorflow as tf
+
+    fe = FrontendConfig(mel_bins=23, min_freq_hz=150, max_freq_hz=3500)  # a setting no other test uses
+    audio = sine(1000, 3.0, 16000)
+    traced = tf.function(lambda x: spectrogram(x, fe))(audio).numpy()
+    np.testing.assert_allclose(spectrogram(audio, fe).numpy(), traced, atol=1e-5)
+
+
 def test_median_subtraction_removes_a_steady_tone_and_keeps_a_click():
     fe = FrontendConfig(median_subtraction=True)
     audio = sine(1000, 3.0, 16000)
