@@ -165,7 +165,7 @@ def load_clips(
 
     With features=True (training) each clip is returned as its spectrogram [n, frames, bins], made
     right after its file is decoded, so waveforms never pile up: a 3 s clip's spectrogram takes a
-    third of the memory of its samples. Files of few clips are taken in groups of up to
+    third of the memory of its samples. Files of few clips are decoded in groups of up to
     `FEATURE_BATCH_CLIPS` clips and their spectrograms made in one call: one clip at a time, the
     call's own cost was 13x the work (a 1 s clip: 11.6 ms against 0.85 ms in a batch of 100).
     With features=False, waveforms [n, samples] (for export).
