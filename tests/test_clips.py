@@ -112,7 +112,7 @@ def test_files_taken_in_groups_keep_each_clip_in_its_row(tmp_path, write_audio, 
     waves, _, _ = load_clips(table, fe, features=False, progress=False)
     features, kept, failures = load_clips(table, fe, features=True, progress=False)
     assert kept.all() and not failures
-    for i, (path, start) in enumerate(rows):
+    for i, (path, _) in enumerate(rows):
         assert dominant_hz(waves[i], 16000) == pytest.approx(300 + 200 * int(path.stem[1:]), abs=20)
         np.testing.assert_allclose(features[i], spectrogram(waves[i], fe).numpy(), atol=1e-5)
     assert clips_module._file_groups([("a", [0]), ("b", [1, 2]), ("c", [3, 4, 5, 6]), ("d", [7])], 3) == [

@@ -65,7 +65,7 @@ def test_best_config_retrains_with_its_front_end(sweep):
     run = root / "retrained"
     proc = subprocess.run([sys.executable, str(ROOT / "train.py"), "--data-dir", str(root / "data"), "--config",
                            str(root / "sweep" / "best.json"), "--run-dir", str(run), "--epochs", "2",
-                           "--hard-negative-pool-per-kind", "0"],  # mining's own 20 epochs are tested elsewhere
+                           "--hard-negative-pool-per-kind", "0"],  # mining: test_not_a_call, test_end_to_end
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     saved = json.loads((run / "detector.json").read_text())["frontend"]

@@ -200,7 +200,7 @@ def load_clips(
         return len(group), rows, np.asarray(clip_features(clips, frontend)) if features else clips, errors
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(work, _file_groups(list(by_file.items()), FEATURE_BATCH_CLIPS))
+        results = pool.map(work, _file_groups(by_file.items(), FEATURE_BATCH_CLIPS))
         desc = "decoding + spectrograms" if features else "decoding"
         with tqdm(total=len(by_file), desc=desc, unit="file", disable=not progress) as bar:
             for n_files, rows, clips, errors in results:
@@ -215,7 +215,7 @@ def load_clips(
 FEATURE_BATCH_CLIPS = 256  # clips per spectrogram call in load_clips; a file with more is one call of its own
 
 
-def _file_groups(files: list, max_clips: int) -> list[list]:
+def _file_groups(files, max_clips: int) -> list[list]:
     """Consecutive (file, rows) items in groups of at most `max_clips` rows (a longer file alone), in order."""
     groups, group, size = [], [], 0
     for item in files:
