@@ -46,7 +46,8 @@ def main() -> int:
     p.add_argument("--freeze-epochs", type=int, default=TrainConfig.freeze_epochs,
                    help="ImageNet backbones: epochs training the new head alone before fine-tuning everything")
     p.add_argument("--config", help="best.json from tune.py: its front end, network, learning rate and batch size override the flags")
-    p.add_argument("--epochs", type=int, default=TrainConfig.epochs, help="ceiling; early stopping ends sooner")
+    p.add_argument("--epochs", type=int, default=TrainConfig.epochs,
+                   help="ceiling, of the first fit and of each mining round; early stopping ends sooner")
     p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
     p.add_argument("--learning-rate", type=float, default=TrainConfig.learning_rate)
     p.add_argument("--patience", type=int, default=TrainConfig.patience, help="early-stopping patience, epochs")

@@ -216,14 +216,14 @@ def test_each_mining_round_scores_fresh_pools_with_the_network_the_round_before_
     from model.learning.training import TrainConfig, _compile, _fit_on_hard_negatives
     from model.learning.training_state import EpochOrder
 
-    def mine(net, run, rounds, threshold):
-        config = TrainConfig(hard_negative_pool_per_kind=1, hard_negative_epochs=1, hard_negative_rounds=rounds,
-                             hard_negative_threshold=threshold, verbose=0)
+    def mine(net, run, rounds, threshold, patience=0, **epochs):
+        config = TrainConfig(hard_negative_pool_per_kind=1, hard_negative_rounds=rounds, hard_negative_threshold=threshold,
+                             verbose=0, **({"hard_negative_epochs": 1} | epochs))
         _compile(net, config, 2, 1e-3)
         rng = np.random.default_rng(0)
         data = (rng.standard_normal((8, *FE.input_shape)).astype(np.float32), np.array([0, 1] * 4, np.float32))
         order = EpochOrder()
-        callbacks = [keras.callbacks.EarlyStopping(restore_best_weights=True), order.callback(),
+        callbacks = [keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True), order.callback(),
                      keras.callbacks.CSVLogger(str(run / "history.csv"))]
         return _fit_on_hard_negatives(net, data, data, callbacks, {"loss": [1.0]}, [], FE, run, config, order, "key")
 
@@ -239,3 +239,8 @@ def test_each_mining_round_scores_fresh_pools_with_the_network_the_round_before_
 
     table, history = mine(_constant_net(-3.0), tmp_path / "none", rounds=3, threshold=0.5)  # nothing called
     assert len(table) == 0 and history == {"loss": [1.0]}  # one round scored, nothing mined, no fit, no more rounds
+
+    # A run asked for 1 epoch gets 1 per round too, not hard_negative_epochs (3; patient enough to run them all).
+    _, history = mine(_constant_net(3.0), tmp_path / "short", rounds=2, threshold=0.0, patience=10, epochs=1,
+                      hard_negative_epochs=3)
+    assert len(history["loss"]) == 3

@@ -85,7 +85,8 @@ class TrainConfig:
     negative_bank_per_kind: int = 8  # 0: no bank
     # With the bank on: after the first fit, score this many more generated clips per kind (alone, and as
     # many mixed; two other seeds), add those scored >= `hard_negative_threshold` to training and validation and fit on for
-    # at most `hard_negative_epochs` (model.learning.hard_negatives). 0: no mining.
+    # at most `hard_negative_epochs` (and never more than `epochs`: a short run stays short; model.learning.hard_negatives).
+    # 0: no mining.
     hard_negative_pool_per_kind: int = 32
     hard_negative_epochs: int = 10
     # A pool clip scored at or above this call probability is mined: near misses too, not only clips called
@@ -329,8 +330,9 @@ def _negative_bank(backgrounds: list[np.ndarray], frontend: FrontendConfig, run_
 
 def _fit_on_hard_negatives(net, train: tuple, val: tuple, callbacks: list, history: dict, backgrounds, frontend,
                            run_dir: Path, config: TrainConfig, order: EpochOrder, key: str) -> tuple[pd.DataFrame, dict]:
-    """Mine generated clips the fitted network calls and fit on for at most `hard_negative_epochs` with them
-    among the training negatives, for up to `hard_negative_rounds` rounds; (mined rows, history of every epoch).
+    """Mine generated clips the fitted network calls and fit on with them among the training negatives for at
+    most `hard_negative_epochs` (or `epochs`, if fewer), for up to `hard_negative_rounds` rounds; (mined rows,
+    history of every epoch).
 
     Each round mines two fresh pools, from two seeds: one for training, one for validation. Early stopping
     watches the validation clips together with every round's mined validation clips, so it keeps the epoch
@@ -370,7 +372,8 @@ def _fit_on_hard_negatives(net, train: tuple, val: tuple, callbacks: list, histo
         done = len(history["loss"])
         fit = dict(validation_data=val_ds, class_weight=class_weights(train[1]), verbose=config.verbose, shuffle=False)
         stage = StageState(run_dir, "mining" if r == 1 else f"mining{r}", key, callbacks[0])
-        history = _resumable_fit(net, train_ds, callbacks, stage, history, done, done + config.hard_negative_epochs, fit)
+        round_epochs = min(config.hard_negative_epochs, config.epochs)
+        history = _resumable_fit(net, train_ds, callbacks, stage, history, done, done + round_epochs, fit)
     return pd.concat(tables, ignore_index=True), history
 
 
