@@ -46,6 +46,10 @@ def main() -> int:
     args = p.parse_args()
     if args.workers is not None and args.scheduler is not None:
         p.error("--workers starts local workers, --scheduler uses a cluster's: give one of them")
+    if args.workers is not None or args.scheduler is not None:
+        from model.detection.cluster_counting import check_cluster_settings
+
+        check_cluster_settings(args.workers, args.scheduler)
 
     paths = expand_audio_paths(args.input)
     if not paths:

@@ -129,6 +129,7 @@ def test_a_cluster_that_cannot_count_says_why_in_one_line(tmp_path, untrained_mo
     assert not (work / "out").exists()
     proc = _count(work, untrained_model, "--scheduler", "gone.json", ok=False)
     assert proc.returncode == 2 and "error: --scheduler gone.json: no such scheduler file" in proc.stderr
+    assert "model:" not in proc.stderr  # said before the model loads (seconds of TensorFlow)
 
     with dask_cluster(tmp_path / "cluster", workers=1, project_on_path=False) as (address, _, _):
         proc = _count(work, untrained_model, "--scheduler", address, ok=False)
@@ -138,5 +139,6 @@ def test_a_cluster_that_cannot_count_says_why_in_one_line(tmp_path, untrained_mo
 
     proc = _count(work, untrained_model, "--workers", "0", ok=False)
     assert proc.returncode == 2 and "error: --workers must be 1 or more, not 0" in proc.stderr
+    assert "model:" not in proc.stderr
     proc = _count(work, untrained_model, "--workers", "2", "--scheduler", address, ok=False)
     assert proc.returncode == 2 and "give one of them" in proc.stderr

@@ -70,6 +70,16 @@ def score_task(path: str, model_dir: str, hop_s: float, fingerprint: str) -> Rec
         blocks.close()
 
 
+def check_cluster_settings(workers: int | None = None, scheduler: str | None = None) -> None:
+    """Fail in one line on settings no cluster could use (before the model loads, which takes seconds)."""
+    if scheduler:
+        if Path(scheduler).suffix == ".json" and not Path(scheduler).is_file():
+            raise FileNotFoundError(f"--scheduler {scheduler}: no such scheduler file "
+                                    "(`dask scheduler --scheduler-file FILE` writes it)")
+    elif workers is None or workers < 1:
+        raise ValueError(f"--workers must be 1 or more, not {workers}")
+
+
 @contextmanager
 def dask_client(workers: int | None = None, scheduler: str | None = None):
     """A Dask client on the cluster at `scheduler` (an address, or the JSON file `dask scheduler
@@ -80,20 +90,15 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
         from distributed import Client, LocalCluster
     except ImportError:
         raise ValueError("counting on Dask needs its distributed scheduler: pip install 'dask[distributed]'") from None
+    check_cluster_settings(workers, scheduler)
     cluster = None
     if scheduler:
-        by_file = Path(scheduler).suffix == ".json"
-        if by_file and not Path(scheduler).is_file():
-            raise FileNotFoundError(f"--scheduler {scheduler}: no such scheduler file "
-                                    "(`dask scheduler --scheduler-file FILE` writes it)")
         try:
-            client = (Client(scheduler_file=scheduler, timeout=CONNECT_TIMEOUT_S) if by_file
+            client = (Client(scheduler_file=scheduler, timeout=CONNECT_TIMEOUT_S) if Path(scheduler).suffix == ".json"
                       else Client(scheduler, timeout=CONNECT_TIMEOUT_S))
         except (OSError, TimeoutError, ValueError) as err:
             raise ValueError(f"--scheduler {scheduler}: no Dask scheduler answered ({err})") from None
     else:
-        if workers is None or workers < 1:
-            raise ValueError(f"--workers must be 1 or more, not {workers}")
         threads = max(1, (os.cpu_count() or 1) // workers)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=None, env={"TF_NUM_INTRAOP_THREADS": str(threads)})
