@@ -208,3 +208,29 @@ def test_mining_settings_out_of_range_stop_before_training(tmp_path, option, val
                       cwd=tmp_path)
     assert proc.returncode == 2 and f"error: {message}" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert not (tmp_path / "run").exists()  # nothing written
+
+
+@pytest.mark.parametrize("setting,message", [
+    ({"threshold": 1.5}, "threshold is a window's call probability, 0 to 1; got 1.5"),
+    ({"threshold": -0.1}, "threshold is a window's call probability, 0 to 1; got -0.1"),
+    ({"min_gap_s": -1.0}, "min_gap_s must be 0 seconds or more, got -1.0"),
+    ({"min_call_s": -2.0}, "min_call_s must be 0 seconds or more, got -2.0"),
+    ({"smooth_windows": 2}, "smooth_windows must be odd (1: no smoothing), got 2"),
+    ({"smooth_windows": 0}, "smooth_windows must be odd (1: no smoothing), got 0"),
+])
+def test_counting_settings_out_of_range_are_refused(setting, message):
+    from model.detection.events import CountingConfig
+
+    with pytest.raises(ValueError) as err:
+        CountingConfig().overridden(**setting)  # what count_calls.py and review.py do with their flags
+    assert str(err.value) == message
+    assert CountingConfig().overridden(threshold=1.0, min_gap_s=0.0, min_call_s=0.0, smooth_windows=1).threshold == 1.0
+
+
+def test_count_calls_refuses_a_threshold_out_of_range_before_writing_anything(tmp_path, untrained_model):
+    sf.write(tmp_path / "a.wav", TONE, 48000)
+    proc = run_script("count_calls.py", "--input", "a.wav", "--model", untrained_model, "--output", "out/counts.csv",
+                      "--threshold", "50", cwd=tmp_path)  # a percentage where a probability belongs
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "error: threshold is a window's call probability, 0 to 1; got 50.0"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav"]

@@ -39,6 +39,17 @@ class CountingConfig:
     min_call_s: float = 2.25
     smooth_windows: int = 1
 
+    def __post_init__(self):
+        """One line for a setting no count can use, before a recording is scored (hop_s is checked against
+        the front end's frame step where windows are cut)."""
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(f"threshold is a window's call probability, 0 to 1; got {self.threshold}")
+        for name in ("min_gap_s", "min_call_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 seconds or more, got {getattr(self, name)}")
+        if self.smooth_windows < 1 or self.smooth_windows % 2 == 0:
+            raise ValueError(f"smooth_windows must be odd (1: no smoothing), got {self.smooth_windows}")
+
     def to_dict(self) -> dict:
         return asdict(self)
 
