@@ -33,8 +33,9 @@ def main() -> int:
     p.add_argument("--negatives", nargs="+", help="files or folders of audio known to hold no call, added as negatives")
     p.add_argument("--negative-bank-per-kind", type=int,
                    help="generated non-call clips per kind, alone and as many mixed into your negatives "
-                        f"(silence, tones, engines, speech, heartbeats, ...; 0 = none; default {TrainConfig.negative_bank_per_kind} "
-                        "for the capuchinbird and glass_break presets, 0 for the others)")
+                        "(silence, tones, engines, speech, heartbeats, ...; 0 = none; "
+                        f"default {TrainConfig.negative_bank_per_kind} for the capuchinbird and glass_break presets, "
+                        "0 for the others)")
     add_mining_arguments(p)
     p.add_argument("--run-dir", help="output folder (default: runs/<time>-<preset>-<arch>[-<K>fold])")
     p.add_argument("--preset", default="capuchinbird", choices=sorted(PRESETS),
@@ -45,7 +46,8 @@ def main() -> int:
                    help="compact CNN (default), the blog post's seed network, or an ImageNet backbone")
     p.add_argument("--freeze-epochs", type=int, default=TrainConfig.freeze_epochs,
                    help="ImageNet backbones: epochs training the new head alone before fine-tuning everything")
-    p.add_argument("--config", help="best.json from tune.py: its front end, network, learning rate and batch size override the flags")
+    p.add_argument("--config",
+                   help="best.json from tune.py: its front end, network, learning rate and batch size override the flags")
     p.add_argument("--epochs", type=int, default=TrainConfig.epochs,
                    help="ceiling, of the first fit and of each mining round; early stopping ends sooner")
     p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
@@ -63,9 +65,10 @@ def main() -> int:
                         "--batch-size and --learning-rate are then per replica (README, 'Training on several GPUs or machines')")
     args = p.parse_args()
     require_decoder(args.decoder)
+    if args.folds is not None and args.folds < 2:
+        p.error(f"--folds must be 2 or more (cross-validation holds each fold out once), got {args.folds}")
     if args.folds and args.strategy != "none":
         p.error("--strategy trains one model; cross-validation (--folds) runs without it")
-    strategy = make_strategy(args.strategy)  # before any other TensorFlow work
 
     preset = get_preset(args.preset)
     config = TrainConfig(arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
@@ -75,6 +78,7 @@ def main() -> int:
                          network=preset.network if args.arch == "compact" else {},
                          negative_bank_per_kind=bank_per_kind(preset, args.negative_bank_per_kind),
                          **mining_settings(args))
+    strategy = make_strategy(args.strategy)  # before any other TensorFlow work (the settings above are checked first)
     frontend = SEED_FRONTEND if args.arch == "seed" else preset.frontend
     if args.config:
         config, frontend = apply_swept_config(args.config, config)

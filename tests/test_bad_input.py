@@ -202,8 +202,15 @@ def test_labels_past_a_recordings_end_naming_a_missing_file_or_an_ambiguous_one_
     ("--hard-negative-rounds", "0", "hard_negative_rounds must be 1 or more, got 0"),
     ("--hard-negative-threshold", "1.5", "hard_negative_threshold is a call probability, 0 to 1; got 1.5"),
     ("--hard-negative-pool-per-kind", "-1", "hard_negative_pool_per_kind must be 0 or more, got -1"),
+    ("--epochs", "0", "epochs must be 1 or more, got 0"),  # was a KeyError traceback after loading the data
+    ("--batch-size", "0", "batch_size must be 1 or more, got 0"),  # was a TensorFlow traceback
+    ("--patience", "-1", "patience must be 0 or more, got -1"),  # was taken as given
+    ("--learning-rate", "-0.001", "learning_rate must be above 0, got -0.001"),  # was gradient ascent
+    ("--freeze-epochs", "-1", "freeze_epochs must be 0 or more, got -1"),
+    ("--folds", "1", "--folds must be 2 or more (cross-validation holds each fold out once), got 1"),
+    ("--folds", "0", "--folds must be 2 or more (cross-validation holds each fold out once), got 0"),  # was one model
 ])
-def test_mining_settings_out_of_range_stop_before_training(tmp_path, option, value, message):
+def test_training_settings_out_of_range_stop_before_training(tmp_path, option, value, message):
     proc = run_script("train.py", "--data-dir", tmp_path / "data", "--run-dir", tmp_path / "run", option, value,
                       cwd=tmp_path)
     assert proc.returncode == 2 and f"error: {message}" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

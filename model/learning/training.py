@@ -56,7 +56,6 @@ from model.reporting.diagnostics import (
 )
 from model.reporting.evaluation import clip_metrics, evaluate, format_summary
 from model.reporting.plots import plot_confusion, plot_history
-from model.reporting.tensorboard_logging import TensorBoardExtras
 
 
 @dataclass
@@ -100,10 +99,13 @@ class TrainConfig:
     verbose: int = 2  # Keras: 1 = progress bar, 2 = one line per epoch (better in logs)
 
     def __post_init__(self):
-        for name, low in (("negative_bank_per_kind", 0), ("hard_negative_pool_per_kind", 0), ("hard_negative_rounds", 1),
+        for name, low in (("epochs", 1), ("batch_size", 1), ("patience", 0), ("freeze_epochs", 0),
+                          ("negative_bank_per_kind", 0), ("hard_negative_pool_per_kind", 0), ("hard_negative_rounds", 1),
                           ("hard_negative_epochs", 1)):
             if getattr(self, name) < low:
                 raise ValueError(f"{name} must be {low} or more, got {getattr(self, name)}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be above 0, got {self.learning_rate}")
         if not 0.0 <= self.hard_negative_threshold <= 1.0:
             raise ValueError(f"hard_negative_threshold is a call probability, 0 to 1; got {self.hard_negative_threshold}")
 
@@ -195,6 +197,8 @@ def train(
     import contextlib
 
     import keras
+
+    from model.reporting.tensorboard_logging import TensorBoardExtras  # imports Keras: here, not when settings are checked
 
     n_classes = len(classes)
     if n_classes < 2:
