@@ -241,3 +241,16 @@ def test_count_calls_refuses_a_threshold_out_of_range_before_writing_anything(tm
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == "error: threshold is a window's call probability, 0 to 1; got 50.0"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav"]
+
+
+@pytest.mark.parametrize("setting,message", [({"max_trials": 0}, "--max-trials must be 1 or more, got 0"),
+                                             ({"max_epochs": 0}, "--max-epochs must be 1 or more, got 0")])
+def test_sweep_settings_out_of_range_stop_before_any_trial(tmp_path, setting, message):
+    from model.learning.sweep import run_sweep
+
+    def no_data(clip_s):
+        raise AssertionError("the settings are checked before any data is read")
+
+    with pytest.raises(ValueError) as err:  # --max-trials 0 ran Hyperband's 30 trials; --max-epochs 0 an IndexError
+        run_sweep(no_data, ["no call", "call"], tmp_path / "sweep", **setting)
+    assert str(err.value) == message and not (tmp_path / "sweep").exists()

@@ -168,6 +168,9 @@ def run_sweep(
         raise ValueError("--time-budget works in one process only; in a distributed sweep set --max-trials")
     if tuner not in TUNERS:
         raise ValueError(f"unknown tuner {tuner!r}; choose one of {TUNERS}")
+    for name, value in (("--max-trials", max_trials), ("--max-epochs", max_epochs)):
+        if value < 1:  # keras-tuner takes 0 trials as no cap, and 0 epochs fails deep inside Hyperband
+            raise ValueError(f"{name} must be 1 or more, got {value}")
     if len(classes) != 2:
         raise ValueError(f"sweeps tune call detectors (2 classes; objective {OBJECTIVE}); this data has {len(classes)}. "
                          f"Compare settings for N classes with benchmarks/preset_variants.py")
