@@ -34,6 +34,8 @@ def main() -> int:
     args = p.parse_args()
     if not 0 <= args.port <= 65535:
         p.error(f"--port must be between 0 and 65535, got {args.port}")
+    if args.random < 0:
+        p.error(f"--random is a number of stretches, 0 or more; got {args.random}")
 
     paths = expand_audio_paths(args.input)
     if not paths:

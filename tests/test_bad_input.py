@@ -254,3 +254,11 @@ def test_sweep_settings_out_of_range_stop_before_any_trial(tmp_path, setting, me
     with pytest.raises(ValueError) as err:  # --max-trials 0 ran Hyperband's 30 trials; --max-epochs 0 an IndexError
         run_sweep(no_data, ["no call", "call"], tmp_path / "sweep", **setting)
     assert str(err.value) == message and not (tmp_path / "sweep").exists()
+
+
+@pytest.mark.parametrize("option,value,message", [("--random", "-1", "--random is a number of stretches, 0 or more; got -1"),
+                                                  ("--port", "70000", "--port must be between 0 and 65535, got 70000")])
+def test_review_settings_out_of_range_stop_before_serving(tmp_path, option, value, message):
+    proc = run_script("review.py", "--input", "rec", "--model", "no-model-needed", option, value, cwd=tmp_path)
+    assert proc.returncode == 2 and f"error: {message}" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert list(tmp_path.iterdir()) == []
