@@ -86,6 +86,11 @@ def main() -> None:
                          negative_bank_per_kind=args.negative_bank_per_kind,
                          **mining_settings(args))
     fold_of = background_folds(recordings, args.folds, args.seed)
+    fewest = min(sum(f != fold for f in fold_of) for fold in range(args.folds))  # recordings outside a fold
+    for size in args.sizes:  # one line before any training, not a traceback or a row named wrongly after it
+        if size != "all" and not (size.isdigit() and 3 <= int(size) <= fewest):
+            raise ValueError(f"--sizes {size}: give 'all' or a number of recordings from 3 (the first three hold "
+                             f"calls from three families) to {fewest} (the fewest outside any fold)")
     run_dir = Path(args.run_dir)
     tables, rows, t0 = {}, [], time.time()
     for fold in range(args.folds):

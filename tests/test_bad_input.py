@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-from conftest import dominant_hz, run_script, sine
+from conftest import SHARED, dominant_hz, run_script, sine
 
 from data_pipeline.audio.decoding import (AudioDecodeError, AudioWarning, decode_audio, expand_audio_paths,
                                           list_audio_files)
@@ -261,4 +261,17 @@ def test_sweep_settings_out_of_range_stop_before_any_trial(tmp_path, setting, me
 def test_review_settings_out_of_range_stop_before_serving(tmp_path, option, value, message):
     proc = run_script("review.py", "--input", "rec", "--model", "no-model-needed", option, value, cwd=tmp_path)
     assert proc.returncode == 2 and f"error: {message}" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not (SHARED / "forest" / "calls.csv").exists(), reason="shared forest recordings absent")
+@pytest.mark.parametrize("size", ["2", "99", "ten"])
+def test_a_learning_curve_size_that_cannot_be_drawn_stops_before_training(tmp_path, size):
+    # 99 was trained on every recording and reported as a row named 99; 2 failed after the data was read.
+    proc = run_script("benchmarks/learning_curve.py", "--shared", SHARED, "--run-dir", tmp_path / "curve",
+                      "--sizes", "3", size, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (f"error: --sizes {size}: give 'all' or a number of recordings from 3 "
+                                                    "(the first three hold calls from three families) to 29 (the fewest "
+                                                    "outside any fold)")
     assert list(tmp_path.iterdir()) == []
