@@ -255,8 +255,8 @@ def test_ctrl_c_ends_counting_with_one_line_and_status_130(trained, tmp_path):
         seen = b""
         deadline = time.monotonic() + 300
         # Mid-count, as a user stops a long run: once the first recording is done. (Waiting for the word
-        # "counting" matched the settings line printed before TensorFlow's first operation; a Ctrl-C inside
-        # that start-up once left TensorFlow half-initialised and the process hanging; open, README.)
+        # "counting" matched the settings line printed before TensorFlow's first operation; a Ctrl-C in
+        # that start-up once left the process hanging, in a loaded run: open, README "The scripts".)
         while b"1/8" not in seen and time.monotonic() < deadline:
             seen += proc.stderr.read1(4096)
         proc.send_signal(signal.SIGINT)
