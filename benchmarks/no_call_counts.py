@@ -44,10 +44,10 @@ def main() -> None:
 
     t0, events = time.time(), []
     for model, detector in detectors.items():
-        for name, files in material.items():
-            found = count_calls(detector, files, progress=False).events
-            events.append(found.assign(model=model, material=name))
-        print(f"{model}: {sum(len(e) for e in events if (e['model'] == model).all())} false calls", flush=True)
+        found = [count_calls(detector, files, progress=False).events.assign(model=model, material=name)
+                 for name, files in material.items()]
+        events += found
+        print(f"{model}: {sum(map(len, found))} false calls", flush=True)
     events = pd.concat(events, ignore_index=True)
     per_material = events.groupby("material").size()
     table = pd.DataFrame([{"material": name, "hours": round(hours[name] * len(detectors), 2),

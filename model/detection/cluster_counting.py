@@ -70,10 +70,15 @@ def score_task(path: str, model_dir: str, hop_s: float, fingerprint: str) -> Rec
         blocks.close()
 
 
+def _names_a_file(scheduler: str) -> bool:
+    """--scheduler names the JSON file `dask scheduler --scheduler-file` writes, rather than an address."""
+    return Path(scheduler).suffix == ".json"
+
+
 def check_cluster_settings(workers: int | None = None, scheduler: str | None = None) -> None:
     """Fail in one line on settings no cluster could use (before the model loads, which takes seconds)."""
     if scheduler:
-        if Path(scheduler).suffix == ".json" and not Path(scheduler).is_file():
+        if _names_a_file(scheduler) and not Path(scheduler).is_file():
             raise FileNotFoundError(f"--scheduler {scheduler}: no such scheduler file "
                                     "(`dask scheduler --scheduler-file FILE` writes it)")
     elif workers is None or workers < 1:
@@ -94,7 +99,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
     cluster = None
     if scheduler:
         try:
-            client = (Client(scheduler_file=scheduler, timeout=CONNECT_TIMEOUT_S) if Path(scheduler).suffix == ".json"
+            client = (Client(scheduler_file=scheduler, timeout=CONNECT_TIMEOUT_S) if _names_a_file(scheduler)
                       else Client(scheduler, timeout=CONNECT_TIMEOUT_S))
         except (OSError, TimeoutError, ValueError) as err:
             raise ValueError(f"--scheduler {scheduler}: no Dask scheduler answered ({err})") from None
