@@ -5,6 +5,7 @@ from __future__ import annotations
 import _thread
 import atexit
 import importlib.abc
+import inspect
 import io
 import os
 import re
@@ -100,21 +101,23 @@ class SafeInterrupts:
     `SystemError: <built-in function __import__> returned a result with an exception set`; inside a
     callback of the import machinery, run by the garbage collector, it was printed as "Exception ignored"
     and dropped, and it left a module lock broken, so the decoding thread waited for it forever and so did
-    counting. So a Ctrl-C that lands inside TensorFlow, the import machinery or a finaliser is held, and
-    delivered again every `RETRY_S` until the main thread runs other code (the project's, Keras's training
-    loop, the rest of the standard library), where it is raised as usual; one that Python drops anyway (a
-    weakref callback, whose frames name nothing) comes back through `sys.unraisablehook` and is held the
-    same way. Counting and training still stop within a moment, with `run`'s one line and status 130.
+    counting. So a Ctrl-C that lands inside TensorFlow, the import machinery or a finaliser is held: it is
+    raised the moment that code returns into other code (a profile hook watches returns while one is
+    held), or, failing that, when a retry every `RETRY_S` finds the main thread elsewhere. One that Python
+    drops anyway (in a weakref callback, whose frames name nothing) comes back through
+    `sys.unraisablehook` and is held the same way. The script then ends with `run`'s one line and status 130.
     """
 
     RETRY_S = 0.02
     UNSAFE_MODULES = ("tensorflow", "importlib", "_frozen_importlib", "_frozen_importlib_external")
+    SUSPENDABLE = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR  # "return" = a yield
 
     def __init__(self):
         self.held = threading.Event()
         self.retrier: threading.Thread | None = None
         self.delivered_again = False
         self.previous_unraisablehook = sys.unraisablehook
+        self.previous_profile = None
 
     @classmethod
     def install(cls) -> "SafeInterrupts | None":
@@ -130,7 +133,7 @@ class SafeInterrupts:
         return handler
 
     def uninstall(self) -> None:
-        self.held.clear()
+        self.release()
         if self.retrier is not None:
             self.retrier.join()  # so that no held Ctrl-C reaches the handler restored below
         if signal.getsignal(signal.SIGINT) == self.on_sigint:
@@ -139,11 +142,14 @@ class SafeInterrupts:
             sys.unraisablehook = self.previous_unraisablehook
 
     @classmethod
+    def unsafe_code(cls, frame) -> bool:
+        return str(frame.f_globals.get("__name__", "")).split(".", 1)[0] in cls.UNSAFE_MODULES
+
+    @classmethod
     def unsafe(cls, frame) -> bool:
         """Whether the main thread, stopped at `frame`, is inside TensorFlow, an import or a finaliser."""
         while frame is not None:
-            module = str(frame.f_globals.get("__name__", ""))
-            if module.split(".", 1)[0] in cls.UNSAFE_MODULES or frame.f_code.co_name == "__del__":
+            if cls.unsafe_code(frame) or frame.f_code.co_name == "__del__":
                 return True
             frame = frame.f_back
         return False
@@ -155,7 +161,7 @@ class SafeInterrupts:
         if self.unsafe(frame):
             self.hold()
             return
-        self.held.clear()
+        self.release()
         raise KeyboardInterrupt
 
     def on_unraisable(self, unraisable) -> None:
@@ -164,11 +170,30 @@ class SafeInterrupts:
         else:
             self.previous_unraisablehook(unraisable)
 
+    def on_profile_event(self, frame, event, arg) -> None:
+        """While a Ctrl-C is held: raise it as TensorFlow or an import returns into other code (it then
+        comes out of the call, as if raised on the caller's line)."""
+        if event != "return" or not self.held.is_set() or not self.unsafe_code(frame):
+            return
+        if frame.f_code.co_flags & self.SUSPENDABLE or self.unsafe(frame.f_back):
+            return
+        self.release()
+        raise KeyboardInterrupt
+
     def hold(self) -> None:
-        if not self.held.is_set():
-            self.held.set()
-            self.retrier = threading.Thread(target=self._deliver_again, name="held-ctrl-c", daemon=True)
-            self.retrier.start()
+        if self.held.is_set():
+            return
+        self.held.set()
+        if threading.current_thread() is threading.main_thread():
+            self.previous_profile = sys.getprofile()
+            sys.setprofile(self.on_profile_event)
+        self.retrier = threading.Thread(target=self._deliver_again, name="held-ctrl-c", daemon=True)
+        self.retrier.start()
+
+    def release(self) -> None:
+        self.held.clear()
+        if threading.current_thread() is threading.main_thread() and sys.getprofile() == self.on_profile_event:
+            sys.setprofile(self.previous_profile)
 
     def _deliver_again(self) -> None:
         while self.held.is_set():
