@@ -106,6 +106,8 @@ class SafeInterrupts:
     held), or, failing that, when a retry every `RETRY_S` finds the main thread elsewhere. One that Python
     drops anyway (in a weakref callback, whose frames name nothing) comes back through
     `sys.unraisablehook` and is held the same way. The script then ends with `run`'s one line and status 130.
+    A second Ctrl-C while one is held is raised at once, wherever it lands: a way out of code that never
+    returns.
     """
 
     RETRY_S = 0.02
@@ -158,7 +160,7 @@ class SafeInterrupts:
         again, self.delivered_again = self.delivered_again, False
         if again and not self.held.is_set():
             return  # a held Ctrl-C sent again just as it was raised: one KeyboardInterrupt is enough
-        if self.unsafe(frame):
+        if self.unsafe(frame) and (again or not self.held.is_set()):  # a second Ctrl-C of the user's: now
             self.hold()
             return
         self.release()

@@ -80,6 +80,15 @@ def test_a_ctrl_c_inside_tensorflow_is_held_until_it_returns_then_ends_the_scrip
     assert (status, out, err) == (130, ["tensorflow done"], [INTERRUPTED])
 
 
+def test_a_second_ctrl_c_while_one_is_held_stops_it_at_once(tmp_path):
+    status, out, err = run_script(tmp_path, """
+        ctrl_c_in(0.2)
+        ctrl_c_in(0.7)
+        inside_tensorflow["busy_then_say"](30)  # code that does not return: the user presses again
+    """)
+    assert (status, out, err) == (130, [], [INTERRUPTED])
+
+
 def test_a_ctrl_c_inside_a_finaliser_is_held_not_swallowed(tmp_path):
     # Raised inside __del__, Python prints "Exception ignored in" and the script went on to the end (status 0).
     status, out, err = run_script(tmp_path, """
