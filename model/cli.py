@@ -101,21 +101,23 @@ class SafeInterrupts:
     `SystemError: <built-in function __import__> returned a result with an exception set`; inside a
     callback of the import machinery, run by the garbage collector, it was printed as "Exception ignored"
     and dropped, and it left a module lock broken, so the decoding thread waited for it forever and so did
-    counting. So a Ctrl-C that lands inside TensorFlow, the import machinery or a finaliser is held: it is
-    raised the moment that code returns into other code (a profile hook watches returns while one is
-    held), or, failing that, when a retry every `RETRY_S` finds the main thread elsewhere. One that Python
-    drops anyway (in a weakref callback, whose frames name nothing) comes back through
-    `sys.unraisablehook` and is held the same way. The script then ends with `run`'s one line and status 130.
-    A second Ctrl-C while one is held is raised at once, wherever it lands: a way out of code that never
-    returns.
+    counting. So a Ctrl-C that lands inside TensorFlow's running code, the import machinery or a finaliser
+    is held (`unsafe`): it is raised the moment that code returns into other code (a profile hook watches
+    returns while one is held), or when a retry every `RETRY_S` finds the main thread elsewhere. One that
+    Python drops anyway (raised in a weakref callback, whose frames name nothing) comes back through
+    `sys.unraisablehook` and is held the same way. The script then ends with `run`'s one line and status
+    130. Held for `HOLD_LIMIT_S`, it is raised wherever it lands: a way out of code that never returns.
     """
 
     RETRY_S = 0.02
-    UNSAFE_MODULES = ("tensorflow", "importlib", "_frozen_importlib", "_frozen_importlib_external")
+    HOLD_LIMIT_S = 10.0
+    IMPORT_MACHINERY = ("importlib", "_frozen_importlib", "_frozen_importlib_external")
+    UNSAFE_MODULES = ("tensorflow", *IMPORT_MACHINERY)
     SUSPENDABLE = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR  # "return" = a yield
 
     def __init__(self):
         self.held = threading.Event()
+        self.held_since = 0.0
         self.retrier: threading.Thread | None = None
         self.delivered_again = False
         self.previous_unraisablehook = sys.unraisablehook
@@ -143,24 +145,34 @@ class SafeInterrupts:
         if sys.unraisablehook == self.on_unraisable:
             sys.unraisablehook = self.previous_unraisablehook
 
-    @classmethod
-    def unsafe_code(cls, frame) -> bool:
-        return str(frame.f_globals.get("__name__", "")).split(".", 1)[0] in cls.UNSAFE_MODULES
+    @staticmethod
+    def top_module(frame) -> str:
+        return str(frame.f_globals.get("__name__", "")).split(".", 1)[0]
 
     @classmethod
     def unsafe(cls, frame) -> bool:
-        """Whether the main thread, stopped at `frame`, is inside TensorFlow, an import or a finaliser."""
+        """Whether the main thread, stopped at `frame`, is inside TensorFlow's running code, the import
+        machinery's own bookkeeping or a finaliser. TensorFlow being imported (its module code, below an
+        import of other code) is not: an exception there is an import that failed, which Python undoes,
+        and holding it kept a Ctrl-C in a script's first seconds waiting for the whole import (3-8 s)."""
+        if cls.top_module(frame) in cls.IMPORT_MACHINERY:
+            return True
+        chain = []
         while frame is not None:
-            if cls.unsafe_code(frame) or frame.f_code.co_name == "__del__":
+            if frame.f_code.co_name == "__del__":
                 return True
+            chain.append(cls.top_module(frame))
             frame = frame.f_back
-        return False
+        importing = [i for i, module in enumerate(chain) if module in cls.IMPORT_MACHINERY]
+        importers = chain[importing[-1] + 1:] if importing else chain  # the frames that started the outermost import
+        return "tensorflow" in importers
 
     def on_sigint(self, signum, frame) -> None:
         again, self.delivered_again = self.delivered_again, False
         if again and not self.held.is_set():
             return  # a held Ctrl-C sent again just as it was raised: one KeyboardInterrupt is enough
-        if self.unsafe(frame) and (again or not self.held.is_set()):  # a second Ctrl-C of the user's: now
+        overdue = self.held.is_set() and time.monotonic() - self.held_since > self.HOLD_LIMIT_S
+        if self.unsafe(frame) and not overdue:
             self.hold()
             return
         self.release()
@@ -173,9 +185,9 @@ class SafeInterrupts:
             self.previous_unraisablehook(unraisable)
 
     def on_profile_event(self, frame, event, arg) -> None:
-        """While a Ctrl-C is held: raise it as TensorFlow or an import returns into other code (it then
-        comes out of the call, as if raised on the caller's line)."""
-        if event != "return" or not self.held.is_set() or not self.unsafe_code(frame):
+        """While a Ctrl-C is held: raise it as TensorFlow or the import machinery returns into other code
+        (it then comes out of the call, as if raised on the caller's line)."""
+        if event != "return" or not self.held.is_set() or self.top_module(frame) not in self.UNSAFE_MODULES:
             return
         if frame.f_code.co_flags & self.SUSPENDABLE or self.unsafe(frame.f_back):
             return
@@ -185,6 +197,7 @@ class SafeInterrupts:
     def hold(self) -> None:
         if self.held.is_set():
             return
+        self.held_since = time.monotonic()
         self.held.set()
         if threading.current_thread() is threading.main_thread():
             self.previous_profile = sys.getprofile()
