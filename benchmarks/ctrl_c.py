@@ -71,7 +71,8 @@ def one_try(args: list[str], marker: bytes | None, delay_s: float, work: Path) -
         rest = proc.communicate()[0]
         status, stop_s, detail = "hang", None, dump.stdout if dump else ""
     lines = [line for line in (seen + rest).decode(errors="replace").replace("\r", "\n").splitlines() if line.strip()]
-    clean = (status == 130 and lines[-1:] == [INTERRUPTED]
+    # endswith: a Ctrl-C can land between a print's text and its newline, and the one line then joins it.
+    clean = (status == 130 and bool(lines) and lines[-1].endswith(INTERRUPTED)
              and not any(word in line for line in lines for word in ("Traceback", "Error", "Exception", "leaked")))
     shutil.rmtree(work / "counts_parts", ignore_errors=True)
     shutil.rmtree(work / "run", ignore_errors=True)
