@@ -78,14 +78,17 @@ def reusable_detector(chosen: list[Path], folder: Path, frontend=None):
     return None
 
 
-STFT_OPTIONS = ("frame_length", "frame_step", "fft_length")
+STFT_OPTIONS = ("frame_length", "frame_step", "fft_length", "pulse_frame_length")
 
 
 def add_stft_arguments(parser) -> None:
-    """--frame-length, --frame-step, --fft-length: train a benchmark's models with another STFT."""
+    """--frame-length, --frame-step, --fft-length, --pulse-frame-length: train a benchmark's models with
+    another STFT, or with the pulse panel."""
     parser.add_argument("--frame-length", type=int, help="STFT frame length in samples (default: the front end's)")
     parser.add_argument("--frame-step", type=int, help="STFT frame step in samples; must divide the 0.25 s counting hop")
     parser.add_argument("--fft-length", type=int, help="FFT length in samples, >= the frame length")
+    parser.add_argument("--pulse-frame-length", type=int,
+                        help="add the pulse panel with sub-frames of this many samples (FrontendConfig; 0: none)")
 
 
 def with_stft(frontend, args):
@@ -103,8 +106,10 @@ def with_stft(frontend, args):
         frontend = replace(frontend, **given)
         hop_samples(frontend, CountingConfig.hop_s)
     except ValueError as e:
-        raise ValueError(f"--frame-length/--frame-step/--fft-length: {e}") from None
-    return frontend, f"-stft{frontend.frame_length}x{frontend.frame_step}x{frontend.fft_length}"
+        raise ValueError(f"--frame-length/--frame-step/--fft-length/--pulse-frame-length: {e}") from None
+    stft = (f"-stft{frontend.frame_length}x{frontend.frame_step}x{frontend.fft_length}"
+            if given.keys() - {"pulse_frame_length"} else "")
+    return frontend, stft + (f"-pulse{frontend.pulse_frame_length}" if frontend.pulse_frame_length else "")
 
 
 def main() -> None:

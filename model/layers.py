@@ -18,17 +18,21 @@ class SilenceGate(keras.layers.Layer):
     Inputs: [spectrogram window [batch, frames, bins] as the front end gives it, probability [batch, 1]].
     threshold: `FrontendConfig.silence_threshold()`, in the units of `input_power` (the front end's);
     scale: the front end's scale ("log": power is exp(x)^2, "magnitude": x^2).
+    bins: how many of the input's bins are the spectrogram (the first); None: all (no pulse panel).
     A step, not a learnt layer: digital silence and dither carry no information about calls, and a
     network standardising them sees only amplified rounding noise.
     """
 
-    def __init__(self, threshold: float, scale: str = "log", **kwargs):
+    def __init__(self, threshold: float, scale: str = "log", bins: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.threshold = float(threshold)
         self.scale = scale
+        self.bins = bins
 
     def call(self, inputs):
         features, probability = inputs
+        if self.bins is not None:
+            features = features[..., : self.bins]
         power = input_power(keras.ops.cast(features, "float32"), self.scale)
         loud = keras.ops.mean(power, axis=(1, 2)) >= self.threshold
         return probability * keras.ops.cast(keras.ops.expand_dims(loud, -1), probability.dtype)
@@ -37,12 +41,12 @@ class SilenceGate(keras.layers.Layer):
         return input_shape[1]
 
     def get_config(self):
-        return {**super().get_config(), "threshold": self.threshold, "scale": self.scale}
+        return {**super().get_config(), "threshold": self.threshold, "scale": self.scale, "bins": self.bins}
 
 
-def with_silence_gate(net, threshold: float, scale: str):
+def with_silence_gate(net, threshold: float, scale: str, bins: int | None = None):
     """`net` (one sigmoid output) with its probability passed through a SilenceGate."""
-    gated = SilenceGate(threshold, scale, name="silence_gate", dtype="float32")([net.input, net.output])
+    gated = SilenceGate(threshold, scale, bins, name="silence_gate", dtype="float32")([net.input, net.output])
     model = keras.Model(net.input, gated, name=net.name)
     model.backbone_weights = getattr(net, "backbone_weights", None)
     return model

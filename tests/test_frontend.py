@@ -73,7 +73,8 @@ def test_median_subtraction_removes_a_steady_tone_and_keeps_a_click():
 
 
 @pytest.mark.parametrize("seconds, fe", [(2.0, FrontendConfig()), (3.0, FrontendConfig()), (10.37, FrontendConfig()),
-                                         (10.37, FrontendConfig(mel_bins=32, median_subtraction=True))])
+                                         (10.37, FrontendConfig(mel_bins=32, median_subtraction=True)),
+                                         (10.37, FrontendConfig(pulse_frame_length=128))])
 def test_windows_from_blocks_equal_each_window_cut_as_a_clip(seconds, fe):
     rng = np.random.default_rng(0)
     audio = rng.standard_normal(int(seconds * fe.sample_rate_hz)).astype(np.float32)
@@ -103,3 +104,29 @@ def test_window_starts_keep_the_grid_and_end_at_the_end():
 def test_hop_must_be_whole_frames():
     with pytest.raises(ValueError, match="multiple of the frame step"):
         hop_samples(FrontendConfig(), 0.33)
+
+
+def test_the_pulse_panel_sees_pulses_the_spectrogram_averages_away():
+    fe = FrontendConfig(pulse_frame_length=128)
+    assert fe.input_shape == (119, 2 * 81) and fe.panels == 2
+    t = np.arange(3 * 16000) / 16000
+    tone = np.sin(2 * np.pi * 1000 * t).astype(np.float32)
+    noise = np.random.default_rng(0).standard_normal(len(t)).astype(np.float32)
+    trill = tone * (np.sin(2 * np.pi * 60 * t) > 0) + 0.01 * noise  # 60 pulses a second: steady to 32 ms frames
+    bin_1k = 32  # 1000 Hz / 31.25 Hz
+    spec, panel = np.split(clip_features(np.stack([tone, trill, noise, 0.01 * trill, 0 * tone]), fe).numpy(), 2, axis=-1)
+    np.testing.assert_allclose(spec, clip_features(np.stack([tone, trill, noise, 0.01 * trill, 0 * tone]),
+                                                   FrontendConfig()).numpy(), atol=1e-5)  # the spectrogram as before
+    frame_to_frame = spec[1, :, bin_1k].std()
+    assert frame_to_frame < 0.25  # the default frames barely see the trill's pulses...
+    assert panel[1, :, bin_1k].mean() > 1.5  # ...the pulse panel does (noise alone: about 0.6)
+    assert panel[0, :, bin_1k].mean() < 0.05  # a steady tone holds its level
+    assert 0.45 < panel[2].mean() < 0.7  # noise: a random level in each sub-frame
+    np.testing.assert_allclose(panel[3], panel[1], atol=0.1)  # levels are logs: a gain changes little (log_floor aside)
+    np.testing.assert_allclose(panel[4], 0.0, atol=1e-5)  # digital silence
+
+
+def test_the_pulse_panel_rejects_settings_it_cannot_follow():
+    for bad in (dict(mel_bins=32), dict(median_subtraction=True), dict(frame_step=405), dict(pulse_frame_length=256)):
+        with pytest.raises(ValueError, match="pulse_frame_length"):
+            FrontendConfig(**{"pulse_frame_length": 128, **bad})

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from data_pipeline.features.frontend import SEED_FRONTEND, FrontendConfig
 from model.learning.networks import build_model
@@ -11,6 +12,17 @@ def test_compact_network_is_small_and_gain_invariant():
     x = np.random.default_rng(0).standard_normal((2, *fe.input_shape)).astype(np.float32)
     # A louder recording shifts a log spectrogram by a constant: the score must not move.
     np.testing.assert_allclose(net(x, training=False), net(x + 3.0, training=False), atol=1e-4)
+
+
+def test_a_pulse_panel_is_a_second_channel_standardised_on_its_own():
+    fe = FrontendConfig(pulse_frame_length=128)
+    net = build_model("compact", fe.input_shape, frontend=fe)
+    assert net.get_layer("panels_as_channels").output.shape[1:] == (119, 81, 2)
+    x = np.random.default_rng(0).standard_normal((2, *fe.input_shape)).astype(np.float32)
+    louder = x + np.concatenate([np.full(81, 3.0), np.zeros(81)]).astype(np.float32)  # a gain moves the spectrogram only
+    np.testing.assert_allclose(net(x, training=False), net(louder, training=False), atol=1e-4)
+    with pytest.raises(ValueError, match="compact"):
+        build_model("seed", fe.input_shape, frontend=fe)
 
 
 def test_seed_network_matches_the_blog_post():

@@ -58,6 +58,29 @@ def test_a_zero_padded_tail_is_scored_on_what_it_holds(gated_detector):
     assert loaded.score(_windows(tail))[0] > 0  # a third of a window of sound is sound: the network decides
 
 
+def test_with_a_pulse_panel_the_gate_reads_the_spectrogram_alone(tmp_path):
+    import keras
+
+    from model.detection.detector import Detector
+    from model.learning.networks import build_model
+
+    fe = FrontendConfig(pulse_frame_length=128)
+    keras.utils.set_random_seed(0)
+    net = build_model("compact", fe.input_shape, 2, frontend=fe)
+    Detector(net, fe, ["no_call", "call"]).save(tmp_path)
+    loaded = Detector.load(tmp_path)
+    assert loaded.frontend == fe
+    rng = np.random.default_rng(0)
+    n = fe.clip_samples
+    windows = np.asarray(clip_features(np.stack([np.zeros(n), rng.integers(-1, 2, n) / 32768,
+                                                 0.1 * rng.standard_normal(n)]).astype(np.float32), fe))
+    scores = loaded.score(windows)
+    np.testing.assert_array_equal(scores[:2], [0.0, 0.0])  # silence and dither: below the floor
+    assert scores[2] > 0
+    np.testing.assert_allclose(scores, np.asarray(net.predict_on_batch(windows)).ravel(), rtol=1e-6)
+    assert fe.silence_threshold() == FE.silence_threshold()  # the floor is measured on the spectrogram
+
+
 def test_models_saved_before_the_floor_existed_keep_no_floor():
     config = FE.to_dict()
     del config["silence_floor_dbfs"]

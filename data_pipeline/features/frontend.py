@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 SCALES = ("log", "magnitude")
+PULSE_SUBFRAMES = 10  # sub-frames per frame step in the pulse panel
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,13 @@ class FrontendConfig:
         frames: steady hum, insect bands and the tape's colour vanish, short events stay (whale
         up-calls in ship noise, heart sounds over a body's rumble). Applied to each model window on
         its own (see `window_features`), so a window's features never depend on its neighbours.
+    pulse_frame_length: 0 (default) feeds the network the spectrogram alone. N > 0 appends a second
+        panel of as many bins, the pulse panel (`pulse_panel`): per frame and frequency, how much the
+        level of N-sample sub-frames varies inside the frame. The default frame (32 ms) averages
+        a trill of 40 or more pulses a second into a steady band with sidebands, a small harmonic
+        stack as a call is (benchmarks/pulse_visibility.py); 8 ms sub-frames (N = 128) still see
+        the pulses, while a call's harmonics hold steady. The compact network takes the two panels
+        as two channels. An experiment so far (README, "Pulsed sounds in the call band").
     """
 
     sample_rate_hz: int = 16000
@@ -59,6 +67,7 @@ class FrontendConfig:
     mel_bins: int = 0
     median_subtraction: bool = False
     silence_floor_dbfs: float | None = -90.0
+    pulse_frame_length: int = 0
 
     def __post_init__(self):
         if self.median_subtraction:  # the gate needs the window's level, which median subtraction removes
@@ -82,6 +91,15 @@ class FrontendConfig:
             problems.append("mel_bins must be >= 0 (0 = linear frequency bins)")
         if self.silence_floor_dbfs is not None and not -200 < self.silence_floor_dbfs < 0:
             problems.append("silence_floor_dbfs must lie between -200 and 0 dBFS (or be None)")
+        if self.pulse_frame_length:
+            sub_step = self.frame_step // PULSE_SUBFRAMES
+            if self.pulse_frame_length < 0 or self.frame_step % PULSE_SUBFRAMES or sub_step == 0:
+                problems.append(f"pulse_frame_length needs a frame_step divisible by {PULSE_SUBFRAMES} and a length >= 0")
+            elif (PULSE_SUBFRAMES - 1) * sub_step + self.pulse_frame_length > self.frame_length:
+                problems.append(f"pulse_frame_length: {PULSE_SUBFRAMES} sub-frames {sub_step} samples apart must fit "
+                                f"inside one {self.frame_length}-sample frame")
+            if self.mel_bins or self.median_subtraction:
+                problems.append("pulse_frame_length works with linear bins (mel_bins 0) and no median_subtraction")
         if problems:
             raise ValueError("invalid front end: " + "; ".join(problems))
 
@@ -123,9 +141,14 @@ class FrontendConfig:
         return lo * bin_hz, (hi - 1) * bin_hz
 
     @property
+    def panels(self) -> int:
+        """Panels of n_bins side by side in the model's input: the spectrogram, and the pulse panel if any."""
+        return 2 if self.pulse_frame_length else 1
+
+    @property
     def input_shape(self) -> tuple[int, int]:
-        """(frames, frequency bins) of one clip's spectrogram: the model's input shape."""
-        return self.n_frames(self.clip_samples), self.n_bins
+        """(frames, frequency bins of every panel) of one clip's features: the model's input shape."""
+        return self.n_frames(self.clip_samples), self.n_bins * self.panels
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -147,7 +170,7 @@ class FrontendConfig:
             return None
         noise = np.random.default_rng(0).standard_normal(self.clip_samples).astype(np.float32)
         noise *= 10 ** (self.silence_floor_dbfs / 20)
-        features = np.asarray(clip_features(noise, self))
+        features = np.asarray(clip_features(noise, self))[..., : self.n_bins]
         return float(np.mean(input_power(features, self.scale)))
 
 
@@ -194,6 +217,40 @@ def spectrogram(waveform, config: FrontendConfig):
     return magnitude
 
 
+def frame_features(waveform, config: FrontendConfig):
+    """What the network is fed per frame of `waveform` ([..., samples]) as a tf.Tensor [..., frames,
+    bins x panels]: the spectrogram, and the pulse panel beside it when the config has one. Local to
+    each frame's samples, as `spectrogram` is, so counting may slice windows from a long stretch."""
+    import tensorflow as tf
+
+    spec = spectrogram(waveform, config)
+    if not config.pulse_frame_length:
+        return spec
+    return tf.concat([spec, pulse_panel(waveform, config)], axis=-1)
+
+
+def pulse_panel(waveform, config: FrontendConfig):
+    """[..., frames, bins]: for each frame of `spectrogram` and each of its frequency bins, the standard
+    deviation of log magnitude over PULSE_SUBFRAMES sub-frames of `pulse_frame_length` samples inside
+    that frame (frame_step / PULSE_SUBFRAMES apart), read at the sub-frame bin nearest the bin's
+    frequency. About 0.6 for noise (a random level per sub-frame), near 0 for a steady tone or a
+    harmonic held steady, 1 and more for pulses the sub-frames resolve; 0 for digital silence. Levels
+    are logs, so a gain changes nothing."""
+    import tensorflow as tf
+
+    waveform = tf.convert_to_tensor(waveform, tf.float32)
+    length, sub_step = config.pulse_frame_length, config.frame_step // PULSE_SUBFRAMES
+    sub = tf.math.log(tf.abs(tf.signal.stft(waveform, frame_length=length, frame_step=sub_step,
+                                            fft_length=length, pad_end=False)) + config.log_floor)
+    frames = tf.maximum(0, 1 + (tf.shape(waveform)[-1] - config.frame_length) // config.frame_step)
+    sub = sub[..., : frames * PULSE_SUBFRAMES, :]
+    grouped = tf.reshape(sub, tf.concat([tf.shape(sub)[:-2], [frames, PULSE_SUBFRAMES, length // 2 + 1]], 0))
+    spread = tf.math.reduce_std(grouped, axis=-2)
+    lo, hi = config.bin_range
+    nearest = np.minimum(np.round(np.arange(lo, hi) * length / config.fft_length).astype(np.int32), length // 2)
+    return tf.gather(spread, nearest, axis=-1)
+
+
 @functools.lru_cache(maxsize=16)
 def _mel_matrix(mel_bins: int, fft_length: int, sample_rate_hz: int, lo_hz: float, hi_hz: float):
     """The FFT-bins-to-mel-bands matrix, made once per setting: making it took 20 of the 25 ms of a 1 s
@@ -231,4 +288,4 @@ def window_features(spectrograms, config: FrontendConfig):
 
 def clip_features(waveforms, config: FrontendConfig):
     """Model input for clips [..., samples] already padded or cropped to `clip_samples`."""
-    return window_features(spectrogram(waveforms, config), config)
+    return window_features(frame_features(waveforms, config), config)

@@ -8,7 +8,7 @@ and may score as anything (it scored 1.0 at the end of forest recordings). Train
 files are cut the same way (`window_starts`).
 
 Each block's spectrogram is computed once and the grid windows are sliced out of it, which gives
-exactly the frames `spectrogram(pad_or_crop(...))` gives for each window on its own (tests hold
+exactly the frames `frame_features(pad_or_crop(...))` gives for each window on its own (tests hold
 that), at a fraction of the cost. Per-window steps (`window_features`) run on the sliced windows,
 so they match clips exactly too.
 """
@@ -20,7 +20,7 @@ from typing import Iterator
 
 import numpy as np
 
-from data_pipeline.features.frontend import FrontendConfig, spectrogram, window_features
+from data_pipeline.features.frontend import FrontendConfig, frame_features, window_features
 
 
 @dataclass
@@ -85,7 +85,7 @@ def iter_windows(
         span = buffer[: (count - 1) * hop + clip]
         if len(span) < (count - 1) * hop + clip:
             span = np.pad(span, (0, (count - 1) * hop + clip - len(span)))
-        spec = spectrogram(span, frontend)
+        spec = frame_features(span, frontend)
         windows = tf.signal.frame(spec, frames_per_window, hop_frames, axis=0)[:count]
         return WindowBatch(((first + np.arange(count)) * hop) / frontend.sample_rate_hz, window_features(windows, frontend))
 
@@ -102,5 +102,5 @@ def iter_windows(
         if first == 0:
             yield emit(1)
     elif (first - 1) * hop + clip < total:  # the grid stops short of the end: one window ending there
-        spec = window_features(spectrogram(tail, frontend)[None], frontend)
+        spec = window_features(frame_features(tail, frontend)[None], frontend)
         yield WindowBatch(np.array([(total - clip) / frontend.sample_rate_hz]), spec)

@@ -44,17 +44,25 @@ def build_compact(
     dropout: float = 0.3,
     centre_fraction: float = 0.125,
     time_pooling: str = "max",
+    panels: int = 1,
 ):
     """Compact CNN; `centre_fraction` of the time axis (after the convolutions) is pooled for the
-    score, by its maximum ("is it there?") or its average ("how much of it is there?")."""
+    score, by its maximum ("is it there?") or its average ("how much of it is there?"). `panels`:
+    the input's bins are that many panels side by side (the front end's `panels`), taken as channels,
+    each standardised on its own."""
     import keras
     from keras import layers
 
     frames, bins = input_shape
     inputs = keras.Input(shape=(frames, bins), name="spectrogram")
-    x = layers.Reshape((frames, bins, 1))(inputs)
-    # Per-window standardisation: gain and recording level do not change the score.
-    x = layers.LayerNormalization(axis=(1, 2, 3), center=False, scale=False, name="standardise")(x)
+    if panels == 1:
+        x = layers.Reshape((frames, bins, 1))(inputs)
+        # Per-window standardisation: gain and recording level do not change the score.
+        x = layers.LayerNormalization(axis=(1, 2, 3), center=False, scale=False, name="standardise")(x)
+    else:
+        x = layers.Reshape((frames, panels, bins // panels))(inputs)
+        x = layers.Permute((1, 3, 2), name="panels_as_channels")(x)
+        x = layers.LayerNormalization(axis=(1, 2), center=False, scale=False, name="standardise")(x)
     for i, f in enumerate(filters):
         x = layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{i}")(x)
         x = layers.MaxPooling2D(2, padding="same")(x)
@@ -161,10 +169,14 @@ def build_model(arch: str, input_shape: tuple[int, int], n_classes: int = 2, fro
     """Network by name (see ARCHITECTURES); `kwargs` go to its builder.
 
     frontend: the FrontendConfig the network is fed; a detector (two classes) whose front end has a
-    silence floor gets the SilenceGate on its output (`model.layers`).
+    silence floor gets the SilenceGate on its output (`model.layers`). Only "compact" takes a front
+    end with a pulse panel.
     """
+    panels = frontend.panels if frontend is not None else 1
+    if panels > 1 and arch != "compact":
+        raise ValueError(f"a front end with a pulse panel needs the compact network, not {arch!r}")
     if arch == "compact":
-        net = build_compact(input_shape, n_classes, **kwargs)
+        net = build_compact(input_shape, n_classes, panels=panels, **kwargs)
     elif arch == "seed":
         net = build_seed(input_shape, n_classes)
     elif arch in PRETRAINED:
@@ -175,5 +187,5 @@ def build_model(arch: str, input_shape: tuple[int, int], n_classes: int = 2, fro
     if threshold is not None and n_classes == 2:
         from model.layers import with_silence_gate
 
-        net = with_silence_gate(net, threshold, frontend.scale)
+        net = with_silence_gate(net, threshold, frontend.scale, frontend.n_bins if panels > 1 else None)
     return net

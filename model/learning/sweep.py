@@ -80,7 +80,7 @@ class DetectorHyperModel(kt.HyperModel):
 
         config = config_from_hp(hp)
         fe = FrontendConfig.from_dict(config["frontend"])
-        net = build_compact(fe.input_shape, len(self.classes), **config["network"])
+        net = build_compact(fe.input_shape, len(self.classes), panels=fe.panels, **config["network"])
         net.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]), loss="binary_crossentropy",
                     metrics=[keras.metrics.AUC(curve="PR", name="pr_auc")])
         return net
