@@ -8,7 +8,9 @@ Each try starts `count_calls.py` on 8 shared forest recordings and waits for its
 has loaded; TensorFlow is about to trace the network and decode the first recording), or `train.py` on a
 small synthetic dataset and waits for "Epoch 2/"; then waits a random delay, sends SIGINT, and records
 the exit status, whether the output ends with "interrupted; ..." and holds no traceback, error or leak
-warning, and the seconds from SIGINT to exit. A process still running 40 s later is a
+warning, the seconds from SIGINT to exit, and where a Ctrl-C was raised that library code dropped and
+`model.interrupts` raised again (`dropped_at`; the scripts say so under its debug variable, which this
+sets). A process still running 40 s later is a
 hang: its threads' stacks (py-spy, where installed) go into the CSV's `detail` and it is killed. With
 several `--checkout`s, each try runs every checkout with the same delay, one after the other, so an old
 and a new tree meet the same moments and the same machine load. What goes wrong is rare (5 in 266 counting
@@ -32,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 INTERRUPTED = "interrupted; no output was left half-written"
+DEBUG_VARIABLE = "CAPUCHINBIRD_DEBUG_INTERRUPTS"  # model.interrupts; not imported: a --checkout may predate it
 
 
 def command(what: str, checkout: Path, model: Path | None, recordings: list[Path], work: Path) -> tuple[list[str], bytes]:
@@ -46,7 +49,7 @@ def command(what: str, checkout: Path, model: Path | None, recordings: list[Path
 def one_try(args: list[str], marker: bytes | None, delay_s: float, work: Path) -> dict:
     # Python's own SIGINT handler in the child, as from a terminal, even where this runs under nohup.
     proc = subprocess.Popen(args, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={"PYTHONFAULTHANDLER": "1", **os.environ},
+                            env={"PYTHONFAULTHANDLER": "1", DEBUG_VARIABLE: "1", **os.environ},
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = b""
     while marker is not None and marker not in seen and (chunk := proc.stdout.read1(4096)):
@@ -72,7 +75,9 @@ def one_try(args: list[str], marker: bytes | None, delay_s: float, work: Path) -
     shutil.rmtree(work / "counts_parts", ignore_errors=True)
     shutil.rmtree(work / "run", ignore_errors=True)
     (work / "counts.csv").unlink(missing_ok=True)
-    return {"status": status, "clean": clean, "stop_s": stop_s, "detail": detail or ("" if clean else "\n".join(lines[-15:]))}
+    dropped = [line.split(" raised at ")[1].split(" was dropped")[0] for line in lines if " was dropped there)" in line]
+    return {"status": status, "clean": clean, "stop_s": stop_s, "dropped_at": " ".join(dropped),
+            "detail": detail or ("" if clean else "\n".join(lines[-15:]))}
 
 
 def main() -> None:
@@ -116,16 +121,17 @@ def main() -> None:
                              **one_try(script, None if args.from_start else marker, delay, work)})
                 r = rows[-1]
                 print(f"{i} {checkout}: delay {delay:.2f} s, status {r['status']}, "
-                      f"{'clean' if r['clean'] else 'NOT CLEAN'}, stopped after {r['stop_s'] or float('nan'):.2f} s", flush=True)
+                      f"{'clean' if r['clean'] else 'NOT CLEAN'}, stopped after {r['stop_s'] or float('nan'):.2f} s"
+                      + (f", a dropped Ctrl-C raised again (raised at {r['dropped_at']})" if r["dropped_at"] else ""), flush=True)
     table = pd.DataFrame(rows)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False)
-    print("| checkout | tries | clean | not clean (status) | seconds to stop: median, max |")
-    print("|---|---|---|---|---|")
+    print("| checkout | tries | clean | not clean (status) | dropped and raised again | seconds to stop: median, max |")
+    print("|---|---|---|---|---|---|")
     for checkout, t in table.groupby("checkout", sort=False):
         stops = t["stop_s"].dropna()
         bad = ", ".join(str(s) for s in t.loc[~t["clean"], "status"]) or "-"
-        print(f"| {checkout} | {len(t)} | {int(t['clean'].sum())} | {bad} | "
+        print(f"| {checkout} | {len(t)} | {int(t['clean'].sum())} | {bad} | {int((t['dropped_at'] != '').sum())} | "
               f"{statistics.median(stops):.2f}, {stops.max():.2f} |")
     print(f"{time.strftime('%Y-%m-%d')}; {args.out}")
 

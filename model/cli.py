@@ -70,7 +70,9 @@ def run(main) -> None:
     never answered) exits with one line 'error: ...' and status 2 instead of a traceback. `main` returns
     the exit status."""
     from data_pipeline.audio.decoding import AudioDecodeError
+    from model import interrupts
 
+    interrupts.watch()
     filter_native_stderr()
     start_keras_without_sklearn()
     warnings.showwarning = _one_line_warning
