@@ -78,12 +78,19 @@ def run(main) -> None:
     warnings.showwarning = _one_line_warning
     try:
         sys.exit(main() or 0)
-    except (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError, TimeoutError, AudioDecodeError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print("interrupted; no output was left half-written", file=sys.stderr)
-        sys.exit(130)
+    except SystemExit:
+        raise
+    except BaseException as err:
+        # After a Ctrl-C, whatever escapes is the interruption: library code that dropped the
+        # KeyboardInterrupt may fail on its own half-done work before the next check (model.interrupts).
+        if isinstance(err, KeyboardInterrupt) or interrupts.interrupted():
+            print("interrupted; no output was left half-written", file=sys.stderr)
+            sys.exit(130)
+        if isinstance(err, (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError, TimeoutError,
+                            AudioDecodeError)):
+            print(f"error: {err}", file=sys.stderr)
+            sys.exit(2)
+        raise
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:

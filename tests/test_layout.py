@@ -11,7 +11,7 @@ PACKAGES = ("data_pipeline", "model")
 # A role may import from itself and from the roles listed before it; never from a later one.
 ROLE_ORDER = {
     "data_pipeline": ["audio", "features", "labels", "training_data", "synthetic"],
-    "model": ["outputs", "cli", "layers", "detection", "reporting", "learning", "review"],
+    "model": ["outputs", "interrupts", "cli", "layers", "detection", "reporting", "learning", "review"],
 }
 
 

@@ -18,7 +18,6 @@ from data_pipeline.audio.prefetch import background
 from data_pipeline.features.windows import iter_windows
 from model.detection.detector import Detector
 from model.detection.events import CountingConfig, merge_windows
-from model.interrupts import stop_if_interrupted
 
 SUBMISSION_FORMATS = {  # --format name -> (recording column, count column)
     "clip_name,call_count": ("clip_name", "call_count"),
@@ -62,7 +61,6 @@ def score_recording(detector: Detector, path: str | os.PathLike, hop_s: float | 
 
     starts, scores = [], []
     for batch in iter_windows(counted(blocks or stream_audio(path, fe.sample_rate_hz)), fe, hop_s):
-        stop_if_interrupted()  # a Ctrl-C that the last batch's TensorFlow code dropped (model.interrupts)
         starts.append(batch.starts_s)
         scores.append(detector.score(batch.spectrograms))
     return RecordingScores(Path(path).name, np.concatenate(starts), np.concatenate(scores),

@@ -19,6 +19,7 @@ import numpy as np
 from data_pipeline.features.frontend import FrontendConfig
 from model.detection.decisions import as_class_probabilities
 from model.detection.events import CountingConfig
+from model.interrupts import stop_if_interrupted
 
 MODEL_FILE = "model.keras"
 DETECTOR_FILE = "detector.json"
@@ -36,6 +37,7 @@ class Detector:
 
     def probabilities(self, spectrograms) -> np.ndarray:
         """[n, classes] class probabilities for spectrogram windows [n, frames, bins]."""
+        stop_if_interrupted()  # a Ctrl-C that TensorFlow dropped during the last call (model.interrupts)
         if len(spectrograms) == 0:
             return np.zeros((0, len(self.classes)), np.float32)
         return as_class_probabilities(self.model.predict_on_batch(spectrograms))  # compiled: ~2x faster than model(x)

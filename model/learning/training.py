@@ -38,6 +38,7 @@ from model.detection.counting import count_calls, score_recording
 from model.detection.decisions import as_class_probabilities, pool_by_file
 from model.detection.detector import Detector
 from model.detection.events import CountingConfig
+from model.interrupts import stop_if_interrupted
 from model.learning.counting_tuning import tune_counting
 from model.learning.distribution import scaled_for_replicas
 from model.learning.networks import build_model, set_backbone_trainable
@@ -262,6 +263,7 @@ def train(
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
         TensorBoardExtras(run_dir / "logs", x_val, y_val, classes),
         order.callback(),
+        keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: stop_if_interrupted()),  # model.interrupts
     ]
     key = training_key(table, asdict(config), frontend.to_dict(), list(classes))
     history = _fit(net, train_ds, val_ds, callbacks, config, n_classes, class_weights(y_train, n_classes), in_scope,
