@@ -18,6 +18,7 @@ from data_pipeline.audio.prefetch import background
 from data_pipeline.features.windows import iter_windows
 from model.detection.detector import Detector
 from model.detection.events import CountingConfig, merge_windows
+from model.interrupts import deferred
 
 SUBMISSION_FORMATS = {  # --format name -> (recording column, count column)
     "clip_name,call_count": ("clip_name", "call_count"),
@@ -103,16 +104,17 @@ def count_calls(detector: Detector, paths: list[str | os.PathLike], progress: bo
     scored, failures = [], []
     current, upcoming = None, decoding(paths[0]) if paths else None
     try:
-        for i, path in enumerate(tqdm(paths, desc="counting", unit="rec", disable=not progress)):
-            current, upcoming = upcoming, decoding(paths[i + 1]) if i + 1 < len(paths) else None
-            try:
-                scored.append(score_recording(detector, path, blocks=current))
-            except AudioDecodeError as err:
-                failures.append(str(err))
-            else:
-                if on_scored is not None:
-                    on_scored(path, scored[-1])
-            current.close()
+        with deferred():  # a Ctrl-C stops counting at the next network call, not inside TensorFlow (model.interrupts)
+            for i, path in enumerate(tqdm(paths, desc="counting", unit="rec", disable=not progress)):
+                current, upcoming = upcoming, decoding(paths[i + 1]) if i + 1 < len(paths) else None
+                try:
+                    scored.append(score_recording(detector, path, blocks=current))
+                except AudioDecodeError as err:
+                    failures.append(str(err))
+                else:
+                    if on_scored is not None:
+                        on_scored(path, scored[-1])
+                current.close()
     finally:  # Ctrl-C or an error: stop the decoders before the interpreter shuts down
         for reader in (current, upcoming):
             if reader is not None:

@@ -38,7 +38,7 @@ from model.detection.counting import count_calls, score_recording
 from model.detection.decisions import as_class_probabilities, pool_by_file
 from model.detection.detector import Detector
 from model.detection.events import CountingConfig
-from model.interrupts import stop_if_interrupted
+from model.interrupts import deferred, stop_if_interrupted
 from model.learning.counting_tuning import tune_counting
 from model.learning.distribution import scaled_for_replicas
 from model.learning.networks import build_model, set_backbone_trainable
@@ -263,7 +263,8 @@ def train(
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
         TensorBoardExtras(run_dir / "logs", x_val, y_val, classes),
         order.callback(),
-        keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: stop_if_interrupted()),  # model.interrupts
+        keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: stop_if_interrupted(),  # safe points
+                                       on_test_batch_end=lambda batch, logs: stop_if_interrupted()),  # (model.interrupts)
     ]
     key = training_key(table, asdict(config), frontend.to_dict(), list(classes))
     history = _fit(net, train_ds, val_ds, callbacks, config, n_classes, class_weights(y_train, n_classes), in_scope,
@@ -400,8 +401,9 @@ def _resumable_fit(net, train_ds, callbacks: list, stage: StageState, history: d
         csv_log.append = True
     else:
         before = history
-    more = net.fit(train_ds, epochs=epochs, initial_epoch=epochs if stopped else max(start, done),
-                   callbacks=callbacks + [stage.callback(before)], **fit).history
+    with deferred():  # a Ctrl-C stops training after the batch, not inside TensorFlow (model.interrupts)
+        more = net.fit(train_ds, epochs=epochs, initial_epoch=epochs if stopped else max(start, done),
+                       callbacks=callbacks + [stage.callback(before)], **fit).history
     merged = {k: before.get(k, []) + more.get(k, []) for k in {*before, *more}}
     stage.finish(net, merged)
     return merged
@@ -426,7 +428,9 @@ def _fit(net, train_ds, val_ds, callbacks: list, config: TrainConfig, n_classes:
     history, start = {}, 0
     if freeze_first:
         tensorboard, csv_log = callbacks[1], callbacks[2]
-        history = net.fit(train_ds, epochs=config.freeze_epochs, callbacks=[tensorboard, csv_log], **fit).history
+        with deferred():
+            history = net.fit(train_ds, epochs=config.freeze_epochs, callbacks=[tensorboard, csv_log, callbacks[-1]],
+                              **fit).history
         csv_log.append = True  # the fine-tuning epochs continue the same history.csv
         start = config.freeze_epochs
         if config.epochs > start:  # otherwise the backbone stays frozen, for any fit that follows too
