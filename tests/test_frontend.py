@@ -130,3 +130,15 @@ def test_the_pulse_panel_rejects_settings_it_cannot_follow():
     for bad in (dict(mel_bins=32), dict(median_subtraction=True), dict(frame_step=405), dict(pulse_frame_length=256)):
         with pytest.raises(ValueError, match="pulse_frame_length"):
             FrontendConfig(**{"pulse_frame_length": 128, **bad})
+
+
+def test_augmentation_and_a_pulse_panel_do_not_mix(tmp_path):
+    import pandas as pd
+
+    from data_pipeline.features.augment import AugmentConfig
+    from model.learning.training import TrainConfig, train
+
+    with pytest.raises(ValueError, match="pulse panel"):  # background mixing adds spectrograms, not pulse spreads
+        train(pd.DataFrame(), ["no_call", "call"], tmp_path / "run", TrainConfig(augment=AugmentConfig()),
+              frontend=FrontendConfig(pulse_frame_length=128))
+    assert not (tmp_path / "run").exists()

@@ -204,9 +204,11 @@ def train(
     n_classes = len(classes)
     if n_classes < 2:
         raise ValueError(f"need at least 2 classes to train, got {classes}")
+    frontend = frontend or default_frontend(config.arch)
+    if frontend.pulse_frame_length and config.augment is not None:
+        raise ValueError("--augment mixes spectrograms, which a front end with a pulse panel cannot: use one or the other")
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    frontend = frontend or default_frontend(config.arch)
     keras.utils.set_random_seed(config.seed)
     replicas = 1 if strategy is None else strategy.num_replicas_in_sync
     if replicas > 1:
