@@ -20,7 +20,9 @@ def watching(monkeypatch):
     from model import interrupts
 
     before = signal.getsignal(signal.SIGINT)
-    monkeypatch.setattr(interrupts, "_ctrl_c_at", None)
+    for name, fresh in (("_ctrl_c_at", None), ("_raised", False), ("_deferring", 0)):
+        monkeypatch.setattr(interrupts, name, fresh)
+    monkeypatch.setattr(sys, "unraisablehook", sys.unraisablehook)  # watch() wraps it: undone after the test
     signal.signal(signal.SIGINT, signal.default_int_handler)  # a pytest-xdist worker may ignore SIGINT
     interrupts.watch()
     yield interrupts
