@@ -14,6 +14,7 @@ group; writes OUT/pulse_spread.csv (one row per piece).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-DB_PER_LOG = 20 / 2.302585  # the panel is in natural-log units of magnitude
+DB_PER_LOG = 20 / math.log(10)  # the panel is in natural-log units of magnitude
 
 
 def spread_db(pieces, frontend) -> list[float]:
@@ -42,6 +43,7 @@ def spread_db(pieces, frontend) -> list[float]:
 def main() -> None:
     import numpy as np
     import pandas as pd
+    from robustness import _free_stretches, _place  # stretches away from every labelled call
 
     from data_pipeline.audio.decoding import read_stretch
     from data_pipeline.features.frontend import FrontendConfig
@@ -61,16 +63,11 @@ def main() -> None:
     rows = []
     for recording, calls in labels.groupby("recording"):
         audio = read_stretch(Path(args.shared) / "forest" / recording, 0, 180, sr)
-        seconds = len(audio) / sr
-        busy = np.zeros(int(seconds * 4) + 1, bool)  # quarter seconds within 2 s of a labelled call
-        pieces = []
-        for call in calls.itertuples():
-            if call.confidence != "none":
-                busy[int(max(0, call.start - 2) * 4): int((call.end + 2) * 4)] = True
-            if call.confidence == "sure":
-                pieces += [("call", s) for s in np.arange(call.start + 0.5, call.end - 1.5, 1.0)]
-        free = [q / 4 for q in range(0, int((seconds - 1) * 4), 20) if not busy[q: q + 5].any()]
-        pieces += [("background", s) for s in rng.choice(free, size=min(4, len(free)), replace=False)] if free else []
+        pieces = [("call", s) for call in calls[calls["confidence"] == "sure"].itertuples()
+                  for s in np.arange(call.start + 0.5, call.end - 1.5, 1.0)]
+        labelled = [(c.start, c.end) for c in calls[calls["confidence"] != "none"].itertuples()]
+        free = _free_stretches(len(audio) / sr, labelled, margin_s=2.0)
+        pieces += [("background", s) for s in (_place(rng, free, 1.0) for _ in range(4)) if s is not None]
         if pieces:
             cut = np.stack([audio[int(s * sr): int(s * sr) + sr] for _, s in pieces])
             rows += [(group, recording, v) for (group, _), v in zip(pieces, spread_db(cut, fe))]
