@@ -9,6 +9,8 @@ from model import cli
 
 
 def main() -> int:
+    from dataclasses import replace
+
     from data_pipeline.audio.decoding import DECODER_BACKENDS, require_decoder
     from data_pipeline.features.augment import AugmentConfig
     from data_pipeline.features.frontend import SEED_FRONTEND
@@ -17,7 +19,15 @@ def main() -> int:
     from model.learning.distribution import STRATEGIES, is_chief, make_strategy
     from model.learning.networks import ARCHITECTURES
     from model.learning.presets import PRESETS, bank_per_kind, get_preset
-    from model.learning.training import TrainConfig, add_mining_arguments, apply_swept_config, mining_settings, train
+    from model.learning.training import (
+        TrainConfig,
+        add_mining_arguments,
+        add_network_arguments,
+        apply_swept_config,
+        mining_settings,
+        network_settings,
+        train,
+    )
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data-dir", help="labelled files: a folder per class (the Kaggle layout is one), a CSV of file,label, "
@@ -37,6 +47,7 @@ def main() -> int:
                         f"default {TrainConfig.negative_bank_per_kind} for the capuchinbird and glass_break presets, "
                         "0 for the others)")
     add_mining_arguments(p)
+    add_network_arguments(p)
     p.add_argument("--run-dir", help="output folder (default: runs/<time>-<preset>-<arch>[-<K>fold])")
     p.add_argument("--preset", default="capuchinbird", choices=sorted(PRESETS),
                    help="front end, windowing and pooling for a kind of sound (see model/learning/presets.py)")
@@ -82,6 +93,10 @@ def main() -> int:
     frontend = SEED_FRONTEND if args.arch == "seed" else preset.frontend
     if args.config:
         config, frontend = apply_swept_config(args.config, config)
+    if args.shared_trunk:
+        if config.arch != "compact":
+            p.error(f"--shared-trunk is a setting of the compact network, not of {config.arch!r}")
+        config = replace(config, network=network_settings(args, frontend, config.network, preset.window_hop_s))
     clips, classes, labels = training_clips(args.data_dir, args.recordings, args.labels, frontend.clip_s,
                                             preset.window_hop_s, args.audio_dir, args.allow_missing_recordings, args.negatives,
                                             args.review)

@@ -57,11 +57,13 @@ def forest_clips(recordings, labels, clip_s: float):
     return clips.assign(group=clips["group"].map(background_group))
 
 
-def reusable_detector(chosen: list[Path], folder: Path, frontend=None):
+def reusable_detector(chosen: list[Path], folder: Path, frontend=None, network: dict | None = None):
     """The detector already in `folder` when it was trained on exactly `chosen` (its split.csv says so) with
-    a generated bank of the kinds the code makes now (none, or all of them), and with `frontend` when one is
-    given, else None: a rerun after a crash or with more sizes trains only what is missing, and a kind added
-    to the bank or another front end retrains."""
+    a generated bank of the kinds the code makes now (none, or all of them), and with `frontend` and the
+    network settings `network` when given, else None: a rerun after a crash or with more sizes trains only
+    what is missing, and a kind added to the bank, another front end or another network retrains."""
+    import json
+
     import pandas as pd
 
     from data_pipeline.synthetic.negatives import NEGATIVE_KINDS
@@ -72,6 +74,10 @@ def reusable_detector(chosen: list[Path], folder: Path, frontend=None):
         bank = folder / "generated_negatives.csv"
         kinds = set(pd.read_csv(bank)["kind"]) if bank.exists() else set()
         if used == {r.name for r in chosen} and kinds in (set(), set(NEGATIVE_KINDS)):
+            metrics = folder / "test_metrics.json"
+            saved = json.loads(metrics.read_text())["train_config"]["network"] if metrics.exists() else {}
+            if network is not None and saved != json.loads(json.dumps(network)):
+                return None
             detector = Detector.load(folder)
             if frontend is None or detector.frontend == frontend:
                 return detector

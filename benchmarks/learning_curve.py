@@ -56,7 +56,15 @@ def main() -> None:
     from data_pipeline.labels.annotations import read_call_labels
     from data_pipeline.labels.class_folders import KAGGLE_CLASSES
     from model.detection.counting import count_calls
-    from model.learning.training import TrainConfig, add_mining_arguments, default_frontend, mining_settings, train
+    from model.learning.training import (
+        TrainConfig,
+        add_mining_arguments,
+        add_network_arguments,
+        default_frontend,
+        mining_settings,
+        network_settings,
+        train,
+    )
     from model.outputs import atomic_write_csv
     from model.reporting.evaluation import evaluate, format_summary, summarise
     from model.reporting.plots import plot_learning_curve
@@ -72,6 +80,7 @@ def main() -> None:
     p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
     add_mining_arguments(p)
     add_stft_arguments(p)
+    add_network_arguments(p)
     args = p.parse_args()
 
     forest = Path(args.shared) / "forest"
@@ -84,7 +93,7 @@ def main() -> None:
     config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
                          augment=AugmentConfig() if args.augment else None,
                          negative_bank_per_kind=args.negative_bank_per_kind,
-                         **mining_settings(args))
+                         network=network_settings(args, frontend, {}), **mining_settings(args))
     fold_of = background_folds(recordings, args.folds, args.seed)
     fewest = min(sum(f != fold for f in fold_of) for fold in range(args.folds))  # recordings outside a fold
     for size in args.sizes:  # one line before any training, not a traceback or a row named wrongly after it
@@ -99,7 +108,7 @@ def main() -> None:
         for size in args.sizes:
             chosen = order if size == "all" else order[: int(size)]
             folder = run_dir / f"k{size}" / f"fold{fold}"
-            detector = reusable_detector(chosen, folder, frontend) or train(
+            detector = reusable_detector(chosen, folder, frontend, config.network) or train(
                 forest_clips(chosen, labels, frontend.clip_s), list(KAGGLE_CLASSES), folder, config,
                 frontend=frontend, labels=labels)
             result = count_calls(detector, held, progress=False)

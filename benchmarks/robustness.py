@@ -185,7 +185,15 @@ def main() -> None:
     from data_pipeline.labels.annotations import read_call_labels
     from data_pipeline.labels.class_folders import KAGGLE_CLASSES
     from model.detection.counting import count_calls
-    from model.learning.training import TrainConfig, add_mining_arguments, default_frontend, mining_settings, train
+    from model.learning.training import (
+        TrainConfig,
+        add_mining_arguments,
+        add_network_arguments,
+        default_frontend,
+        mining_settings,
+        network_settings,
+        train,
+    )
     from model.outputs import atomic_write_csv
     from model.reporting.evaluation import evaluate, summarise
 
@@ -198,6 +206,7 @@ def main() -> None:
     add_mining_arguments(p)
     p.add_argument("--silence-floor-dbfs", default="default", help="a number, 'none', or 'default' (the front end's)")
     add_stft_arguments(p)
+    add_network_arguments(p)
     p.add_argument("--fold", type=int, action="append", dest="only_folds", metavar="F",
                    help="train and count with this fold's model only (repeat for more); the figures then cover those "
                         "folds' recordings, in robustness-fold<F>.csv and false_calls-fold<F>.csv")
@@ -223,7 +232,7 @@ def main() -> None:
     frontend, stft = with_stft(frontend, args)
     config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
                          negative_bank_per_kind=args.negative_bank_per_kind,
-                         **mining_settings(args))
+                         network=network_settings(args, frontend, {}), **mining_settings(args))
     recordings = conditions["clean"]
     fold_of = background_folds(recordings, args.folds, args.seed)
     per_condition = {c: [] for c in CONDITIONS}
@@ -233,14 +242,14 @@ def main() -> None:
     run = out / (f"bank{args.negative_bank_per_kind}-mine{args.hard_negative_pool_per_kind}-floor{args.silence_floor_dbfs}"
                  f"-mineat{args.hard_negative_threshold:g}" + (f"-rounds{rounds}" if rounds != 1 else "")
                  + (f"-seed{args.seed}" if args.seed else "")
-                 + stft)
+                 + stft + ("-shared" if args.shared_trunk else ""))
     for fold in folds:
         held = [i for i, f in enumerate(fold_of) if f == fold]
         rest = [r for i, r in enumerate(recordings) if i not in held]
         names = {r.name for r in rest}
         clips = forest_clips(rest, labels[labels["recording"].isin(names)], frontend.clip_s)
         folder = run / f"fold{fold}"
-        detector = reusable_detector(rest, folder, frontend) or train(clips, list(KAGGLE_CLASSES), folder, config,
+        detector = reusable_detector(rest, folder, frontend, config.network) or train(clips, list(KAGGLE_CLASSES), folder, config,
                                                             frontend=frontend, labels=labels)
         window_scores = {}  # for trying counting settings later without the network
         for condition in CONDITIONS:

@@ -50,3 +50,38 @@ def with_silence_gate(net, threshold: float, scale: str, bins: int | None = None
     model = keras.Model(net.input, gated, name=net.name)
     model.backbone_weights = getattr(net, "backbone_weights", None)
     return model
+
+
+@keras.saving.register_keras_serializable(package="capuchinbird")
+class SlidingStandardise(keras.layers.Layer):
+    """Each frame standardised by the mean and spread of the frames around it: x [batch, frames, bins, channels]
+    minus the mean over frames t - context .. t + context (all bins and channels), divided by their standard
+    deviation (frames past either end are left out, not counted as zeros).
+
+    Why not the whole window's statistics (the compact network's LayerNormalization): those change with
+    where a window starts, so overlapping windows of a long recording cannot share any computation.
+    A frame's value here depends only on its neighbours, the same in a 3 s window and in a recording-long
+    block, so counting can run the convolutions once per block (`model.detection.shared_trunk`); it keeps
+    what the window statistics gave: a change of gain (a constant added to log levels) leaves it unchanged.
+    """
+
+    def __init__(self, context_frames: int, epsilon: float = 1e-3, **kwargs):
+        super().__init__(**kwargs)
+        if context_frames < 0:
+            raise ValueError(f"context_frames must be >= 0, got {context_frames}")
+        self.context_frames = int(context_frames)
+        self.epsilon = float(epsilon)
+
+    def call(self, x):
+        ops = keras.ops
+        moments = ops.stack([ops.mean(x, axis=(2, 3)), ops.mean(x * x, axis=(2, 3))], axis=-1)  # [batch, frames, 2]
+        local = ops.average_pool(moments, 2 * self.context_frames + 1, strides=1, padding="same")
+        mean, square = local[..., 0], local[..., 1]
+        std = ops.sqrt(ops.maximum(square - mean * mean, 0.0) + self.epsilon)
+        return (x - mean[:, :, None, None]) / std[:, :, None, None]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "context_frames": self.context_frames, "epsilon": self.epsilon}

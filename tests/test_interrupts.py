@@ -115,16 +115,16 @@ def test_counting_stops_at_the_next_network_call_after_a_ctrl_c(watching, tmp_pa
 
     sf.write(audio, 0.1 * np.random.default_rng(0).standard_normal(16000 * 120).astype(np.float32), 16000)
     scored = []
-    score = detector.score
+    probabilities = detector.probabilities
 
     def score_with_a_ctrl_c_meanwhile(windows):  # Ctrl-C while the network runs the first batch
         scored.append(len(windows))
-        result = score(windows)
+        result = probabilities(windows)
         if len(scored) == 1:
             ctrl_c()  # deferred: no KeyboardInterrupt inside TensorFlow
         return result
 
-    detector.score = score_with_a_ctrl_c_meanwhile
+    detector.probabilities = score_with_a_ctrl_c_meanwhile
     with pytest.raises(KeyboardInterrupt):
         count_calls(detector, [audio, audio], progress=False)
     assert len(scored) == 2  # 2 x 469 windows in batches of 64: stopped as the second batch reached the network

@@ -63,7 +63,7 @@ def score_recording(detector: Detector, path: str | os.PathLike, hop_s: float | 
     starts, scores = [], []
     for batch in iter_windows(counted(blocks or stream_audio(path, fe.sample_rate_hz)), fe, hop_s):
         starts.append(batch.starts_s)
-        scores.append(detector.score(batch.spectrograms))
+        scores.append(detector.window_probabilities(batch)[:, detector.positive_class])
     return RecordingScores(Path(path).name, np.concatenate(starts), np.concatenate(scores),
                            n_samples / fe.sample_rate_hz)
 

@@ -22,7 +22,7 @@ def file_probabilities(detector: Detector, path: str | os.PathLike) -> np.ndarra
     """[classes] probabilities of one file, pooled over its windows."""
     fe = detector.frontend
     windows = iter_windows(stream_audio(path, fe.sample_rate_hz), fe, detector.counting.hop_s)
-    probs = np.concatenate([detector.probabilities(batch.spectrograms) for batch in windows])
+    probs = np.concatenate([detector.window_probabilities(batch) for batch in windows])
     return pool_by_file(np.zeros(len(probs)), probs, detector.pooling)[1][0]
 
 

@@ -45,17 +45,38 @@ def build_compact(
     centre_fraction: float = 0.125,
     time_pooling: str = "max",
     panels: int = 1,
+    time_pools: tuple[int, ...] | None = None,
+    normalisation: str = "window",
+    context_frames: int = 20,
 ):
     """Compact CNN; `centre_fraction` of the time axis (after the convolutions) is pooled for the
     score, by its maximum ("is it there?") or its average ("how much of it is there?"). `panels`:
     the input's bins are that many panels side by side (the front end's `panels`), taken as channels,
-    each standardised on its own."""
+    each standardised on its own.
+
+    time_pools: each block's max-pooling factor along time (None: 2 in every block; frequency is always
+    halved). normalisation: "window" standardises the whole window; "sliding" standardises each frame by
+    the `context_frames` on either side of it (`model.layers.SlidingStandardise`). With "sliding" and time
+    pools whose product is the counting hop in frames, overlapping windows share their convolutions when
+    counting (`shared_trunk_network`, `model.detection.shared_trunk`)."""
     import keras
     from keras import layers
 
     frames, bins = input_shape
     inputs = keras.Input(shape=(frames, bins), name="spectrogram")
-    if panels == 1:
+    time_pools = tuple(time_pools or (2,) * len(filters))
+    if len(time_pools) != len(filters) or min(time_pools) < 1:
+        raise ValueError(f"time_pools needs one factor >= 1 per block ({len(filters)}), got {time_pools}")
+    if normalisation not in ("window", "sliding"):
+        raise ValueError(f"normalisation must be 'window' or 'sliding', got {normalisation!r}")
+    if normalisation == "sliding":
+        from model.layers import SlidingStandardise
+
+        if panels != 1:
+            raise ValueError("normalisation 'sliding' takes a front end without a pulse panel")
+        x = layers.Reshape((frames, bins, 1))(inputs)
+        x = SlidingStandardise(context_frames, name="standardise")(x)
+    elif panels == 1:
         x = layers.Reshape((frames, bins, 1))(inputs)
         # Per-window standardisation: gain and recording level do not change the score.
         x = layers.LayerNormalization(axis=(1, 2, 3), center=False, scale=False, name="standardise")(x)
@@ -63,21 +84,56 @@ def build_compact(
         x = layers.Reshape((frames, panels, bins // panels))(inputs)
         x = layers.Permute((1, 3, 2), name="panels_as_channels")(x)
         x = layers.LayerNormalization(axis=(1, 2), center=False, scale=False, name="standardise")(x)
-    for i, f in enumerate(filters):
+    for i, (f, pool) in enumerate(zip(filters, time_pools)):
         x = layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{i}")(x)
-        x = layers.MaxPooling2D(2, padding="same")(x)
+        x = layers.MaxPooling2D((pool, 2), padding="same", name=f"pool{i}")(x)
     t, fq = x.shape[1], x.shape[2]
     x = layers.AveragePooling2D(pool_size=(1, fq), name="average_frequency")(x)
-    x = layers.Reshape((t, filters[-1]))(x)
-    keep = max(1, int(round(t * centre_fraction)))
-    crop = t - keep
-    if crop:
-        x = layers.Cropping1D((crop // 2, crop - crop // 2), name="centre_of_window")(x)
+    x = layers.Reshape((t, filters[-1]), name="frames_by_features")(x)
+    left, right = centre_crop(t, centre_fraction)
+    if left or right:
+        x = layers.Cropping1D((left, right), name="centre_of_window")(x)
     if time_pooling not in ("max", "average"):
         raise ValueError(f"time_pooling must be 'max' or 'average', got {time_pooling!r}")
-    x = (layers.GlobalMaxPooling1D() if time_pooling == "max" else layers.GlobalAveragePooling1D())(x)
+    x = (layers.GlobalMaxPooling1D if time_pooling == "max" else layers.GlobalAveragePooling1D)(name="pool_centre")(x)
     x = layers.Dropout(dropout)(x)
     return keras.Model(inputs, _head(n_classes)(x), name="compact")
+
+
+def centre_crop(steps: int, centre_fraction: float) -> tuple[int, int]:
+    """(steps cropped at the start, at the end) of the compact network's time axis, keeping the centre."""
+    crop = steps - max(1, int(round(steps * centre_fraction)))
+    return crop // 2, crop - crop // 2
+
+
+def shared_trunk_network(frontend, hop_s: float, filters: tuple[int, ...] = (16, 32, 64, 64),
+                         centre_fraction: float = 0.125) -> dict:
+    """Compact-network settings whose windows `hop_s` apart share their convolutions when counting
+    (`model.detection.shared_trunk`): time pools whose product is the hop in frames (the prime factors,
+    smallest first, then 1s), and frames standardised by as many neighbours as the score's centre can
+    see without reaching past its window's edges."""
+    from data_pipeline.features.windows import hop_samples
+    from model.detection.shared_trunk import centre_frames
+
+    hop_frames = hop_samples(frontend, hop_s) // frontend.frame_step
+    factors, n, d = [], hop_frames, 2
+    while n > 1:
+        while n % d == 0:
+            factors.append(d)
+            n //= d
+        d += 1
+    while len(factors) > len(filters):
+        factors = sorted([factors[0] * factors[1], *factors[2:]])
+    pools = tuple(factors) + (1,) * (len(filters) - len(factors))
+    frames = frontend.input_shape[0]
+    steps = -(-frames // hop_frames)  # 'same' pooling rounds up at every block
+    left, right = centre_crop(steps, centre_fraction)
+    first, last = centre_frames(frames, pools, steps - left - right, left)
+    context = min(first, frames - 1 - last)
+    if context < 0:
+        raise ValueError(f"a {frontend.clip_s:g} s window is too short for the network's reach at a {hop_s:g} s hop")
+    return {"filters": tuple(filters), "centre_fraction": centre_fraction, "time_pools": pools,
+            "normalisation": "sliding", "context_frames": context}
 
 
 def build_seed(input_shape: tuple[int, int], n_classes: int = 2):

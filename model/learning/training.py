@@ -136,6 +136,25 @@ def mining_settings(args) -> dict:
             ("hard_negative_pool_per_kind", "hard_negative_threshold", "hard_negative_rounds")}
 
 
+def add_network_arguments(parser) -> None:
+    """--shared-trunk, of train.py and the benchmarks; `network_settings` applies it."""
+    parser.add_argument("--shared-trunk", action="store_true",
+                        help="a compact network whose overlapping windows share their convolutions when counting "
+                             "(frames standardised by their neighbours, time pooled to the counting hop): an "
+                             "experiment, README 'Counting with shared convolutions'")
+
+
+def network_settings(args, frontend: FrontendConfig, network: dict, hop_s: float | None = None) -> dict:
+    """The compact network's settings `network`, made to share its convolutions at `hop_s` (default: the
+    counting hop) when --shared-trunk was given (`model.learning.networks.shared_trunk_network`)."""
+    if not getattr(args, "shared_trunk", False):
+        return network
+    from model.learning.networks import shared_trunk_network
+
+    hop_s = hop_s or CountingConfig.hop_s
+    return {**network, **shared_trunk_network(frontend, hop_s, centre_fraction=network.get("centre_fraction", 0.125))}
+
+
 def default_frontend(arch: str) -> FrontendConfig:
     """The seed network keeps the blog post's front end; every other network uses the defaults."""
     return SEED_FRONTEND if arch == "seed" else FrontendConfig()

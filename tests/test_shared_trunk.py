@@ -1,0 +1,114 @@
+"""Counting with shared convolutions (model.detection.shared_trunk) gives each window the score it gets alone."""
+
+import keras
+import numpy as np
+import pytest
+
+from data_pipeline.features.frontend import FrontendConfig
+from data_pipeline.features.windows import iter_windows
+from model.detection.detector import Detector
+from model.detection.shared_trunk import SharedTrunk, centre_frames, shareable
+from model.learning.networks import build_model, shared_trunk_network
+
+
+def shared_detector(fe: FrontendConfig, hop_s: float, classes=("no call", "call"), seed: int = 0) -> Detector:
+    """A detector whose network shares its trunk at `hop_s`, with random weights scaled up so its scores
+    spread over 0..1 (an untrained network scores everything near 0.5, where differences hide)."""
+    keras.utils.set_random_seed(seed)
+    net = build_model("compact", fe.input_shape, len(classes), frontend=fe, **shared_trunk_network(fe, hop_s))
+    head = next(layer for layer in net.layers if layer.name in ("call_probability", "class_probabilities"))
+    kernel, bias = head.get_weights()
+    head.set_weights([kernel * 40, bias])
+    return Detector(net, fe, list(classes))
+
+
+def loud_and_silent_stretches(seconds: float, fe: FrontendConfig) -> np.ndarray:
+    """Noise whose level jumps every second, tones, and 4 s of digital silence (the gate's side)."""
+    rng = np.random.default_rng(1)
+    n = int(seconds * fe.sample_rate_hz)
+    t = np.arange(n) / fe.sample_rate_hz
+    level = np.repeat(10 ** rng.uniform(-3, -0.5, int(seconds) + 1), fe.sample_rate_hz)[:n]
+    audio = level * rng.standard_normal(n) + 0.2 * np.sin(2 * np.pi * 900 * t) * (np.sin(2 * np.pi * 0.3 * t) > 0)
+    audio[int(5 * fe.sample_rate_hz): int(9 * fe.sample_rate_hz)] = 0
+    return audio.astype(np.float32)
+
+
+
+
+@pytest.mark.parametrize("seconds, hop_s, batch", [(17.3, 0.25, 5), (17.3, 0.25, 64), (2.0, 0.25, 64), (13.0, 0.5, 3)])
+def test_shared_trunk_scores_equal_each_window_scored_alone(seconds, hop_s, batch):
+    fe = FrontendConfig()
+    detector = shared_detector(fe, hop_s)
+    audio = loud_and_silent_stretches(seconds, fe)
+    blocks = np.array_split(audio, max(1, len(audio) // 23000))  # uneven blocks, none aligned to windows
+    batches = list(iter_windows(iter(blocks), fe, hop_s, max_windows_per_batch=batch))
+    hop_frames = batches[0].hop_frames
+    assert shareable(detector.model, fe, hop_frames)
+    shared = np.concatenate([detector.window_probabilities(b) for b in batches])
+    alone = np.concatenate([detector.probabilities(b.spectrograms) for b in batches])  # the network as trained
+    assert detector._trunks[hop_frames] is not None  # the shared path was taken
+    np.testing.assert_allclose(shared, alone, atol=2e-5)
+    scores = alone[:, 1]
+    assert scores.std() > 0.1 or len(scores) < 3  # the scores spread: a real comparison
+    if seconds > 10:
+        starts = np.concatenate([b.starts_s for b in batches])
+        silent = (starts >= 5) & (starts + fe.clip_s <= 9)
+        assert silent.any() and (scores[silent] == 0).all()  # the silence gate, shared too
+        assert (scores[~silent] > 0).all()
+
+
+def test_more_classes_share_the_trunk_too():
+    fe = FrontendConfig()
+    detector = shared_detector(fe, 0.25, classes=("a", "b", "c"))
+    batch = next(iter_windows(iter([loud_and_silent_stretches(6.0, fe)]), fe, 0.25))
+    np.testing.assert_allclose(detector.window_probabilities(batch), detector.probabilities(batch.spectrograms), atol=2e-5)
+    assert detector._trunks[batch.hop_frames] is not None
+
+
+def test_the_default_network_and_other_hops_are_scored_window_by_window():
+    fe = FrontendConfig()
+    default = build_model("compact", fe.input_shape, frontend=fe)
+    assert not shareable(default, fe, 10)  # it standardises whole windows
+    shared = shared_detector(fe, 0.25).model
+    assert shareable(shared, fe, 10) and not shareable(shared, fe, 20)  # pools of 10 frames: a 0.5 s hop does not fit
+    detector = Detector(shared, fe, ["no call", "call"])
+    batch = next(iter_windows(iter([loud_and_silent_stretches(6.0, fe)]), fe, 0.5))
+    np.testing.assert_allclose(detector.window_probabilities(batch), detector.probabilities(batch.spectrograms))
+    assert detector._trunks[batch.hop_frames] is None
+
+
+def test_sliding_standardisation_keeps_gain_invariance_and_a_saved_model_still_shares(tmp_path):
+    fe = FrontendConfig()
+    detector = shared_detector(fe, 0.25)
+    x = np.random.default_rng(0).standard_normal((2, *fe.input_shape)).astype(np.float32)
+    np.testing.assert_allclose(detector.model(x), detector.model(x + 3.0), atol=1e-4)  # a gain: log levels + constant
+    detector.save(tmp_path)
+    loaded = Detector.load(tmp_path)
+    batch = next(iter_windows(iter([loud_and_silent_stretches(12.0, fe)]), fe, 0.25))
+    np.testing.assert_allclose(loaded.window_probabilities(batch), detector.probabilities(batch.spectrograms), atol=2e-5)
+    assert isinstance(loaded._trunks[batch.hop_frames], SharedTrunk)
+
+
+def test_the_score_reaches_only_the_frames_its_settings_allow():
+    settings = shared_trunk_network(FrontendConfig(), 0.25)
+    assert settings["time_pools"] == (2, 5, 1, 1)  # 10 frames a hop
+    first, last = centre_frames(119, settings["time_pools"], keep=2, left=5)
+    assert (first, last) == (27, 92)  # by hand: 3-wide convolutions and pools, back from steps 5 and 6
+    assert settings["context_frames"] == min(first, 118 - last) == 26
+    with pytest.raises(ValueError, match="too short"):
+        shared_trunk_network(FrontendConfig(clip_s=1.0), 0.25)
+
+
+@pytest.mark.slow  # trains a network
+def test_train_py_shared_trunk_trains_a_model_counting_shares(tmp_path):
+    from conftest import run_script, two_class_clips
+
+    data = two_class_clips(tmp_path / "data", 16, seed=0)
+    quick = ["--epochs", "2", "--negative-bank-per-kind", "0", "--hard-negative-pool-per-kind", "0"]
+    done = run_script("train.py", "--data-dir", data, "--run-dir", tmp_path / "run", "--shared-trunk", *quick, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    detector = Detector.load(tmp_path / "run")
+    assert shareable(detector.model, detector.frontend, 10)  # the counting hop, 0.25 s, in 25 ms frames
+    refused = run_script("train.py", "--data-dir", data, "--arch", "seed", "--shared-trunk", *quick, cwd=tmp_path)
+    assert refused.returncode == 2 and "--shared-trunk is a setting of the compact network" in refused.stderr
+    assert not (tmp_path / "runs").exists()  # refused before anything was written
