@@ -99,6 +99,24 @@ def test_the_score_reaches_only_the_frames_its_settings_allow():
         shared_trunk_network(FrontendConfig(clip_s=1.0), 0.25)
 
 
+def test_counting_decodes_ahead_with_the_same_scores_and_failures(write_audio, tmp_path):
+    from model.detection.counting import count_calls
+
+    fe = FrontendConfig()
+    detector = shared_detector(fe, 0.25)
+    paths = [write_audio(f"r{i}.wav", loud_and_silent_stretches(6.0 + i, fe), fe.sample_rate_hz) for i in range(4)]
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF....WAVEnot audio")
+    paths.insert(2, broken)
+    results = [count_calls(detector, paths, progress=False, decode_ahead=ahead) for ahead in (0, 1, 2, 5)]
+    for result in results:
+        assert [r.recording for r in result.scores] == ["r0.wav", "r1.wav", "r2.wav", "r3.wav"]
+        assert len(result.failures) == 1 and "broken.wav" in result.failures[0]
+        for mine, first in zip(result.scores, results[0].scores):
+            np.testing.assert_array_equal(mine.scores, first.scores)
+    assert len(results[0].scores[3].scores) == len(np.arange(0, 9.0 - 3.0 + 1e-9, 0.25))  # r3: 9 s, every window scored
+
+
 @pytest.mark.slow  # trains a network
 def test_train_py_shared_trunk_trains_a_model_counting_shares(tmp_path):
     from conftest import run_script, two_class_clips

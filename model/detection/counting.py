@@ -88,12 +88,17 @@ def require_call_detector(detector: Detector) -> None:
 
 
 def count_calls(detector: Detector, paths: list[str | os.PathLike], progress: bool = True,
-                on_scored: Callable[[str | os.PathLike, RecordingScores], None] | None = None) -> CountResult:
+                on_scored: Callable[[str | os.PathLike, RecordingScores], None] | None = None,
+                decode_ahead: int = 2) -> CountResult:
     """Score and count every recording in `paths`; undecodable ones land in `failures`.
 
-    The next recording is decoded in a background thread while the current one is scored.
+    The next `decode_ahead` recordings are decoded, each in a background thread of its own, while the
+    current one is scored: with a network that shares its convolutions (model.detection.shared_trunk)
+    decoding is most of the work, and two decoders keep both cores busy.
     on_scored(path, scores) is called as each recording is done (model.detection.score_parts saves it).
     """
+    from collections import deque
+
     from tqdm.auto import tqdm
 
     require_call_detector(detector)
@@ -102,23 +107,23 @@ def count_calls(detector: Detector, paths: list[str | os.PathLike], progress: bo
         return background(stream_audio(path, detector.frontend.sample_rate_hz))
 
     scored, failures = [], []
-    current, upcoming = None, decoding(paths[0]) if paths else None
+    readers = deque()  # the current recording's reader first, then those decoding ahead
     try:
         with deferred():  # a Ctrl-C stops counting at the next network call, not inside TensorFlow (model.interrupts)
             for i, path in enumerate(tqdm(paths, desc="counting", unit="rec", disable=not progress)):
-                current, upcoming = upcoming, decoding(paths[i + 1]) if i + 1 < len(paths) else None
+                while len(readers) < 1 + decode_ahead and i + len(readers) < len(paths):
+                    readers.append(decoding(paths[i + len(readers)]))
                 try:
-                    scored.append(score_recording(detector, path, blocks=current))
+                    scored.append(score_recording(detector, path, blocks=readers[0]))
                 except AudioDecodeError as err:
                     failures.append(str(err))
                 else:
                     if on_scored is not None:
                         on_scored(path, scored[-1])
-                current.close()
+                readers.popleft().close()
     finally:  # Ctrl-C or an error: stop the decoders before the interpreter shuts down
-        for reader in (current, upcoming):
-            if reader is not None:
-                reader.close()
+        for reader in readers:
+            reader.close()
     result = events_from_scores(scored, detector.frontend.clip_s, detector.counting)
     result.failures = failures
     return result
