@@ -95,8 +95,10 @@ def test_the_score_reaches_only_the_frames_its_settings_allow():
     first, last = centre_frames(119, settings["time_pools"], keep=2, left=5)
     assert (first, last) == (27, 92)  # by hand: 3-wide convolutions and pools, back from steps 5 and 6
     assert settings["context_frames"] == min(first, 118 - last) == 26
-    with pytest.raises(ValueError, match="too short"):
+    with pytest.raises(ValueError, match="reach past the window's edges"):
         shared_trunk_network(FrontendConfig(clip_s=1.0), 0.25)
+    with pytest.raises(ValueError, match="centre_fraction 1"):  # a classification preset pools its whole window
+        shared_trunk_network(FrontendConfig(), 0.25, centre_fraction=1.0)
 
 
 def test_counting_decodes_ahead_with_the_same_scores_and_failures(write_audio, tmp_path):

@@ -9,7 +9,10 @@ backends. Each builder is a plain function, so a `tf.distribute` strategy scope 
   apart calls separated by only a second of quiet. No BatchNorm: with the few hundred clips a
   user has, its running statistics lag and validation collapsed to "all calls" (measured on the
   end-to-end test's data: validation accuracy 0.80 with BatchNorm, 1.00 without); the
-  per-window standardisation at the input does the job instead.
+  per-window standardisation at the input does the job instead. Built with `shared_trunk_network`'s
+  settings (`train.py --shared-trunk`, an experiment) it standardises each frame by its neighbours and
+  pools time to the counting hop, so counting runs its convolutions once per block of windows
+  (`model.detection.shared_trunk`).
 - "seed": the reference network of the blog post this project starts from (two 16-filter 3x3
   convolutions with max-pooling, Flatten, Dense 128, Dropout 0.3), for comparison.
 - "efficientnetb0", "resnet50": an ImageNet backbone from keras.applications on the spectrogram
@@ -131,7 +134,9 @@ def shared_trunk_network(frontend, hop_s: float, filters: tuple[int, ...] = (16,
     first, last = centre_frames(frames, pools, steps - left - right, left)
     context = min(first, frames - 1 - last)
     if context < 0:
-        raise ValueError(f"a {frontend.clip_s:g} s window is too short for the network's reach at a {hop_s:g} s hop")
+        raise ValueError(f"shared convolutions at a {hop_s:g} s hop need a score from the middle of each window; with "
+                         f"{frontend.clip_s:g} s windows and centre_fraction {centre_fraction:g} it would reach past the "
+                         "window's edges")
     return {"filters": tuple(filters), "centre_fraction": centre_fraction, "time_pools": pools,
             "normalisation": "sliding", "context_frames": context}
 
