@@ -42,7 +42,7 @@ def main() -> None:
     p.add_argument("--end-to-end", action="store_true",
                    help="also time count_calls.py from the command line (process start included) against reading the "
                         "same files with soundfile alone in a fresh process")
-    p.add_argument("--decode-ahead", type=int, default=2, help="recordings decoded ahead while one is scored (count_calls)")
+    p.add_argument("--decode-ahead", type=int, default=1, help="recordings decoded ahead while one is scored (count_calls)")
     args = p.parse_args()
 
     recordings = list_audio_files(Path(args.shared) / "forest")

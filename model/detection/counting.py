@@ -89,12 +89,12 @@ def require_call_detector(detector: Detector) -> None:
 
 def count_calls(detector: Detector, paths: list[str | os.PathLike], progress: bool = True,
                 on_scored: Callable[[str | os.PathLike, RecordingScores], None] | None = None,
-                decode_ahead: int = 2) -> CountResult:
+                decode_ahead: int = 1) -> CountResult:
     """Score and count every recording in `paths`; undecodable ones land in `failures`.
 
     The next `decode_ahead` recordings are decoded, each in a background thread of its own, while the
-    current one is scored: with a network that shares its convolutions (model.detection.shared_trunk)
-    decoding is most of the work, and two decoders keep both cores busy.
+    current one is scored. One is enough even where decoding is most of the work (a network sharing its
+    convolutions, model.detection.shared_trunk): two counted the 40 shared recordings no faster (README).
     on_scored(path, scores) is called as each recording is done (model.detection.score_parts saves it).
     """
     from collections import deque
