@@ -31,12 +31,15 @@ def centre_frames(frames: int, time_pools: tuple[int, ...], keep: int, left: int
     return first, last
 
 
+def _layer_names(net) -> set[str]:
+    return {layer.name for layer in net.layers}
+
+
 def time_pools_of(net) -> tuple[int, ...]:
     """The time pooling factor of each of the network's blocks (layers pool0, pool1, ...)."""
-    pools, i = [], 0
-    while any(layer.name == f"pool{i}" for layer in net.layers):
-        pools.append(net.get_layer(f"pool{i}").pool_size[0])
-        i += 1
+    names, pools = _layer_names(net), []
+    while f"pool{len(pools)}" in names:
+        pools.append(net.get_layer(f"pool{len(pools)}").pool_size[0])
     return tuple(pools)
 
 
@@ -44,7 +47,7 @@ def shareable(net, frontend: FrontendConfig, hop_frames: int) -> bool:
     """Whether `net`'s windows `hop_frames` apart can share one run of its convolutions (module doc)."""
     from model.layers import SlidingStandardise
 
-    names = {layer.name for layer in net.layers}
+    names = _layer_names(net)
     if "standardise" not in names or not isinstance(net.get_layer("standardise"), SlidingStandardise):
         return False
     if frontend.median_subtraction or frontend.panels != 1 or "pool_centre" not in names:
@@ -63,10 +66,9 @@ class SharedTrunk:
         self.frames_per_window = frontend.input_shape[0]
         self.hop_frames = hop_frames
         self.batch_windows = batch_windows  # windows per span when counting (data_pipeline.features.windows)
-        pools = time_pools_of(net)
+        names, pools = _layer_names(net), time_pools_of(net)
         steps = net.get_layer("frames_by_features").output.shape[1]
-        left, right = (net.get_layer("centre_of_window").cropping
-                       if any(layer.name == "centre_of_window" for layer in net.layers) else (0, 0))
+        left, right = net.get_layer("centre_of_window").cropping if "centre_of_window" in names else (0, 0)
         keep = steps - left - right
         bins = frontend.n_bins
 
@@ -81,9 +83,9 @@ class SharedTrunk:
         centre = net.get_layer("pool_centre")
         pool = layers.MaxPooling1D if isinstance(centre, layers.GlobalMaxPooling1D) else layers.AveragePooling1D
         x = pool(pool_size=keep, strides=1, padding="valid")(x)  # window k: steps k + left ... k + left + keep - 1
-        head = next(layer for layer in net.layers if layer.name in ("call_probability", "class_probabilities"))
+        head = net.get_layer("call_probability" if "call_probability" in names else "class_probabilities")
         outputs = [head(x)]
-        if any(layer.name == "silence_gate" for layer in net.layers):  # each window's mean band power, as the gate takes it
+        if "silence_gate" in names:  # each window's mean band power, as the gate takes it
             gate = net.get_layer("silence_gate")
             power = keras.ops.mean(input_power(span, gate.scale), axis=-1, keepdims=True)  # [1, frames, 1]
             window_power = keras.ops.average_pool(power, self.frames_per_window, strides=hop_frames, padding="valid")

@@ -151,8 +151,8 @@ def network_settings(args, frontend: FrontendConfig, network: dict, hop_s: float
         return network
     from model.learning.networks import shared_trunk_network
 
-    hop_s = hop_s or CountingConfig.hop_s
-    return {**network, **shared_trunk_network(frontend, hop_s, centre_fraction=network.get("centre_fraction", 0.125))}
+    shape = {k: network[k] for k in ("filters", "centre_fraction") if k in network}  # else the builder's defaults
+    return {**network, **shared_trunk_network(frontend, hop_s or CountingConfig.hop_s, **shape)}
 
 
 def default_frontend(arch: str) -> FrontendConfig:
