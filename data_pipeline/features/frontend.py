@@ -229,6 +229,17 @@ def frame_features(waveform, config: FrontendConfig):
     return tf.concat([spec, pulse_panel(waveform, config)], axis=-1)
 
 
+@functools.lru_cache(maxsize=16)
+def span_features(config: FrontendConfig):
+    """`frame_features` for one stretch of audio ([samples] float32), traced into a graph once per
+    config. Counting computes it for every block of every recording; run eagerly, its dozen ops cost
+    more in Python than in arithmetic (benchmarks/count_throughput.py, README "Throughput")."""
+    import tensorflow as tf
+
+    return tf.function(lambda waveform: frame_features(waveform, config),
+                       input_signature=[tf.TensorSpec([None], tf.float32)])
+
+
 def pulse_panel(waveform, config: FrontendConfig):
     """[..., frames, bins]: for each frame of `spectrogram` and each of its frequency bins, the standard
     deviation of log magnitude over PULSE_SUBFRAMES sub-frames of `pulse_frame_length` samples inside

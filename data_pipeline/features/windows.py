@@ -20,7 +20,7 @@ from typing import Iterator
 
 import numpy as np
 
-from data_pipeline.features.frontend import FrontendConfig, frame_features, window_features
+from data_pipeline.features.frontend import FrontendConfig, span_features, window_features
 
 
 @dataclass
@@ -94,7 +94,7 @@ def iter_windows(
         span = buffer[: (count - 1) * hop + clip]
         if len(span) < (count - 1) * hop + clip:
             span = np.pad(span, (0, (count - 1) * hop + clip - len(span)))
-        return WindowBatch(((first + np.arange(count)) * hop) / frontend.sample_rate_hz, frame_features(span, frontend),
+        return WindowBatch(((first + np.arange(count)) * hop) / frontend.sample_rate_hz, span_features(frontend)(span),
                            frontend, hop_frames)
 
     for block in audio_blocks:
@@ -110,5 +110,5 @@ def iter_windows(
         if first == 0:
             yield emit(1)
     elif (first - 1) * hop + clip < total:  # the grid stops short of the end: one window ending there
-        yield WindowBatch(np.array([(total - clip) / frontend.sample_rate_hz]), frame_features(tail, frontend), frontend,
+        yield WindowBatch(np.array([(total - clip) / frontend.sample_rate_hz]), span_features(frontend)(tail), frontend,
                           hop_frames)
