@@ -19,7 +19,15 @@ def parse_duration_s(text: str) -> float:
 
 def main() -> int:
     from data_pipeline.training_data.clips import training_clips
-    from model.learning.sweep import OBJECTIVE, TUNERS, distributed_role, is_worker, run_sweep, wait_for_chief
+    from model.learning.sweep import (
+        OBJECTIVE,
+        TUNERS,
+        check_sweep_settings,
+        distributed_role,
+        is_worker,
+        run_sweep,
+        wait_for_chief,
+    )
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data-dir", help="two classes of labelled files: the Kaggle layout, a folder per class, a CSV "
@@ -39,6 +47,7 @@ def main() -> int:
                 "workers, with KERASTUNER_TUNER_ID=chief|tuner0|tuner1|..., KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT set.")
     args = p.parse_args()
     role = distributed_role()  # a half-set distributed environment stops here, before any data is read
+    check_sweep_settings(args.out, args.tuner, args.max_trials, args.max_epochs, args.time_budget, args.resume)
     if is_worker(role):
         print(f"tuner {role}: waiting up to {args.chief_wait:g} s for the chief", flush=True)
         wait_for_chief(args.chief_wait)

@@ -256,6 +256,14 @@ def test_sweep_settings_out_of_range_stop_before_any_trial(tmp_path, setting, me
     assert str(err.value) == message and not (tmp_path / "sweep").exists()
 
 
+def test_tune_refuses_a_setting_out_of_range_before_reading_its_data(tmp_path):
+    # The data folder is missing too: the setting must be what stops it (tune.py read every clip first).
+    proc = run_script("tune.py", "--data-dir", "no-such-folder", "--out", "sweep", "--max-trials", "0", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "error: --max-trials must be 1 or more, got 0"
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("option,value,message", [("--random", "-1", "--random is a number of stretches, 0 or more; got -1"),
                                                   ("--port", "70000", "--port must be between 0 and 65535, got 70000")])
 def test_review_settings_out_of_range_stop_before_serving(tmp_path, option, value, message):

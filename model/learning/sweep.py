@@ -137,6 +137,29 @@ def wait_for_chief(timeout_s: float, poll_s: float = 1.0) -> None:
             time.sleep(poll_s)
 
 
+def check_sweep_settings(out_dir: str | os.PathLike, tuner: str, max_trials: int, max_epochs: int,
+                         time_budget_s: float | None, resume: bool) -> bool:
+    """Refuse settings a sweep cannot run with, before any data is read (tune.py checks first, run_sweep
+    again); returns whether to resume."""
+    out_dir = Path(out_dir)
+    role = distributed_role()
+    if is_worker(role):
+        resume = True  # a worker joins the chief's sweep folder
+    # Workers write into the folder as they start, perhaps before the chief: the chief looks for a sweep
+    # of its own (the oracle's state, which only a chief or a single process writes).
+    earlier = (out_dir / "trials" / "oracle.json").exists() if role == "chief" else out_dir.exists() and any(out_dir.iterdir())
+    if earlier and not resume:
+        raise FileExistsError(f"{out_dir} holds a sweep already: pass --resume to continue it, or another --out")
+    if role is not None and time_budget_s is not None:
+        raise ValueError("--time-budget works in one process only; in a distributed sweep set --max-trials")
+    if tuner not in TUNERS:
+        raise ValueError(f"unknown tuner {tuner!r}; choose one of {TUNERS}")
+    for name, value in (("--max-trials", max_trials), ("--max-epochs", max_epochs)):
+        if value < 1:  # keras-tuner takes 0 trials as no cap, and 0 epochs fails deep inside Hyperband
+            raise ValueError(f"{name} must be 1 or more, got {value}")
+    return resume
+
+
 def run_sweep(
     make_table: Callable[[float], pd.DataFrame],
     classes: list[str],
@@ -157,20 +180,7 @@ def run_sweep(
 
     out_dir = Path(out_dir)
     role = distributed_role()
-    if is_worker(role):
-        resume = True  # a worker joins the chief's sweep folder
-    # Workers write into the folder as they start, perhaps before the chief: the chief looks for a sweep
-    # of its own (the oracle's state, which only a chief or a single process writes).
-    earlier = (out_dir / "trials" / "oracle.json").exists() if role == "chief" else out_dir.exists() and any(out_dir.iterdir())
-    if earlier and not resume:
-        raise FileExistsError(f"{out_dir} holds a sweep already: pass --resume to continue it, or another --out")
-    if role is not None and time_budget_s is not None:
-        raise ValueError("--time-budget works in one process only; in a distributed sweep set --max-trials")
-    if tuner not in TUNERS:
-        raise ValueError(f"unknown tuner {tuner!r}; choose one of {TUNERS}")
-    for name, value in (("--max-trials", max_trials), ("--max-epochs", max_epochs)):
-        if value < 1:  # keras-tuner takes 0 trials as no cap, and 0 epochs fails deep inside Hyperband
-            raise ValueError(f"{name} must be 1 or more, got {value}")
+    resume = check_sweep_settings(out_dir, tuner, max_trials, max_epochs, time_budget_s, resume)
     if len(classes) != 2:
         raise ValueError(f"sweeps tune call detectors (2 classes; objective {OBJECTIVE}); this data has {len(classes)}. "
                          f"Compare settings for N classes with benchmarks/preset_variants.py")
