@@ -15,8 +15,12 @@ recordings, in every condition:
                     training run uses), 0-10 dB above the recording's level, away from calls
     cheap_recorder  mono, 22.05 kHz, low-bitrate MP3
     noisier         pink noise added at the recording's own level (+3 dB background)
+    over_calls      a generated non-call sound (the `generated` kinds, 1.5-4 s, another unseen seed) over every
+                    labelled call, overlapping it by 1 s or more, 0-10 dB below the call stretch's level: a
+                    tone or an engine sounding while the bird calls, which a listener still counts as a call
 
-The placed sounds stay clear of labelled calls, so the labels stay true. Then every fold's model counts
+The sounds of `real_sounds` and `generated` stay clear of labelled calls, and those of `over_calls` add
+to calls without removing any, so the labels stay true. Then every fold's model counts
 audio with no call at all: the 301 heart recordings, the glass_break clips joined into one-minute
 streams, two minutes of each generated kind (another unseen seed), two minutes of each kind the
 generator makes but the bank leaves out (`unseen`: frogs), and ten minutes each of digital silence and
@@ -47,8 +51,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SR = 16000
-CONDITIONS = ("clean", "silence", "real_sounds", "generated", "cheap_recorder", "noisier")
-TEST_SEED = 10_000  # generated test sounds: far from any training seed
+CONDITIONS = ("clean", "silence", "real_sounds", "generated", "cheap_recorder", "noisier", "over_calls")
+DAMAGED = CONDITIONS[1:6]  # written together by make_conditions, from one random stream (their files stay the same)
+TEST_SEED = 10_000  # generated test sounds: far from any training seed (+1: the no-call streams, +2: over_calls)
 # The kinds placed in the `generated` condition: the bank's first ten sound kinds, fixed so that the damaged
 # recordings (and the figures measured on them) stay the same when the bank gains kinds.
 PLACED_KINDS = ("tone", "tone_bursts", "siren", "engine", "whistle", "speech", "heartbeat", "clicks", "rain", "wind")
@@ -74,6 +79,66 @@ def _place(rng, free: list[tuple[float, float]], length_s: float) -> float | Non
     return float(rng.uniform(a, b - length_s))
 
 
+def sounds_over_calls(audio, sr: int, calls: list[tuple[float, float]], rng, kinds=None):
+    """`audio` with one generated non-call sound over each call (start, end in seconds): 1.5-4 s long, overlapping
+    the call by min(1 s, its length) or more, 0-10 dB below the RMS of the call's stretch. Returns (mixed audio,
+    [(kind, start_s, end_s, dB below the call)])."""
+    import numpy as np
+
+    from data_pipeline.synthetic.capuchinbird import rms
+    from data_pipeline.synthetic.negatives import synth_negative
+
+    kinds = kinds or PLACED_KINDS
+    mixed, placed = audio.copy(), []
+    duration = len(audio) / sr
+    for start, end in calls:
+        kind = kinds[int(rng.integers(len(kinds)))]
+        length = float(rng.uniform(1.5, 4.0))
+        overlap = min(1.0, end - start, length)
+        first = max(0.0, start - length + overlap)
+        last = min(duration - length, end - overlap)
+        if last < first:
+            continue
+        at = float(rng.uniform(first, last))
+        i0 = int(round(at * sr))
+        sound = synth_negative(rng, kind, min(int(round(length * sr)), len(audio) - i0), sr)
+        below_db = float(rng.uniform(0, 10))
+        if rms(sound) < 1e-6:
+            continue
+        call_level = rms(audio[int(start * sr) : int(end * sr)])
+        mixed[i0 : i0 + len(sound)] += sound / rms(sound) * call_level * 10 ** (-below_db / 20)
+        placed.append((kind, at, at + len(sound) / sr, below_db))
+    return np.clip(mixed, -1, 1), placed
+
+
+def make_over_calls(shared: Path, out: Path, labels) -> list[Path]:
+    """Write the `over_calls` version of the 40 recordings once (16 kHz mono FLAC), with its own random stream,
+    so the other conditions' files stay as they were; over_calls.csv lists every placed sound."""
+    import numpy as np
+    import pandas as pd
+    import soundfile as sf
+
+    from data_pipeline.audio.decoding import decode_audio, list_audio_files
+    from model.outputs import atomic_write_csv
+
+    folder = out / "conditions" / "over_calls"
+    recordings = list_audio_files(shared / "forest")
+    paths = [folder / (r.stem + ".flac") for r in recordings]
+    if (folder / "over_calls.csv").exists():
+        return paths
+    folder.mkdir(parents=True, exist_ok=True)
+    rng, rows = np.random.default_rng(TEST_SEED + 2), []
+    for rec, path in zip(recordings, paths):
+        calls = labels[(labels["recording"] == rec.name) & labels["confidence"].isin(["sure", "faint"])]
+        mixed, placed = sounds_over_calls(decode_audio(rec, SR), SR, sorted(zip(calls["start"], calls["end"])), rng)
+        sf.write(path, mixed, SR, subtype="PCM_16")
+        rows += [{"recording": rec.name, "kind": k, "start": round(a, 2), "end": round(b, 2), "db_below_call": round(d, 1)}
+                 for k, a, b, d in placed]
+    atomic_write_csv(folder / "over_calls.csv", pd.DataFrame(rows, columns=["recording", "kind", "start", "end",
+                                                                           "db_below_call"]))
+    return paths
+
+
 def make_conditions(shared: Path, out: Path, labels) -> dict[str, list[Path]]:
     """Write every damaged version of the 40 recordings once (16 kHz mono FLAC; the cheap recorder as MP3)."""
     import numpy as np
@@ -87,14 +152,14 @@ def make_conditions(shared: Path, out: Path, labels) -> dict[str, list[Path]]:
     paths = {"clean": recordings}
     done = out / "conditions" / ".complete"
     names = {c: [out / "conditions" / c / (r.stem + (".mp3" if c == "cheap_recorder" else ".flac")) for r in recordings]
-             for c in CONDITIONS[1:]}
-    paths.update(names)
+             for c in DAMAGED}
+    paths.update(names, over_calls=make_over_calls(shared, out, labels))
     if done.exists():
         return paths
     rng = np.random.default_rng(TEST_SEED)
     hearts = sorted((shared / "heart").glob("*.wav"))
     glass = sorted((shared / "glass_break" / "audio").glob("*.wav"))
-    for c in CONDITIONS[1:]:
+    for c in DAMAGED:
         (out / "conditions" / c).mkdir(parents=True, exist_ok=True)
     for i, rec in enumerate(recordings):
         audio = decode_audio(rec, SR)

@@ -181,6 +181,38 @@ def test_a_frog_trill_is_what_its_parameters_say():
         assert abs(dominant_hz(trill, sr) - params["dominant_hz"]) <= 250, params  # within its noise band
 
 
+def test_the_robustness_benchmark_puts_a_sound_over_every_call_and_nowhere_else():
+    """benchmarks/robustness.py's over_calls condition: each call overlapped by 1 s or more, at its stated level."""
+    import sys
+
+    from conftest import ROOT
+    from data_pipeline.synthetic.capuchinbird import rms
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from robustness import sounds_over_calls
+
+    sr, rng = 16000, np.random.default_rng(3)
+    audio = 0.001 * np.random.default_rng(0).standard_normal(60 * sr)  # quiet enough that nothing clips
+    calls = [(0.2, 4.0), (10.0, 14.5), (20.0, 20.6), (57.0, 59.9)]  # at the start, inside, shorter than 1 s, at the end
+    tone = sine(1000, 60, sr, 0.02)
+    for start, end in calls:
+        audio[int(start * sr) : int(end * sr)] += tone[int(start * sr) : int(end * sr)]
+    mixed, placed = sounds_over_calls(audio, sr, calls, rng)
+    assert len(placed) == len(calls) and mixed.shape == audio.shape
+    for (start, end), (kind, a, b, below_db) in zip(calls, placed):
+        assert 1.5 - 1e-3 <= b - a <= 4.0 + 1e-3 and 0 <= a and b <= 60.0
+        assert min(b, end) - max(a, start) >= min(1.0, end - start) - 1e-3, (kind, a, b, start, end)
+        added = (mixed - audio)[int(round(a * sr)) : int(round(b * sr))]
+        level_db = 20 * np.log10(rms(added) / rms(audio[int(start * sr) : int(end * sr)]))
+        assert 0 <= below_db <= 10 and abs(level_db + below_db) < 0.05, (kind, level_db, below_db)
+    outside = np.ones(len(audio), bool)
+    for _, a, b, _ in placed:
+        outside[int(round(a * sr)) : int(round(b * sr))] = False
+    np.testing.assert_array_equal(mixed[outside], np.clip(audio, -1, 1)[outside])  # nothing added anywhere else
+    again, placed_again = sounds_over_calls(audio, sr, calls, np.random.default_rng(3))
+    assert placed_again == placed and np.array_equal(again, mixed)  # the benchmark's files repeat
+
+
 def test_negatives_add_windows_of_no_call_audio(tmp_path, write_audio):
     from data_pipeline.training_data.clips import training_clips
 
