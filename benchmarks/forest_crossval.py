@@ -33,8 +33,10 @@ def main() -> None:
     from model.detection.counting import count_calls
     from model.learning.training import (
         TrainConfig,
+        add_network_arguments,
         apply_swept_config,
         default_frontend,
+        network_settings,
         train,
     )
     from model.reporting.evaluation import evaluate, format_summary, summarise
@@ -46,6 +48,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-freq-hz", type=float, help="top of the front end's band (default: the front end's)")
     p.add_argument("--config", help="a sweep's best.json instead of the defaults")
+    add_network_arguments(p)
     args = p.parse_args()
 
     forest = Path(args.shared) / "forest"
@@ -56,6 +59,7 @@ def main() -> None:
         config, frontend = apply_swept_config(args.config, config)
     if args.max_freq_hz:
         frontend = replace(frontend, max_freq_hz=args.max_freq_hz)
+    config = replace(config, network=network_settings(args, frontend, config.network))
 
     fold_of = background_folds(recordings, args.folds, args.seed)
     tables, t0 = [], time.time()

@@ -119,6 +119,8 @@ def with_stft(frontend, args):
 
 
 def main() -> None:
+    from dataclasses import replace
+
     from data_pipeline.audio.decoding import list_audio_files
     from data_pipeline.features.augment import AugmentConfig
     from data_pipeline.labels.annotations import read_call_labels
@@ -126,8 +128,10 @@ def main() -> None:
     from model.detection.counting import count_calls
     from model.learning.training import (
         TrainConfig,
+        add_network_arguments,
         apply_swept_config,
         default_frontend,
+        network_settings,
         train,
     )
     from model.reporting.evaluation import evaluate, format_summary
@@ -140,7 +144,10 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--augment", action="store_true", help="train with data_pipeline.features.augment.AugmentConfig()")
     p.add_argument("--config", help="a sweep's best.json (see benchmarks/forest_sweep.py) instead of the defaults")
+    add_network_arguments(p)
     args = p.parse_args()
+    if args.shared_trunk and args.arch != "compact":
+        p.error(f"--shared-trunk is a setting of the compact network, not of {args.arch!r}")
 
     forest = Path(args.shared) / "forest"
     labels = read_call_labels(forest / "calls.csv")
@@ -152,6 +159,7 @@ def main() -> None:
     frontend = default_frontend(args.arch)
     if args.config:
         config, frontend = apply_swept_config(args.config, config)
+    config = replace(config, network=network_settings(args, frontend, config.network))
     t0 = time.time()
     clips = forest_clips(train_recs, labels, frontend.clip_s)
     detector = train(clips, list(KAGGLE_CLASSES), args.run_dir, config, frontend=frontend, labels=labels)

@@ -61,7 +61,7 @@ def main() -> None:
     from data_pipeline.labels.review_decisions import clips_from_review, read_review
     from model.detection.counting import count_calls
     from model.detection.detector import Detector
-    from model.learning.training import TrainConfig, default_frontend, train
+    from model.learning.training import TrainConfig, add_network_arguments, default_frontend, network_settings, train
     from model.outputs import atomic_save_figure, atomic_write_csv
     from model.reporting.count_report import count_and_report
     from model.reporting.evaluation import evaluate
@@ -79,6 +79,7 @@ def main() -> None:
     p.add_argument("--run-folds", type=int, nargs="+", default=[4],
                    help="which folds to run (each trains 1 + orders x budgets models)")
     p.add_argument("--seed", type=int, default=0)
+    add_network_arguments(p)
     args = p.parse_args()
 
     forest = Path(args.shared) / "forest"
@@ -86,7 +87,8 @@ def main() -> None:
     calls_in = labels[labels["confidence"] == "sure"].groupby("recording").size().to_dict()
     recordings = list_audio_files(forest)
     frontend = default_frontend("compact")
-    config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0)
+    config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
+                         network=network_settings(args, frontend, {}))
     fold_of = background_folds(recordings, args.folds, args.seed)
     run_dir, rows, t0 = Path(args.run_dir), [], time.time()
 
