@@ -59,6 +59,12 @@ TEST_SEED = 10_000  # generated test sounds: far from any training seed (+1: the
 PLACED_KINDS = ("tone", "tone_bursts", "siren", "engine", "whistle", "speech", "heartbeat", "clicks", "rain", "wind")
 
 
+def _calls_in(labels, recording: str) -> list[tuple[float, float]]:
+    """(start, end) of the sure and faint calls labelled in `recording`, in time order."""
+    calls = labels[(labels["recording"] == recording) & labels["confidence"].isin(["sure", "faint"])]
+    return sorted(zip(calls["start"], calls["end"]))
+
+
 def _free_stretches(duration_s: float, calls: list[tuple[float, float]], margin_s: float = 1.0) -> list[tuple[float, float]]:
     """Stretches of a recording at least `margin_s` away from every labelled call."""
     free, t = [], 0.5
@@ -79,20 +85,19 @@ def _place(rng, free: list[tuple[float, float]], length_s: float) -> float | Non
     return float(rng.uniform(a, b - length_s))
 
 
-def sounds_over_calls(audio, sr: int, calls: list[tuple[float, float]], rng, kinds=None):
-    """`audio` with one generated non-call sound over each call (start, end in seconds): 1.5-4 s long, overlapping
-    the call by min(1 s, its length) or more, 0-10 dB below the RMS of the call's stretch. Returns (mixed audio,
-    [(kind, start_s, end_s, dB below the call)])."""
+def sounds_over_calls(audio, sr: int, calls: list[tuple[float, float]], rng):
+    """`audio` with one generated non-call sound (a kind of PLACED_KINDS) over each call (start, end in seconds):
+    1.5-4 s long, overlapping the call by min(1 s, its length) or more, 0-10 dB below the RMS of the call's
+    stretch. Returns (mixed audio, [(kind, start_s, end_s, dB below the call)])."""
     import numpy as np
 
     from data_pipeline.synthetic.capuchinbird import rms
     from data_pipeline.synthetic.negatives import synth_negative
 
-    kinds = kinds or PLACED_KINDS
     mixed, placed = audio.copy(), []
     duration = len(audio) / sr
     for start, end in calls:
-        kind = kinds[int(rng.integers(len(kinds)))]
+        kind = PLACED_KINDS[int(rng.integers(len(PLACED_KINDS)))]
         length = float(rng.uniform(1.5, 4.0))
         overlap = min(1.0, end - start, length)
         first = max(0.0, start - length + overlap)
@@ -129,8 +134,7 @@ def make_over_calls(shared: Path, out: Path, labels) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     rng, rows = np.random.default_rng(TEST_SEED + 2), []
     for rec, path in zip(recordings, paths):
-        calls = labels[(labels["recording"] == rec.name) & labels["confidence"].isin(["sure", "faint"])]
-        mixed, placed = sounds_over_calls(decode_audio(rec, SR), SR, sorted(zip(calls["start"], calls["end"])), rng)
+        mixed, placed = sounds_over_calls(decode_audio(rec, SR), SR, _calls_in(labels, rec.name), rng)
         sf.write(path, mixed, SR, subtype="PCM_16")
         rows += [{"recording": rec.name, "kind": k, "start": round(a, 2), "end": round(b, 2), "db_below_call": round(d, 1)}
                  for k, a, b, d in placed]
@@ -164,8 +168,7 @@ def make_conditions(shared: Path, out: Path, labels) -> dict[str, list[Path]]:
     for i, rec in enumerate(recordings):
         audio = decode_audio(rec, SR)
         duration = len(audio) / SR
-        calls = labels[(labels["recording"] == rec.name) & labels["confidence"].isin(["sure", "faint"])]
-        free = _free_stretches(duration, list(zip(calls["start"], calls["end"])))
+        free = _free_stretches(duration, _calls_in(labels, rec.name))
         level = rms(audio)
 
         silent = audio.copy()
