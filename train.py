@@ -93,10 +93,12 @@ def main() -> int:
     frontend = SEED_FRONTEND if args.arch == "seed" else preset.frontend
     if args.config:
         config, frontend = apply_swept_config(args.config, config)
-    if args.shared_trunk:
-        if config.arch != "compact":
-            p.error(f"--shared-trunk is a setting of the compact network, not of {config.arch!r}")
-        config = replace(config, network=network_settings(args, frontend, config.network, preset.window_hop_s))
+    if args.shared_trunk and config.arch != "compact":
+        p.error(f"--shared-trunk is a setting of the compact network, not of {config.arch!r}")
+    # A swept best.json keeps the network it was swept with unless --shared-trunk is given.
+    shared_by_default = preset.shared_trunk and config.arch == "compact" and not args.config
+    config = replace(config, network=network_settings(args, frontend, config.network, preset.window_hop_s,
+                                                      shared_by_default))
     clips, classes, labels = training_clips(args.data_dir, args.recordings, args.labels, frontend.clip_s,
                                             preset.window_hop_s, args.audio_dir, args.allow_missing_recordings, args.negatives,
                                             args.review)

@@ -87,6 +87,18 @@ def reusable_detector(chosen: list[Path], folder: Path, frontend=None, network: 
 STFT_OPTIONS = ("frame_length", "frame_step", "fft_length", "pulse_frame_length")
 
 
+def forest_network(args, frontend, network: dict) -> dict:
+    """The compact network's settings for these benchmarks as `train.py` makes them for the capuchinbird
+    preset: shared convolutions unless --no-shared-trunk, or where another --arch or a swept --config is
+    trained (those keep their own network unless --shared-trunk is given)."""
+    from model.learning.presets import get_preset
+    from model.learning.training import network_settings
+
+    by_default = (get_preset("capuchinbird").shared_trunk and getattr(args, "arch", "compact") == "compact"
+                  and not getattr(args, "config", None))
+    return network_settings(args, frontend, network, shared_by_default=by_default)
+
+
 def add_stft_arguments(parser) -> None:
     """--frame-length, --frame-step, --fft-length, --pulse-frame-length: train a benchmark's models with
     another STFT, or with the pulse panel."""
@@ -131,7 +143,6 @@ def main() -> None:
         add_network_arguments,
         apply_swept_config,
         default_frontend,
-        network_settings,
         train,
     )
     from model.reporting.evaluation import evaluate, format_summary
@@ -159,7 +170,7 @@ def main() -> None:
     frontend = default_frontend(args.arch)
     if args.config:
         config, frontend = apply_swept_config(args.config, config)
-    config = replace(config, network=network_settings(args, frontend, config.network))
+    config = replace(config, network=forest_network(args, frontend, config.network))
     t0 = time.time()
     clips = forest_clips(train_recs, labels, frontend.clip_s)
     detector = train(clips, list(KAGGLE_CLASSES), args.run_dir, config, frontend=frontend, labels=labels)

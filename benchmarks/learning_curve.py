@@ -49,7 +49,7 @@ def nested_draw(recordings: list[Path], calls_in: dict[str, int], seed: int) -> 
 
 def main() -> None:
     import pandas as pd
-    from forest_holdout import add_stft_arguments, background_folds, forest_clips, reusable_detector, with_stft
+    from forest_holdout import add_stft_arguments, background_folds, forest_clips, forest_network, reusable_detector, with_stft
 
     from data_pipeline.audio.decoding import list_audio_files
     from data_pipeline.features.augment import AugmentConfig
@@ -62,7 +62,6 @@ def main() -> None:
         add_network_arguments,
         default_frontend,
         mining_settings,
-        network_settings,
         train,
     )
     from model.outputs import atomic_write_csv
@@ -93,7 +92,7 @@ def main() -> None:
     config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
                          augment=AugmentConfig() if args.augment else None,
                          negative_bank_per_kind=args.negative_bank_per_kind,
-                         network=network_settings(args, frontend, {}), **mining_settings(args))
+                         network=forest_network(args, frontend, {}), **mining_settings(args))
     fold_of = background_folds(recordings, args.folds, args.seed)
     fewest = min(sum(f != fold for f in fold_of) for fold in range(args.folds))  # recordings outside a fold
     for size in args.sizes:  # one line before any training, not a traceback or a row named wrongly after it

@@ -52,7 +52,7 @@ def simulated_decision(item, labels) -> tuple[str, float, float, list[tuple[floa
 
 def main() -> None:
     import pandas as pd
-    from forest_holdout import background_folds, background_group, forest_clips, reusable_detector
+    from forest_holdout import background_folds, background_group, forest_clips, forest_network, reusable_detector
     from learning_curve import nested_draw
 
     from data_pipeline.audio.decoding import list_audio_files
@@ -61,7 +61,7 @@ def main() -> None:
     from data_pipeline.labels.review_decisions import clips_from_review, read_review
     from model.detection.counting import count_calls
     from model.detection.detector import Detector
-    from model.learning.training import TrainConfig, add_network_arguments, default_frontend, network_settings, train
+    from model.learning.training import TrainConfig, add_network_arguments, default_frontend, train
     from model.outputs import atomic_save_figure, atomic_write_csv
     from model.reporting.count_report import count_and_report
     from model.reporting.evaluation import evaluate
@@ -88,7 +88,7 @@ def main() -> None:
     recordings = list_audio_files(forest)
     frontend = default_frontend("compact")
     config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
-                         network=network_settings(args, frontend, {}))
+                         network=forest_network(args, frontend, {}))
     fold_of = background_folds(recordings, args.folds, args.seed)
     run_dir, rows, t0 = Path(args.run_dir), [], time.time()
 

@@ -247,7 +247,7 @@ def make_no_call(shared: Path, out: Path) -> dict[str, list[Path]]:
 
 def main() -> None:
     import pandas as pd
-    from forest_holdout import add_stft_arguments, background_folds, forest_clips, reusable_detector, with_stft
+    from forest_holdout import add_stft_arguments, background_folds, forest_clips, forest_network, reusable_detector, with_stft
 
     from data_pipeline.audio.decoding import audio_duration_s
     from data_pipeline.labels.annotations import read_call_labels
@@ -259,7 +259,6 @@ def main() -> None:
         add_network_arguments,
         default_frontend,
         mining_settings,
-        network_settings,
         train,
     )
     from model.outputs import atomic_write_csv
@@ -300,7 +299,7 @@ def main() -> None:
     frontend, stft = with_stft(frontend, args)
     config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
                          negative_bank_per_kind=args.negative_bank_per_kind,
-                         network=network_settings(args, frontend, {}), **mining_settings(args))
+                         network=forest_network(args, frontend, {}), **mining_settings(args))
     recordings = conditions["clean"]
     fold_of = background_folds(recordings, args.folds, args.seed)
     per_condition = {c: [] for c in CONDITIONS}
@@ -310,7 +309,7 @@ def main() -> None:
     run = out / (f"bank{args.negative_bank_per_kind}-mine{args.hard_negative_pool_per_kind}-floor{args.silence_floor_dbfs}"
                  f"-mineat{args.hard_negative_threshold:g}" + (f"-rounds{rounds}" if rounds != 1 else "")
                  + (f"-seed{args.seed}" if args.seed else "")
-                 + stft + ("-shared" if args.shared_trunk else ""))
+                 + stft + ("-shared" if config.network.get("normalisation") == "sliding" else ""))
     for fold in folds:
         held = [i for i, f in enumerate(fold_of) if f == fold]
         rest = [r for i, r in enumerate(recordings) if i not in held]

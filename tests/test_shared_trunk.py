@@ -119,16 +119,21 @@ def test_counting_decodes_ahead_with_the_same_scores_and_failures(write_audio, t
     assert len(results[0].scores[3].scores) == len(np.arange(0, 9.0 - 3.0 + 1e-9, 0.25))  # r3: 9 s, every window scored
 
 
-@pytest.mark.slow  # trains a network
-def test_train_py_shared_trunk_trains_a_model_counting_shares(tmp_path):
+@pytest.mark.slow  # trains networks
+def test_train_py_shares_the_trunk_by_default_and_not_when_told(tmp_path):
     from conftest import run_script, two_class_clips
 
     data = two_class_clips(tmp_path / "data", 16, seed=0)
     quick = ["--epochs", "2", "--negative-bank-per-kind", "0", "--hard-negative-pool-per-kind", "0"]
-    done = run_script("train.py", "--data-dir", data, "--run-dir", tmp_path / "run", "--shared-trunk", *quick, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
-    detector = Detector.load(tmp_path / "run")
-    assert shareable(detector.model, detector.frontend, 10)  # the counting hop, 0.25 s, in 25 ms frames
+    for flags, shares in [([], True), (["--no-shared-trunk"], False), (["--shared-trunk"], True)]:
+        run = tmp_path / ("run" + "".join(flags))
+        done = run_script("train.py", "--data-dir", data, "--run-dir", run, *flags, *quick, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr[-2000:]
+        detector = Detector.load(run)
+        assert shareable(detector.model, detector.frontend, 10) is shares, flags  # the 0.25 s counting hop, 25 ms frames
     refused = run_script("train.py", "--data-dir", data, "--arch", "seed", "--shared-trunk", *quick, cwd=tmp_path)
     assert refused.returncode == 2 and "--shared-trunk is a setting of the compact network" in refused.stderr
-    assert not (tmp_path / "runs").exists()  # refused before anything was written
+    heart = run_script("train.py", "--data-dir", data, "--preset", "heart", "--shared-trunk", *quick, cwd=tmp_path)
+    assert heart.returncode != 0 and "need a score from the middle of each window" in heart.stderr
+    assert "Traceback" not in heart.stderr and len(heart.stderr.strip().splitlines()) == 1, heart.stderr
+    assert not (tmp_path / "runs").exists()  # both refused before anything was written

@@ -20,6 +20,7 @@ TensorBoard, CSV history).
 
 from __future__ import annotations
 
+import argparse
 import functools
 import json
 import os
@@ -137,17 +138,22 @@ def mining_settings(args) -> dict:
 
 
 def add_network_arguments(parser) -> None:
-    """--shared-trunk, of train.py and the benchmarks; `network_settings` applies it."""
-    parser.add_argument("--shared-trunk", action="store_true",
+    """--shared-trunk / --no-shared-trunk, of train.py and the benchmarks; `network_settings` applies it."""
+    parser.add_argument("--shared-trunk", action=argparse.BooleanOptionalAction, default=None,
                         help="a compact network whose overlapping windows share their convolutions when counting "
-                             "(frames standardised by their neighbours, time pooled to the counting hop): an "
-                             "experiment, README 'Counting with shared convolutions'")
+                             "(frames standardised by their neighbours, time pooled to the counting hop; README "
+                             "'Counting with shared convolutions'). Default: the preset's choice (capuchinbird: yes); "
+                             "--no-shared-trunk trains the window network, each window standardised as a whole")
 
 
-def network_settings(args, frontend: FrontendConfig, network: dict, hop_s: float | None = None) -> dict:
+def network_settings(args, frontend: FrontendConfig, network: dict, hop_s: float | None = None,
+                     shared_by_default: bool = False) -> dict:
     """The compact network's settings `network`, made to share its convolutions at `hop_s` (default: the
-    counting hop) when --shared-trunk was given (`model.learning.networks.shared_trunk_network`)."""
-    if not getattr(args, "shared_trunk", False):
+    counting hop) when --shared-trunk was given, or neither flag was and `shared_by_default` (the preset's
+    `shared_trunk`, which the caller passes: presets import this module) says so
+    (`model.learning.networks.shared_trunk_network`)."""
+    shared = getattr(args, "shared_trunk", None)
+    if not (shared_by_default if shared is None else shared):
         return network
     from model.learning.networks import shared_trunk_network
 
