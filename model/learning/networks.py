@@ -9,10 +9,11 @@ backends. Each builder is a plain function, so a `tf.distribute` strategy scope 
   apart calls separated by only a second of quiet. No BatchNorm: with the few hundred clips a
   user has, its running statistics lag and validation collapsed to "all calls" (measured on the
   end-to-end test's data: validation accuracy 0.80 with BatchNorm, 1.00 without); the
-  per-window standardisation at the input does the job instead. Built with `shared_trunk_network`'s
-  settings (`train.py --shared-trunk`, an experiment) it standardises each frame by its neighbours and
-  pools time to the counting hop, so counting runs its convolutions once per block of windows
-  (`model.detection.shared_trunk`).
+  standardisation at the input does the job instead. Built with `shared_trunk_network`'s settings
+  (the capuchinbird preset's network since 2026-12-04; `train.py --no-shared-trunk` for the other) it
+  standardises each frame by its neighbours and pools time to the counting hop, so counting runs its
+  convolutions once per block of windows (`model.detection.shared_trunk`); without them it standardises
+  its whole window, and counting scores window by window.
 - "seed": the reference network of the blog post this project starts from (two 16-filter 3x3
   convolutions with max-pooling, Flatten, Dense 128, Dropout 0.3), for comparison.
 - "efficientnetb0", "resnet50": an ImageNet backbone from keras.applications on the spectrogram
