@@ -8,7 +8,7 @@ and detector.json. Each fold's scores are merged into calls with the counting se
 chose on its validation recordings, except the setting varied here, and scored against
 ../shared/forest/calls.csv as the benchmark scores them. Recordings that are not labelled forest
 recordings (heart, glass, generated, silence) are no-call material: every call in them is false.
-Prints one line per run, size and value: count MAE / event F1 per condition, false calls.
+Prints one line per run, size and value: count MAE / event F1 (precision, recall) per condition, false calls.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def main() -> None:
                 scored = []
                 for condition, tables in per_condition.items():
                     s = summarise(pd.concat(tables, ignore_index=True))
-                    scored.append(f"{condition} {s['count_mae']:.3f} / {s['f1']:.3f}")
+                    scored.append(f"{condition} {s['count_mae']:.3f} / {s['f1']:.3f} ({s['precision']:.3f}, {s['recall']:.3f})")
                 print(f"{group}: min_call_s {min_call_s:g}: " + "; ".join(scored)
                       + f"; false calls on no-call material {false_calls}")
 
