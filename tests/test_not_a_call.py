@@ -235,12 +235,15 @@ def test_negatives_add_windows_of_no_call_audio(tmp_path, write_audio):
 
 
 @pytest.mark.slow
-def test_a_detector_shown_a_tone_as_negative_ignores_it(tmp_path):
+@pytest.mark.parametrize("shared", [True, False], ids=["shared network", "window network"])
+def test_a_detector_shown_a_tone_as_negative_ignores_it(tmp_path, shared):
     """Tiny synthetic data: calls against forest backgrounds; a steady 1 kHz tone only as a negative
-    (the --negatives path); the trained detector leaves a tone alone and still finds calls."""
+    (the --negatives path); the trained detector leaves a tone alone and still finds calls. Both networks:
+    the shared one (the capuchinbird default) sees each frame beside its neighbours only."""
     from data_pipeline.synthetic.capuchinbird import synth_background, synth_call
     from data_pipeline.training_data.clips import training_clips
-    from model.learning.training import TrainConfig, train
+    from model.detection.shared_trunk import shareable
+    from model.learning.training import TrainConfig, network_settings, train
 
     rng, sr = np.random.default_rng(0), 16000
     data = tmp_path / "data"
@@ -256,8 +259,10 @@ def test_a_detector_shown_a_tone_as_negative_ignores_it(tmp_path):
         sf.write(tones / f"tone{i}.wav", 0.3 * sine(f, 12.0, sr), sr)
     clips, classes, _ = training_clips(data, None, None, 3.0, negatives=[tones])
     assert classes == ["negative", "positive"]
+    network = network_settings(None, FE, {}, shared_by_default=shared)
     detector = train(clips, classes, tmp_path / "run",
-                     TrainConfig(epochs=12, patience=4, verbose=0, negative_bank_per_kind=0))
+                     TrainConfig(epochs=12, patience=4, verbose=0, negative_bank_per_kind=0, network=network))
+    assert shareable(detector.model, detector.frontend, 10) is shared  # the network asked for
     test_tone = _windows(0.3 * sine(1150, 3.0, sr))
     test_call = _windows(0.05 * synth_background(rng, sr, 3.0) + 0.05 * synth_call(rng, sr, 3.0))
     assert detector.score(test_tone)[0] < 0.5
