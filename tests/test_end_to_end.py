@@ -17,7 +17,7 @@ from data_pipeline.synthetic.negatives import NEGATIVE_KINDS
 from data_pipeline.synthetic.capuchinbird import write_demo_dataset
 from model.detection.counting import count_calls
 from model.detection.detector import Detector
-from model.learning.training import TrainConfig, train
+from model.learning.training import TrainConfig, network_settings, train
 from model.reporting.evaluation import evaluate
 
 pytestmark = pytest.mark.slow  # trains networks: `make test-fast` skips it
@@ -32,7 +32,8 @@ def trained(tmp_path_factory):
     labels = write_demo_dataset(root / "data", seed=7, n_positive_sources=12, n_negative_sources=15,
                                 clips_per_source=5, n_recordings=4, recording_s=40.0)
     clips, classes = clips_from_folders(root / "data")
-    train(clips, classes, root / "run", TrainConfig(epochs=15, patience=4, verbose=0), frontend=FRONTEND)
+    network = network_settings(None, FRONTEND, {}, shared_by_default=True)  # the capuchinbird default's kind
+    train(clips, classes, root / "run", TrainConfig(epochs=15, patience=4, verbose=0, network=network), frontend=FRONTEND)
     return root, labels
 
 
