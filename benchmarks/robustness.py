@@ -253,6 +253,7 @@ def main() -> None:
     from data_pipeline.labels.annotations import read_call_labels
     from data_pipeline.labels.class_folders import KAGGLE_CLASSES
     from model.detection.counting import count_calls
+    from model.learning.networks import is_shared_trunk
     from model.learning.training import (
         TrainConfig,
         add_mining_arguments,
@@ -309,7 +310,7 @@ def main() -> None:
     run = out / (f"bank{args.negative_bank_per_kind}-mine{args.hard_negative_pool_per_kind}-floor{args.silence_floor_dbfs}"
                  f"-mineat{args.hard_negative_threshold:g}" + (f"-rounds{rounds}" if rounds != 1 else "")
                  + (f"-seed{args.seed}" if args.seed else "")
-                 + stft + ("-shared" if config.network.get("normalisation") == "sliding" else ""))
+                 + stft + ("-shared" if is_shared_trunk(config.network) else ""))
     for fold in folds:
         held = [i for i, f in enumerate(fold_of) if f == fold]
         rest = [r for i, r in enumerate(recordings) if i not in held]

@@ -142,6 +142,11 @@ def shared_trunk_network(frontend, hop_s: float, filters: tuple[int, ...] = (16,
             "normalisation": "sliding", "context_frames": context}
 
 
+def is_shared_trunk(network: dict) -> bool:
+    """Whether compact-network settings are `shared_trunk_network`'s (frames standardised by their neighbours)."""
+    return network.get("normalisation") == "sliding"
+
+
 def build_seed(input_shape: tuple[int, int], n_classes: int = 2):
     """The blog post's network, as published (with max-pooling after each convolution)."""
     import keras

@@ -42,7 +42,7 @@ from model.detection.events import CountingConfig
 from model.interrupts import deferred, stop_if_interrupted
 from model.learning.counting_tuning import tune_counting
 from model.learning.distribution import scaled_for_replicas
-from model.learning.networks import build_model, set_backbone_trainable
+from model.learning.networks import build_model, is_shared_trunk, set_backbone_trainable
 from model.learning.training_state import (
     RESUME_DIR,
     EpochOrder,
@@ -170,7 +170,7 @@ SHARED_MIN_CALL_S = 2.0
 
 def default_counting(network: dict) -> CountingConfig:
     """The counting settings a model starts from; validation recordings may choose others, and keep these on a tie."""
-    if network.get("normalisation") == "sliding":
+    if is_shared_trunk(network):
         return CountingConfig(min_call_s=SHARED_MIN_CALL_S)
     return CountingConfig()
 
