@@ -18,7 +18,7 @@ def main() -> int:
     from model.detection.events import CountingConfig
     from model.learning.distribution import STRATEGIES, is_chief, make_strategy
     from model.learning.networks import ARCHITECTURES
-    from model.learning.presets import PRESETS, bank_per_kind, get_preset
+    from model.learning.presets import PRESETS, bank_per_kind, get_preset, shares_by_default
     from model.learning.training import (
         TrainConfig,
         add_mining_arguments,
@@ -95,10 +95,8 @@ def main() -> int:
         config, frontend = apply_swept_config(args.config, config)
     if args.shared_trunk and config.arch != "compact":
         p.error(f"--shared-trunk is a setting of the compact network, not of {config.arch!r}")
-    # A swept best.json keeps the network it was swept with unless --shared-trunk is given.
-    shared_by_default = preset.shared_trunk and config.arch == "compact" and not args.config
     config = replace(config, network=network_settings(args, frontend, config.network, preset.window_hop_s,
-                                                      shared_by_default))
+                                                      shares_by_default(preset, config.arch, args.config)))
     clips, classes, labels = training_clips(args.data_dir, args.recordings, args.labels, frontend.clip_s,
                                             preset.window_hop_s, args.audio_dir, args.allow_missing_recordings, args.negatives,
                                             args.review)

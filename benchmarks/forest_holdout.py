@@ -91,11 +91,10 @@ def forest_network(args, frontend, network: dict) -> dict:
     """The compact network's settings for these benchmarks as `train.py` makes them for the capuchinbird
     preset: shared convolutions unless --no-shared-trunk, or where another --arch or a swept --config is
     trained (those keep their own network unless --shared-trunk is given)."""
-    from model.learning.presets import get_preset
+    from model.learning.presets import get_preset, shares_by_default
     from model.learning.training import network_settings
 
-    by_default = (get_preset("capuchinbird").shared_trunk and getattr(args, "arch", "compact") == "compact"
-                  and not getattr(args, "config", None))
+    by_default = shares_by_default(get_preset("capuchinbird"), getattr(args, "arch", "compact"), getattr(args, "config", None))
     return network_settings(args, frontend, network, shared_by_default=by_default)
 
 

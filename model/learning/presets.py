@@ -41,7 +41,7 @@ class Preset:
     # 2 kHz whale clips (the bank's tones would alias) or N-class everyday sounds.
     negative_bank: bool = True
     # Train the compact network to share its convolutions across overlapping windows when counting
-    # (frames standardised by their neighbours; README "Counting with shared convolutions"): 3.6x faster
+    # (frames standardised by their neighbours; README "Counting with shared convolutions"): 2.6-3.6x faster
     # counting and a fifth of the false calls on sounds no training set held. Only for a preset whose
     # windows are scored from their centre at its counting hop.
     shared_trunk: bool = False
@@ -83,3 +83,10 @@ def bank_per_kind(preset: Preset, requested: int | None = None) -> int:
     if requested is not None:
         return requested
     return TrainConfig.negative_bank_per_kind if preset.negative_bank else 0
+
+
+def shares_by_default(preset: Preset, arch: str, swept_config: str | None = None) -> bool:
+    """Whether a run of `preset` trains the shared-convolution network when neither --shared-trunk nor
+    --no-shared-trunk is given: the compact network only, and not from a sweep's best.json (which keeps the
+    network it was swept with)."""
+    return preset.shared_trunk and arch == "compact" and not swept_config
