@@ -31,3 +31,34 @@ def test_tuning_finds_the_threshold_that_catches_weak_calls_and_keeps_the_fine_h
     assert best.hop_s == HOP  # every hop is perfect here: the finest is the safe choice
     default = tried[(tried.threshold == 0.5) & (tried.hop_s == HOP)]
     assert default["f1"].max() < 1.0
+
+
+def test_every_setting_tried_scores_as_counting_and_evaluating_would():
+    """The tuner merges and scores on arrays (some ten thousand times a run); each row must be what
+    `events_from_scores` + `evaluate`, the path counting and the benchmarks take, give for that setting."""
+    from dataclasses import replace
+
+    from model.detection.counting import events_from_scores
+    from model.learning.counting_tuning import DEFAULT_GRID, HOP_MULTIPLES, _every
+    from model.reporting.evaluation import evaluate
+
+    rng = np.random.default_rng(0)
+    recs = []
+    for name, calls in (("a.wav", [(5, 10), (12, 14.5), (30, 36)]), ("b.wav", [(50, 55)]), ("c.wav", [])):
+        clean = recording(name, calls, weak=[(20, 23)] if name == "a.wav" else ())
+        noisy = np.clip(clean.scores + rng.normal(0, 0.25, len(clean.scores)), 0, 1)  # runs split, stray windows
+        recs.append(RecordingScores(name, clean.starts_s, noisy, clean.duration_s))
+    labels = pd.DataFrame([("a.wav", 5, 10, "sure"), ("a.wav", 12, 14.5, "faint"), ("a.wav", 30, 36, "sure"),
+                           ("b.wav", 50, 55, "sure")], columns=["recording", "start", "end", "confidence"])
+    base = CountingConfig(hop_s=HOP)
+    _, tried = tune_counting(recs, labels, 3.0, base)
+    assert len(tried) == len(HOP_MULTIPLES) * np.prod([len(v) for v in DEFAULT_GRID.values()])
+    assert tried["f1"].nunique() > 5 and tried["count_mae"].nunique() > 3  # the settings really differ here
+    for _, row in tried.sample(60, random_state=0).iterrows():
+        config = replace(base, hop_s=row["hop_s"], threshold=row["threshold"], min_gap_s=row["min_gap_s"],
+                         min_call_s=row["min_call_s"], smooth_windows=int(row["smooth_windows"]))
+        k = int(round(row["hop_s"] / HOP))
+        result = events_from_scores([_every(k, r) for r in recs], 3.0, config)
+        _, summary = evaluate(result.events, labels, [r.recording for r in recs])
+        assert (row["f1"], row["count_mae"], row["exact"]) == (
+            summary["f1"], summary["count_mae"], summary["exact_count_fraction"]), config

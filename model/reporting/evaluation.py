@@ -34,10 +34,18 @@ def _match(detections: np.ndarray, calls: np.ndarray) -> list[tuple[int, int]]:
 
 def evaluate_recording(events: pd.DataFrame, labels: pd.DataFrame) -> dict:
     """tp/fp/fn and count error for one recording. labels: start, end, confidence ('sure'/'faint')."""
+    calls, sure = labelled_calls(labels)
+    return evaluate_spans(events[["start", "end"]].to_numpy(float), calls, sure)
+
+
+def labelled_calls(labels: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(calls as (n, 2) start, end; whether each is sure) of one recording's labels, faint ones kept."""
     labels = labels[labels["confidence"].isin(["sure", "faint"])]
-    calls = labels[["start", "end"]].to_numpy(float)
-    sure = (labels["confidence"] == "sure").to_numpy()
-    detections = events[["start", "end"]].to_numpy(float)
+    return labels[["start", "end"]].to_numpy(float), (labels["confidence"] == "sure").to_numpy()
+
+
+def evaluate_spans(detections: np.ndarray, calls: np.ndarray, sure: np.ndarray) -> dict:
+    """`evaluate_recording` on arrays: detections and calls (n, 2) start, end; `sure` per call."""
     pairs = _match(detections, calls)
     matched_d = {i for i, _ in pairs}
     matched_sure = {j for _, j in pairs if sure[j]}
