@@ -69,16 +69,25 @@ def embedding_features(net, features: np.ndarray, batch_size: int = 256) -> np.n
 
 
 def plot_embedding(embeddings: np.ndarray, y: np.ndarray, classes: list[str], path: str | os.PathLike,
-                   title: str = "t-SNE of the network's features", seed: int = 0, max_points: int = 2000) -> None:
-    """2-D t-SNE (scikit-learn) of `embeddings`, one colour per true class; seeded, so it repeats."""
+                   title: str = "t-SNE of the network's features", seed: int = 0, max_points: int = 1000) -> None:
+    """2-D t-SNE (scikit-learn) of `embeddings`, one colour per true class; seeded, so it repeats.
+
+    At most `max_points` clips, on one thread: a picture, not a result, so it should cost seconds. Its
+    OpenMP threads spin while they wait, so beside other work (a fold's training beside the test suite's
+    other worker) 2000 points took 23.1 s against 4.8 s for 1000 on one thread; alone, 7.0 s and 4.8 s
+    (2 cores, `benchmarks/embedding_plot.py [--busy]`).
+    """
     from sklearn.manifold import TSNE
+    from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(seed)
     keep = np.sort(rng.permutation(len(embeddings))[:max_points])
     x, y = embeddings[keep], y[keep]
     fig, ax = new_figure(figsize=(6, 5))
     if len(x) >= 5:
-        xy = TSNE(n_components=2, perplexity=min(30.0, (len(x) - 1) / 3), init="pca", random_state=seed).fit_transform(x)
+        with threadpool_limits(1):
+            xy = TSNE(n_components=2, perplexity=min(30.0, (len(x) - 1) / 3), init="pca",
+                      random_state=seed).fit_transform(x)
         for k, name in enumerate(classes):
             ax.scatter(*xy[y == k].T, s=9, alpha=0.7, label=f"{name} ({int((y == k).sum())})")
         ax.legend(fontsize=8, markerscale=2)
