@@ -163,6 +163,19 @@ def test_each_kind_is_what_its_name_says():
         assert x.shape == (n,) and np.isfinite(x).all(), kind
 
 
+def test_a_harmonic_series_is_the_sum_of_its_sines():
+    """Engines and speech build their harmonics by recurrence from one sine and cosine; each harmonic's own
+    sine, as they were made before, must give the same sound."""
+    from data_pipeline.synthetic.negatives import _harmonics, _sine
+
+    sr, n = 16000, 48000
+    f0 = 30 * (1 + 0.03 * np.sin(2 * np.pi * 0.3 * np.arange(n) / sr))  # the lowest engine: 79 harmonics
+    weight = lambda k: 1 / k**0.7  # noqa: E731
+    series = _harmonics(f0, 79, sr, weight)
+    assert np.abs(series - sum(weight(k) * _sine(k * f0, n, sr) for k in range(1, 80))).max() < 1e-8  # float32 keeps 6e-8
+    assert 30 * 79 * 0.97 < dominant_hz(_harmonics(f0, 79, sr, lambda k: float(k == 79)), sr) < 30 * 79 * 1.03
+
+
 def test_a_frog_trill_is_what_its_parameters_say():
     """benchmarks/pulsed_sounds.py reads which trills a model calls from these parameters."""
     from data_pipeline.synthetic.negatives import frog_trill
