@@ -11,7 +11,7 @@ from model import cli
 def main() -> int:
     from data_pipeline.audio.decoding import expand_audio_paths, require_unique_names
     from data_pipeline.labels.class_folders import KAGGLE_RECORDINGS_DIR
-    from model.detection.counting import SUBMISSION_FORMATS
+    from model.detection.counting import SUBMISSION_FORMATS, counting_threads
     from model.detection.detector import Detector, latest_run
     from model.reporting.count_report import count_and_report
 
@@ -57,6 +57,8 @@ def main() -> int:
     require_unique_names(paths)
     output = Path(args.output)
     model_dir = args.model or latest_run()
+    if args.workers is None and args.scheduler is None:
+        counting_threads(model_dir, args.hop_s)  # before TensorFlow runs anything
     detector = Detector.load(model_dir)
     detector.counting = detector.counting.overridden(threshold=args.threshold, hop_s=args.hop_s, min_gap_s=args.min_gap_s,
                                                      min_call_s=args.min_call_s, smooth_windows=args.smooth_windows)

@@ -1,6 +1,7 @@
 """Counting throughput on the 40 shared forest recordings (2 hours of 48 kHz stereo MP3), end to end.
 
-    .venv/bin/python benchmarks/count_throughput.py --model RUN_DIR [--shared ../shared] [--profile out.prof] [--end-to-end]
+    .venv/bin/python benchmarks/count_throughput.py --model RUN_DIR [--shared ../shared] [--profile out.prof]
+        [--end-to-end] [--default-threads]
 
 Times `model.detection.counting.count_calls` over every recording (decoding, resampling, spectrograms, the
 network, merging), then, as baselines measured in the same run on the same machine, decoding alone
@@ -31,7 +32,7 @@ def main() -> None:
         list_audio_files,
         require_decoder,
     )
-    from model.detection.counting import count_calls
+    from model.detection.counting import count_calls, counting_threads
     from model.detection.detector import Detector
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -43,10 +44,14 @@ def main() -> None:
                    help="also time count_calls.py from the command line (process start included) against reading the "
                         "same files with soundfile alone in a fresh process")
     p.add_argument("--decode-ahead", type=int, default=1, help="recordings decoded ahead while one is scored (count_calls)")
+    p.add_argument("--default-threads", action="store_true",
+                   help="leave TensorFlow's threads as it sets them, instead of choosing as count_calls.py does "
+                        "(model.detection.counting.counting_threads)")
     args = p.parse_args()
 
     recordings = list_audio_files(Path(args.shared) / "forest")
     audio_s = sum(audio_duration_s(r) for r in recordings)
+    threads = None if args.default_threads else counting_threads(args.model)
     detector = Detector.load(args.model)
     count_calls(detector, recordings[:1], progress=False)  # warm-up: graph tracing, thread pools
 
@@ -84,7 +89,8 @@ def main() -> None:
     if args.end_to_end:
         end_to_end(args.model, recordings, audio_s)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
-          f"{time.strftime('%Y-%m-%d %H:%M')}; counting settings {detector.counting}")
+          f"{time.strftime('%Y-%m-%d %H:%M')}; counting settings {detector.counting}; TensorFlow threads per "
+          f"operation: {threads or 'its default'}")
 
 
 # The fastest plain reading: float32 blocks of 2**20 frames (a whole 3-minute MP3 as float64 in one read took 2-4x as

@@ -1,5 +1,7 @@
 """Counting with shared convolutions (model.detection.shared_trunk) gives each window the score it gets alone."""
 
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -117,6 +119,31 @@ def test_counting_decodes_ahead_with_the_same_scores_and_failures(write_audio, t
         for mine, first in zip(result.scores, results[0].scores):
             np.testing.assert_array_equal(mine.scores, first.scores)
     assert len(results[0].scores[3].scores) == len(np.arange(0, 9.0 - 3.0 + 1e-9, 0.25))  # r3: 9 s, every window scored
+
+
+def test_counting_runs_a_shared_network_on_one_thread_and_leaves_others_alone(tmp_path):
+    """count_calls.py gives TensorFlow one thread per operation for a network that shares its trunk at the
+    hop it counts with (the decoder needs the other core), and its own choice otherwise."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    from model.detection.counting import counting_threads
+    from model.detection.detector import saved_sharing_hop
+
+    fe = FrontendConfig()
+    shared_detector(fe, 0.25).save(tmp_path / "shared")
+    Detector(build_model("compact", fe.input_shape, 2, frontend=fe), fe, ["no call", "call"]).save(tmp_path / "window")
+    assert saved_sharing_hop(tmp_path / "shared") == 0.25 and saved_sharing_hop(tmp_path / "shared" / "model.keras") == 0.25
+    assert saved_sharing_hop(tmp_path / "window") is None and saved_sharing_hop(tmp_path / "nothing") is None
+    # Neither of these touches TensorFlow's settings, so they can run in this process.
+    assert counting_threads(tmp_path / "window") is None and counting_threads(tmp_path / "shared", hop_s=0.5) is None
+    code = ("import sys; from model.detection.counting import counting_threads; import tensorflow as tf; "
+            "print(counting_threads(sys.argv[1], None), tf.config.threading.get_intra_op_parallelism_threads())")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "shared")], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
+    assert done.stdout.split() == ["1", "1"], done.stderr[-2000:]
 
 
 @pytest.mark.slow  # trains networks

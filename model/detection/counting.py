@@ -81,6 +81,34 @@ def events_from_scores(scores: list[RecordingScores], window_s: float, config: C
     return CountResult(count_table, event_table.sort_values(["recording", "start"], ignore_index=True), scores)
 
 
+def counting_threads(run_dir: str | os.PathLike, hop_s: float | None = None) -> int | None:
+    """Give TensorFlow one thread per operation where that counts faster; call before TensorFlow runs
+    anything. Returns the number set, or None where TensorFlow keeps its own choice.
+
+    A network that shares its convolutions (`saved_sharing_hop`) is a fifth of counting's work on CPU, and
+    TensorFlow's second thread took the core the decoder of the next recording needs: the 40 shared recordings
+    counted at 931-1028x real time with one thread against 838-901x with TensorFlow's default (five runs each,
+    alternating, the same counts; `benchmarks/count_throughput.py [--default-threads]`), and `count_calls.py`
+    end to end at 619x and 691x against 568x and 608x. The window network is most of the work and was slower
+    with one thread (322-325x against 362-365x), so it keeps the default, as does a hop other than the saved
+    one (scored window by window) and a machine with a GPU (not measured there).
+    """
+    import tensorflow as tf
+
+    from model.detection.detector import saved_sharing_hop
+
+    saved_hop = saved_sharing_hop(run_dir)
+    if saved_hop is None or (hop_s is not None and hop_s != saved_hop):
+        return None
+    if tf.config.list_physical_devices("GPU"):
+        return None
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow already ran something in this process: its threads are set
+        return None
+    return 1
+
+
 def require_call_detector(detector: Detector) -> None:
     if len(detector.classes) != 2:
         raise ValueError(f"counting needs a call detector (2 classes); this model has {len(detector.classes)} "

@@ -108,6 +108,25 @@ class Detector:
         )
 
 
+def saved_sharing_hop(run_dir: str | os.PathLike) -> float | None:
+    """The saved counting hop of a run folder whose network standardises frames by their neighbours (its
+    windows share their convolutions when counted at that hop, `model.detection.shared_trunk`), else None;
+    read from detector.json and model.keras's config without TensorFlow, so counting can choose its threads
+    before TensorFlow starts. None for anything unreadable too: `Detector.load` says what is wrong."""
+    import zipfile
+
+    run_dir = Path(run_dir)
+    if run_dir.is_file():
+        run_dir = run_dir.parent  # the model file was given, as Detector.load accepts
+    try:
+        hop_s = json.loads((run_dir / DETECTOR_FILE).read_text()).get("counting", {}).get("hop_s", CountingConfig.hop_s)
+        with zipfile.ZipFile(run_dir / MODEL_FILE) as archive:
+            layers = json.loads(archive.read("config.json"))["config"]["layers"]
+    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile):
+        return None
+    return float(hop_s) if any(layer.get("class_name") == "SlidingStandardise" for layer in layers) else None
+
+
 def latest_run(runs_dir: str | os.PathLike = "runs") -> Path:
     """The most recently written run folder under `runs_dir` that holds a trained detector."""
     runs = [p.parent for p in Path(runs_dir).glob(f"*/{DETECTOR_FILE}")]
