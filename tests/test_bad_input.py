@@ -138,6 +138,34 @@ def _labels(tmp_path, text, name="calls.csv"):
     return tmp_path / name
 
 
+@pytest.mark.slow  # trains a network for one epoch
+def test_training_skips_the_clips_of_a_file_it_cannot_read_and_says_which(tmp_path, capsys):
+    """One unreadable clip among many: its row is marked unused and reported, every other clip trains or is
+    scored in whichever split it was dealt to."""
+    import json
+
+    from conftest import two_class_clips
+
+    from data_pipeline.labels.class_folders import clips_from_folders
+    from model.learning.training import TrainConfig, train
+
+    two_class_clips(tmp_path / "data", 24, seed=2)
+    broken = tmp_path / "data" / "negative" / "bg0-1.wav"
+    broken.write_bytes(b"RIFF, but nothing an audio reader could take")
+    clips, classes = clips_from_folders(tmp_path / "data")
+    train(clips, classes, tmp_path / "run", TrainConfig(epochs=1, verbose=0, negative_bank_per_kind=0))
+    split = pd.read_csv(tmp_path / "run" / "split.csv")
+    assert list(split.loc[~split["used"], "file"]) == [str(broken)]
+    report = json.loads((tmp_path / "run" / "test_metrics.json").read_text())
+    assert len(report["failures"]) == 1 and report["failures"][0].startswith(f"{broken}: ")
+    assert f"skipped {broken}: " in capsys.readouterr().out
+    assert report["clips_per_label"] == {"negative": 23, "positive": 24}
+    for name in ("validation", "test"):  # every usable clip of the split scored, the broken one in none
+        assert report[name]["clips"] == int((split["used"] & (split["split"] == name.replace("idation", ""))).sum())
+    predicted = pd.read_csv(tmp_path / "run" / "predictions.csv")
+    assert str(broken) not in set(predicted["file"])
+
+
 @pytest.mark.parametrize("rows,message", [
     ("a.wav,5,3,sure", "row 2 ends before it starts"),
     ("a.wav,-1,3,sure", "row 2 starts before the recording does (-1 s)"),
