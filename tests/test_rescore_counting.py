@@ -2,7 +2,8 @@
 
 The 2.0 s minimum call of the shared network was chosen from this script's figures, so a run of known
 length must be kept or dropped exactly as the minimum says, and calls in unlabelled recordings counted
-as false calls.
+as false calls. benchmarks/counting_tuning_speed.py, from the same saved scores, must find the tuner and the
+table path agreeing on every setting.
 """
 
 import json
@@ -50,3 +51,25 @@ def test_rescoring_keeps_or_drops_a_run_as_the_minimum_call_says(tmp_path):
         f"{fold.parent}: min_call_s 1.9: clean 0.000 / 1.000 (1.000, 1.000); false calls on no-call material 1",
         f"{fold.parent}: min_call_s 2.4: clean 0.500 / 0.667 (1.000, 0.500); false calls on no-call material 0",
     ]
+
+
+def test_the_tuning_speed_benchmark_finds_both_paths_agree_on_every_setting(tmp_path):
+    """benchmarks/counting_tuning_speed.py: the tuner and the table path score all 1,296 settings alike on
+    saved window scores (it exits 1 and says how many differ otherwise)."""
+    forest = tmp_path / "shared" / "forest"
+    forest.mkdir(parents=True)
+    (forest / "calls.csv").write_text("recording,start,end,confidence\n"
+                                      "recording_a.mp3,10.0,14.0,sure\nrecording_a.mp3,30.0,35.0,faint\n")
+    fold = tmp_path / "fold0"
+    fold.mkdir()
+    (fold / "detector.json").write_text(json.dumps({"counting": CountingConfig().to_dict(),
+                                                    "frontend": {"clip_s": WINDOW_S}}))
+    rng = np.random.default_rng(0)
+    noisy = scores_with_runs("recording_a.mp3", [(10.5, 13), (30.5, 5)])
+    noisy.scores = np.clip(noisy.scores * rng.uniform(0.3, 1.0, len(noisy.scores)) + rng.uniform(0, 0.4, len(noisy.scores)), 0, 1)
+    with open(fold / "window_scores.pkl", "wb") as f:
+        pickle.dump({"clean": [noisy]}, f)
+
+    done = run_script("benchmarks/counting_tuning_speed.py", fold, "--shared", tmp_path / "shared", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "1296 settings: tune_counting" in done.stdout and "settings scored differently: 0" in done.stdout, done.stdout
