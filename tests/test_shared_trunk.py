@@ -130,13 +130,18 @@ def test_counting_runs_a_shared_network_on_one_thread_and_leaves_others_alone(tm
     from conftest import ROOT
 
     from model.detection.counting import counting_threads
-    from model.detection.detector import saved_sharing_hop
+    from model.detection.detector import shares_when_counted
 
     fe = FrontendConfig()
     shared_detector(fe, 0.25).save(tmp_path / "shared")
     Detector(build_model("compact", fe.input_shape, 2, frontend=fe), fe, ["no call", "call"]).save(tmp_path / "window")
-    assert saved_sharing_hop(tmp_path / "shared") == 0.25 and saved_sharing_hop(tmp_path / "shared" / "model.keras") == 0.25
-    assert saved_sharing_hop(tmp_path / "window") is None and saved_sharing_hop(tmp_path / "nothing") is None
+    for name in ("shared", "window"):  # read from the files, as `shareable` decides on the loaded network
+        net = Detector.load(tmp_path / name).model
+        for hop_s in (0.25, 0.5):
+            assert shares_when_counted(tmp_path / name, hop_s) is shareable(net, fe, int(hop_s * 40)), (name, hop_s)
+    assert shares_when_counted(tmp_path / "shared") and shares_when_counted(tmp_path / "shared" / "model.keras")
+    assert not shares_when_counted(tmp_path / "shared", 0.5) and not shares_when_counted(tmp_path / "window")
+    assert not shares_when_counted(tmp_path / "nothing")
     # Neither of these touches TensorFlow's settings, so they can run in this process.
     assert counting_threads(tmp_path / "window") is None and counting_threads(tmp_path / "shared", hop_s=0.5) is None
     code = ("import sys; from model.detection.counting import counting_threads; import tensorflow as tf; "

@@ -85,20 +85,19 @@ def counting_threads(run_dir: str | os.PathLike, hop_s: float | None = None) -> 
     """Give TensorFlow one thread per operation where that counts faster; call before TensorFlow runs
     anything. Returns the number set, or None where TensorFlow keeps its own choice.
 
-    A network that shares its convolutions (`saved_sharing_hop`) is a fifth of counting's work on CPU, and
+    A network that shares its convolutions (`detector.shares_when_counted`) is a fifth of counting's work on CPU, and
     TensorFlow's second thread took the core the decoder of the next recording needs: the 40 shared recordings
     counted at 931-1028x real time with one thread against 838-901x with TensorFlow's default (five runs each,
     alternating, the same counts; `benchmarks/count_throughput.py [--default-threads]`), and `count_calls.py`
     end to end at 619x and 691x against 568x and 608x. The window network is most of the work and was slower
-    with one thread (322-325x against 362-365x), so it keeps the default, as does a hop other than the saved
-    one (scored window by window) and a machine with a GPU (not measured there).
+    with one thread (322-325x against 362-365x), so it keeps the default, as does a shared network counted at a
+    hop it cannot share at (scored window by window) and a machine with a GPU (not measured there).
     """
     import tensorflow as tf
 
-    from model.detection.detector import saved_sharing_hop
+    from model.detection.detector import shares_when_counted
 
-    saved_hop = saved_sharing_hop(run_dir)
-    if saved_hop is None or (hop_s is not None and hop_s != saved_hop):
+    if not shares_when_counted(run_dir, hop_s):
         return None
     if tf.config.list_physical_devices("GPU"):
         return None

@@ -88,9 +88,7 @@ class Detector:
 
         import model.layers  # noqa: F401 - registers the project's layers for load_model
 
-        run_dir = Path(run_dir)
-        if run_dir.is_file() and run_dir.name in (MODEL_FILE, DETECTOR_FILE):
-            run_dir = run_dir.parent  # the model file was given: its run folder
+        run_dir = run_folder(run_dir)
         if not run_dir.exists():
             raise FileNotFoundError(f"{run_dir}: no such folder (--model takes a run folder written by train.py)")
         for name in (MODEL_FILE, DETECTOR_FILE):
@@ -108,23 +106,38 @@ class Detector:
         )
 
 
-def saved_sharing_hop(run_dir: str | os.PathLike) -> float | None:
-    """The saved counting hop of a run folder whose network standardises frames by their neighbours (its
-    windows share their convolutions when counted at that hop, `model.detection.shared_trunk`), else None;
-    read from detector.json and model.keras's config without TensorFlow, so counting can choose its threads
-    before TensorFlow starts. None for anything unreadable too: `Detector.load` says what is wrong."""
+def shares_when_counted(run_dir: str | os.PathLike, hop_s: float | None = None) -> bool:
+    """Whether a run folder's windows share their convolutions when counted at `hop_s` (default: the saved
+    counting hop): `shared_trunk.shareable`'s rule, read from detector.json and model.keras's config without
+    TensorFlow, so counting can choose its threads before TensorFlow starts. False for anything unreadable
+    too: `Detector.load` says what is wrong."""
     import zipfile
 
-    run_dir = Path(run_dir)
-    if run_dir.is_file():
-        run_dir = run_dir.parent  # the model file was given, as Detector.load accepts
+    from data_pipeline.features.windows import hop_samples
+    from model.detection.shared_trunk import shares_at
+
+    run_dir = run_folder(run_dir)
     try:
-        hop_s = json.loads((run_dir / DETECTOR_FILE).read_text()).get("counting", {}).get("hop_s", CountingConfig.hop_s)
+        config = json.loads((run_dir / DETECTOR_FILE).read_text())
+        frontend = FrontendConfig.from_dict(config["frontend"])
+        if hop_s is None:
+            hop_s = config.get("counting", {}).get("hop_s", CountingConfig.hop_s)
+        hop_frames = hop_samples(frontend, hop_s) // frontend.frame_step
         with zipfile.ZipFile(run_dir / MODEL_FILE) as archive:
-            layers = json.loads(archive.read("config.json"))["config"]["layers"]
-    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile):
-        return None
-    return float(hop_s) if any(layer.get("class_name") == "SlidingStandardise" for layer in layers) else None
+            layers = {layer["config"]["name"]: layer for layer in json.loads(archive.read("config.json"))["config"]["layers"]}
+        pools = []
+        while f"pool{len(pools)}" in layers:  # as shared_trunk.time_pools_of reads them from a network
+            pools.append(int(layers[f"pool{len(pools)}"]["config"]["pool_size"][0]))
+    except (AttributeError, OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile):
+        return False
+    sliding = layers.get("standardise", {}).get("class_name") == "SlidingStandardise"
+    return shares_at(sliding, "pool_centre" in layers, tuple(pools), frontend, hop_frames)
+
+
+def run_folder(path: str | os.PathLike) -> Path:
+    """The run folder meant by `path`: the folder itself, or the folder of its model.keras or detector.json."""
+    path = Path(path)
+    return path.parent if path.is_file() and path.name in (MODEL_FILE, DETECTOR_FILE) else path
 
 
 def latest_run(runs_dir: str | os.PathLike = "runs") -> Path:

@@ -48,12 +48,18 @@ def shareable(net, frontend: FrontendConfig, hop_frames: int) -> bool:
     from model.layers import SlidingStandardise
 
     names = _layer_names(net)
-    if "standardise" not in names or not isinstance(net.get_layer("standardise"), SlidingStandardise):
+    sliding = "standardise" in names and isinstance(net.get_layer("standardise"), SlidingStandardise)
+    return shares_at(sliding, "pool_centre" in names, time_pools_of(net), frontend, hop_frames)
+
+
+def shares_at(sliding: bool, pools_centre: bool, time_pools: tuple[int, ...], frontend: FrontendConfig,
+              hop_frames: int) -> bool:
+    """The rule of `shareable`, on what it reads from a network (also read from a saved model's config,
+    `model.detection.detector.shares_when_counted`): frames standardised by their neighbours, a single-panel
+    front end without median subtraction, a score pooled from the centre, and time pools whose product is the hop."""
+    if not sliding or not pools_centre or frontend.median_subtraction or frontend.panels != 1:
         return False
-    if frontend.median_subtraction or frontend.panels != 1 or "pool_centre" not in names:
-        return False
-    pools = time_pools_of(net)
-    return bool(pools) and math.prod(pools) == hop_frames
+    return bool(time_pools) and math.prod(time_pools) == hop_frames
 
 
 class SharedTrunk:
