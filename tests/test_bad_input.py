@@ -160,8 +160,8 @@ def test_training_skips_the_clips_of_a_file_it_cannot_read_and_says_which(tmp_pa
     assert len(report["failures"]) == 1 and report["failures"][0].startswith(f"{broken}: ")
     assert f"skipped {broken}: " in capsys.readouterr().out
     assert report["clips_per_label"] == {"negative": 23, "positive": 24}
-    for name in ("validation", "test"):  # every usable clip of the split scored, the broken one in none
-        assert report[name]["clips"] == int((split["used"] & (split["split"] == name.replace("idation", ""))).sum())
+    for name, split_name in (("validation", "val"), ("test", "test")):  # every usable clip scored, the broken one in none
+        assert report[name]["clips"] == int((split["used"] & (split["split"] == split_name)).sum())
     predicted = pd.read_csv(tmp_path / "run" / "predictions.csv")
     assert str(broken) not in set(predicted["file"])
 
