@@ -82,6 +82,8 @@ def test_windows_from_blocks_equal_each_window_cut_as_a_clip(seconds, fe):
     hop = hop_samples(fe, hop_s)
     blocks = np.array_split(audio, max(1, len(audio) // 27000))  # uneven blocks, none aligned to windows
     batches = list(iter_windows(iter(blocks), fe, hop_s, max_windows_per_batch=4))
+    # Blocks shorter than a batch's 4.5 s still make full batches, all but the grid's last and the end window.
+    assert [len(b.starts_s) for b in batches[:-2]] == [4] * (len(batches) - 2)
     starts = np.concatenate([b.starts_s for b in batches])
     windows = np.concatenate([b.spectrograms.numpy() for b in batches])
     expected_starts = window_starts(len(audio), fe.clip_samples, hop)

@@ -26,6 +26,10 @@ AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".opus", ".aiff", ".aif")
 # Audio or video a recorder or phone may write that neither decoder reads: named, not passed over.
 UNREAD_AUDIO_EXTENSIONS = (".m4a", ".aac", ".wma", ".mp4", ".amr", ".3gp", ".caf", ".ape", ".wv", ".webm")
 DEFAULT_SAMPLE_RATE_HZ = 16000
+# Seconds of audio per block `stream_audio` reads. 10 rather than 60: a minute of 48 kHz stereo is 23 MB of
+# float32 per read, and the allocator kept what those reads once held, so a 12-hour recording peaked at
+# 1.15x a 3-minute one's memory; with 10 s blocks 1.03x (benchmarks/long_recording_memory.py, README "Throughput").
+STREAM_BLOCK_S = 10.0
 DECODER_BACKENDS = ("soundfile", "tfio")
 # Output delay of tfio.audio.resample, in samples of the lower of the two rates (measured).
 _TFIO_RESAMPLE_DELAY = 32
@@ -142,7 +146,7 @@ def audio_duration_s(path: str | os.PathLike) -> float:
 def stream_audio(
     path: str | os.PathLike,
     sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
-    block_s: float = 60.0,
+    block_s: float = STREAM_BLOCK_S,
 ) -> Iterator[np.ndarray]:
     """Yield consecutive mono float32 blocks at `sample_rate_hz` (about `block_s` seconds each).
 
