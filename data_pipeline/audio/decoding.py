@@ -28,7 +28,7 @@ UNREAD_AUDIO_EXTENSIONS = (".m4a", ".aac", ".wma", ".mp4", ".amr", ".3gp", ".caf
 DEFAULT_SAMPLE_RATE_HZ = 16000
 # Seconds of audio per block `stream_audio` reads. 10 rather than 60: a minute of 48 kHz stereo is 23 MB of
 # float32 per read, and the allocator kept what those reads once held, so a 12-hour recording peaked at
-# 1.15x a 3-minute one's memory; with 10 s blocks 1.03x (benchmarks/long_recording_memory.py, README "Throughput").
+# 1.15x a 3-minute one's memory; with 10 s blocks 1.01-1.03x (benchmarks/long_recording_memory.py, README "Throughput").
 STREAM_BLOCK_S = 10.0
 DECODER_BACKENDS = ("soundfile", "tfio")
 # Output delay of tfio.audio.resample, in samples of the lower of the two rates (measured).

@@ -135,8 +135,10 @@ def count_calls(detector: Detector, paths: list[str | os.PathLike], progress: bo
 
     require_call_detector(detector)
 
+    ahead = max(1, round(DECODE_AHEAD_S / STREAM_BLOCK_S))  # blocks each reader may queue
+
     def decoding(path):
-        return background(stream_audio(path, detector.frontend.sample_rate_hz), depth=round(DECODE_AHEAD_S / STREAM_BLOCK_S))
+        return background(stream_audio(path, detector.frontend.sample_rate_hz), depth=ahead)
 
     scored, failures = [], []
     readers = deque()  # the current recording's reader first, then those decoding ahead
