@@ -99,6 +99,22 @@ def test_an_mp3_streamed_in_blocks_equals_it_read_whole(write_audio):
     np.testing.assert_allclose(streamed, whole, atol=1e-6)
 
 
+def test_reading_on_falls_back_to_soundfiles_read_where_its_internals_differ(write_audio):
+    import soundfile as sf
+
+    from data_pipeline.audio.decoding import _read_on
+
+    class WithoutInternals:  # a SoundFile as a python-soundfile without `_file` would hand it over
+        def __init__(self, f):
+            self.read, self.channels = f.read, f.channels
+
+    path = write_audio("two.wav", np.stack([sine(440, 1.0, 8000), sine(660, 1.0, 8000)], 1), 8000)
+    with sf.SoundFile(path) as direct, sf.SoundFile(path) as plain:
+        for frames in (3000, 3000, 3000):
+            np.testing.assert_array_equal(_read_on(direct, frames), _read_on(WithoutInternals(plain), frames))
+        assert len(_read_on(direct, 3000)) == 0
+
+
 @pytest.mark.parametrize("backend", ["soundfile", pytest.param("tfio", marks=needs_tfio)])
 def test_bad_inputs_raise_one_line_errors_naming_the_file(tmp_path, write_audio, backend):
     empty = tmp_path / "empty.wav"
