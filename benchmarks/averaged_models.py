@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import pickle
 import sys
 from pathlib import Path
 
@@ -27,30 +26,31 @@ sys.path.insert(0, str(ROOT))
 
 def run_scores(run: Path, labelled: set[str]) -> tuple[dict, dict]:
     """({condition: {recording: scores}} of forest recordings, {material: {fold: [scores]}} of no-call material)."""
+    from rescore_counting import fold_scores
+
     forest, no_call = {}, {}
-    folds = sorted(run.glob("fold*/window_scores.pkl"))
+    folds = sorted(path.parent for path in run.glob("fold*/window_scores.pkl"))
     if not folds:
         sys.exit(f"{run}: no fold*/window_scores.pkl (a robustness.py run folder)")
-    for path in folds:
-        with open(path, "rb") as f:
-            saved = pickle.load(f)
-        for condition, recordings in saved.items():
+    for fold in folds:
+        for condition, recordings in fold_scores(fold).items():
             for rec in recordings:
                 if not condition.startswith("no_call") and Path(rec.recording).stem in labelled:
                     forest.setdefault(condition, {})[rec.recording] = rec
                 else:
-                    no_call.setdefault(condition, {}).setdefault(path.parent.name, []).append(rec)
+                    no_call.setdefault(condition, {}).setdefault(fold.name, []).append(rec)
     return forest, no_call
 
 
 def main() -> None:
     import numpy as np
+    from rescore_counting import forest_table
 
     from data_pipeline.labels.annotations import read_call_labels
     from model.detection.counting import RecordingScores, events_from_scores
     from model.detection.events import CountingConfig
     from model.learning.training import SHARED_MIN_CALL_S
-    from model.reporting.evaluation import evaluate, summarise
+    from model.reporting.evaluation import summarise
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", type=Path)
@@ -75,10 +75,7 @@ def main() -> None:
         cells, false_calls = [], {}
         for condition, recordings in forests[0].items():
             scores = [mean([f[condition][r] for f in forests]) for r in recordings]
-            events = events_from_scores(scores, args.window_s, config).events
-            events = events.assign(recording=events["recording"].map(lambda n: Path(n).stem + ".mp3"))
-            table, _ = evaluate(events, labels, [Path(s.recording).stem + ".mp3" for s in scores])
-            s = summarise(table)
+            s = summarise(forest_table(scores, args.window_s, config, labels))
             cells.append(f"{condition} {s['count_mae']:.3f} / {s['f1']:.3f}")
         for material, folds in no_calls[0].items():
             scores = [mean(list(recs)) for fold in folds for recs in zip(*(n[material][fold] for n in no_calls))]

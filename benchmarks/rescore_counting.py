@@ -31,13 +31,25 @@ def fold_scores(fold_dir: Path) -> dict[str, list]:
     return saved if isinstance(saved, dict) else {"unheard": saved}
 
 
+def forest_table(recordings, window_s: float, config, labels):
+    """Per-recording evaluation (`evaluate`'s table) of labelled forest recordings' scores merged with `config`;
+    each condition's file is scored against the labels of the shared recording it was made from."""
+    from model.detection.counting import events_from_scores
+    from model.reporting.evaluation import evaluate
+
+    events = events_from_scores(recordings, window_s, config).events
+    events = events.assign(recording=events["recording"].map(lambda n: Path(n).stem + ".mp3"))
+    table, _ = evaluate(events, labels, [Path(r.recording).stem + ".mp3" for r in recordings])
+    return table
+
+
 def main() -> None:
     import pandas as pd
 
     from data_pipeline.labels.annotations import read_call_labels
     from model.detection.counting import events_from_scores
     from model.detection.events import CountingConfig
-    from model.reporting.evaluation import evaluate, summarise
+    from model.reporting.evaluation import summarise
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+")
@@ -65,10 +77,7 @@ def main() -> None:
                         other = [r for r in recordings if Path(r.recording).stem not in labelled]
                         false_calls += len(events_from_scores(other, window_s, config).events) if other else 0
                         if forest:
-                            events = events_from_scores(forest, window_s, config).events
-                            events = events.assign(recording=events["recording"].map(lambda n: Path(n).stem + ".mp3"))
-                            table, _ = evaluate(events, labels, [Path(r.recording).stem + ".mp3" for r in forest])
-                            per_condition.setdefault(condition, []).append(table)
+                            per_condition.setdefault(condition, []).append(forest_table(forest, window_s, config, labels))
                 scored = []
                 for condition, tables in per_condition.items():
                     s = summarise(pd.concat(tables, ignore_index=True))

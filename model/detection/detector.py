@@ -114,7 +114,7 @@ def shares_when_counted(run_dir: str | os.PathLike, hop_s: float | None = None) 
     import zipfile
 
     from data_pipeline.features.windows import hop_samples
-    from model.detection.shared_trunk import shares_at
+    from model.detection.shared_trunk import block_time_pools, shares_at
 
     run_dir = run_folder(run_dir)
     try:
@@ -125,13 +125,11 @@ def shares_when_counted(run_dir: str | os.PathLike, hop_s: float | None = None) 
         hop_frames = hop_samples(frontend, hop_s) // frontend.frame_step
         with zipfile.ZipFile(run_dir / MODEL_FILE) as archive:
             layers = {layer["config"]["name"]: layer for layer in json.loads(archive.read("config.json"))["config"]["layers"]}
-        pools = []
-        while f"pool{len(pools)}" in layers:  # as shared_trunk.time_pools_of reads them from a network
-            pools.append(int(layers[f"pool{len(pools)}"]["config"]["pool_size"][0]))
+        pools = block_time_pools({name: layer["config"].get("pool_size") for name, layer in layers.items()})
     except (AttributeError, OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile):
         return False
     sliding = layers.get("standardise", {}).get("class_name") == "SlidingStandardise"
-    return shares_at(sliding, "pool_centre" in layers, tuple(pools), frontend, hop_frames)
+    return shares_at(sliding, "pool_centre" in layers, pools, frontend, hop_frames)
 
 
 def run_folder(path: str | os.PathLike) -> Path:

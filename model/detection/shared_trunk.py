@@ -37,9 +37,15 @@ def _layer_names(net) -> set[str]:
 
 def time_pools_of(net) -> tuple[int, ...]:
     """The time pooling factor of each of the network's blocks (layers pool0, pool1, ...)."""
-    names, pools = _layer_names(net), []
-    while f"pool{len(pools)}" in names:
-        pools.append(net.get_layer(f"pool{len(pools)}").pool_size[0])
+    return block_time_pools({layer.name: getattr(layer, "pool_size", None) for layer in net.layers})
+
+
+def block_time_pools(pool_sizes: dict) -> tuple[int, ...]:
+    """The time pooling factors of the blocks pool0, pool1, ... from each layer name's pool size: read from a
+    network (`time_pools_of`) or from a saved model's config (`model.detection.detector.shares_when_counted`)."""
+    pools = []
+    while f"pool{len(pools)}" in pool_sizes:
+        pools.append(int(pool_sizes[f"pool{len(pools)}"][0]))
     return tuple(pools)
 
 
