@@ -27,9 +27,6 @@ Kinds (NEGATIVE_KINDS):
                   (falling branches, handling noise, rattling gear; added after glass breaking fooled the detector)
     insects       an insect chorus: bands of noise (1.5-6 kHz, some reaching into the call band) pulsing at
                   5-100 Hz, each switching on or off within the clip
-    birdsong      other birds: 1-3 singers, each a note repeated at 0.1-2 s intervals (0.05-1.5 s long, fundamental
-                  0.2-2 kHz, steady, swept or warbling, 1-12 harmonics up to 4 kHz: whistles to dense stacks)
-                  (added after another bird's harmonic notes fooled models trained on 7 recordings)
 
 Made, but left out of the bank (UNSEEN_KINDS): the robustness benchmark plays them to models that never
 trained on them, a blind test of what the bank taught.
@@ -52,7 +49,7 @@ import pandas as pd
 from data_pipeline.synthetic.capuchinbird import band_noise, pink_noise, rms
 
 NEGATIVE_KINDS = ("silence", "dither", "silent_gap", "silent_tail", "tone", "tone_bursts", "siren", "engine",
-                  "whistle", "speech", "heartbeat", "clicks", "rain", "wind", "impacts", "insects", "birdsong")
+                  "whistle", "speech", "heartbeat", "clicks", "rain", "wind", "impacts", "insects")
 UNSEEN_KINDS = ("frogs",)  # synth_negative makes them; the bank does not (module doc)
 SILENCE_KINDS = ("silence", "dither", "silent_gap", "silent_tail")  # made from (or into) a background already
 BANK_COLUMNS = ["file", "kind", "mixed"]
@@ -174,45 +171,11 @@ def synth_negative(rng: np.random.Generator, kind: str, n: int, sr: int,
             on = rng.uniform(-0.5, 0.7) * n / sr  # a bout that may start or stop within the clip, at least 0.3 of it
             off = on + rng.uniform(0.3, 2.0) * n / sr
             x += _unit(band) * pulses * ((t >= on) & (t < off)) * rng.uniform(0.3, 1.0)
-    elif kind == "birdsong":
-        x = sum(_bird_phrase(rng, n, sr) for _ in range(int(rng.integers(1, 4))))
     elif kind == "frogs":
         x = sum(frog_trill(rng, n, sr)[0] for _ in range(int(rng.integers(1, 4))))
     else:
         raise ValueError(f"unknown negative kind {kind!r}; choose from {NEGATIVE_KINDS + UNSEEN_KINDS}")
     return _unit(x)
-
-
-def _bird_phrase(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
-    """One singer of the birdsong kind: a note repeated through part of the clip. Each note's fundamental is
-    steady, swept (up to two octaves down or one up) or warbling, under 1-12 harmonics up to 4 kHz, so that
-    both thin whistled notes and dense stacks as short as a call's are heard."""
-    t_note = rng.uniform(0.05, 1.5)
-    m = min(n, int(t_note * sr))
-    tt = np.arange(m) / sr
-    f0 = rng.uniform(200, min(2000, 0.2 * sr))
-    shape = rng.integers(3)
-    if shape == 1:
-        f = f0 * 2 ** (rng.uniform(-2.0, 1.0) * tt / t_note)
-    elif shape == 2:
-        f = f0 * (1 + rng.uniform(0.02, 0.1) * np.sin(2 * np.pi * rng.uniform(5, 30) * tt))
-    else:
-        f = np.full(m, f0)
-    count = int(rng.integers(1, max(2, min(13, int(min(4000, 0.45 * sr) / f.max())) + 1)))
-    tilt = rng.uniform(0.0, 2.0)
-    note = _harmonics(f, count, sr, lambda k: 1 / k**tilt) * np.hanning(m)
-    x = np.zeros(n)
-    interval = t_note + rng.uniform(0.1, 2.0)
-    start = rng.uniform(-0.5, 0.7) * n / sr
-    stop = start + rng.uniform(0.3, 2.0) * n / sr
-    for onset in np.arange(start, stop, interval):
-        i0 = int(onset * sr)
-        if 0 <= i0 < n:
-            x[i0 : i0 + m] += note[: n - i0]
-    if not x.any():  # the phrase fell outside the clip: one note somewhere in it
-        i0 = int(rng.integers(n - m + 1))
-        x[i0 : i0 + m] = note
-    return x
 
 
 def frog_trill(rng: np.random.Generator, n: int, sr: int) -> tuple[np.ndarray, dict]:
