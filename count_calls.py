@@ -12,13 +12,14 @@ def main() -> int:
     from data_pipeline.audio.decoding import expand_audio_paths, require_unique_names
     from data_pipeline.labels.class_folders import KAGGLE_RECORDINGS_DIR
     from model.detection.counting import SUBMISSION_FORMATS, counting_threads
-    from model.detection.detector import Detector, latest_run
+    from model.detection.detector import latest_run, load_detector
     from model.reporting.count_report import count_and_report
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--input", nargs="+", default=[f"data/{KAGGLE_RECORDINGS_DIR}"],
                    help='recordings or folders of them (default: "data/Forest Recordings")')
-    p.add_argument("--model", help="run folder of a trained model (default: newest under runs/)")
+    p.add_argument("--model", nargs="+", help="run folder of a trained model (default: newest under runs/); several: "
+                                             "their window scores are averaged (same front end; README)")
     p.add_argument("--output", default="submission.csv", help="submission CSV (default: submission.csv)")
     p.add_argument("--events", help="events CSV, one row per call (default: <output>_events.csv)")
     p.add_argument("--format", default="clip_name,call_count", choices=list(SUBMISSION_FORMATS),
@@ -56,13 +57,13 @@ def main() -> int:
         raise FileNotFoundError(f"no audio files in {' '.join(args.input)}")
     require_unique_names(paths)
     output = Path(args.output)
-    model_dir = args.model or latest_run()
+    model_dirs = args.model or [latest_run()]
     if args.workers is None and args.scheduler is None:
-        counting_threads(model_dir, args.hop_s)  # before TensorFlow runs anything
-    detector = Detector.load(model_dir)
+        counting_threads(model_dirs, args.hop_s)  # before TensorFlow runs anything
+    detector = load_detector(model_dirs)
     detector.counting = detector.counting.overridden(threshold=args.threshold, hop_s=args.hop_s, min_gap_s=args.min_gap_s,
                                                      min_call_s=args.min_call_s, smooth_windows=args.smooth_windows)
-    print(f"model: {model_dir}; counting settings: {detector.counting}", file=sys.stderr)
+    print(f"model: {' + '.join(map(str, model_dirs))}; counting settings: {detector.counting}", file=sys.stderr)
     report = partial(count_and_report, detector, paths, output, args.events, args.format, args.labels, args.export,
                      args.tensorboard, args.plot_all, args.fresh)
     if args.workers is None and args.scheduler is None:
@@ -71,7 +72,7 @@ def main() -> int:
         from model.detection.cluster_counting import DaskScorer, dask_client
 
         with dask_client(args.workers, args.scheduler) as client:
-            failures, resumed = report(scorer=DaskScorer(client, model_dir))
+            failures, resumed = report(scorer=DaskScorer(client, model_dirs))
     for line in failures:
         print(f"skipped: {line}", file=sys.stderr)
     print(f"{len(paths) - len(failures)} recording(s) counted ({resumed} of them resumed from an earlier run), "

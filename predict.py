@@ -8,17 +8,18 @@ from model import cli
 
 def main() -> int:
     from data_pipeline.audio.decoding import expand_audio_paths
-    from model.detection.detector import Detector, latest_run
+    from model.detection.detector import latest_run, load_detector
     from model.detection.prediction import predict_files
     from model.outputs import atomic_write_csv
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("paths", nargs="+", help="audio files or folders of them")
-    p.add_argument("--model", help="run folder of a trained model (default: newest under runs/)")
+    p.add_argument("--model", nargs="+", help="run folder of a trained model (default: newest under runs/); several: "
+                                             "their probabilities are averaged (same front end and classes)")
     p.add_argument("--output", help="CSV to write (default: print to stdout)")
     args = p.parse_args()
 
-    detector = Detector.load(args.model or latest_run())
+    detector = load_detector(args.model or latest_run())
     paths = expand_audio_paths(args.paths)
     table, failures = predict_files(detector, paths)
     if failures and not len(table):  # an earlier --output stays as it was

@@ -1,6 +1,6 @@
 """Counting throughput on the 40 shared forest recordings (2 hours of 48 kHz stereo MP3), end to end.
 
-    .venv/bin/python benchmarks/count_throughput.py --model RUN_DIR [--shared ../shared] [--profile out.prof]
+    .venv/bin/python benchmarks/count_throughput.py --model RUN_DIR [RUN_DIR...] [--shared ../shared] [--profile out.prof]
         [--end-to-end] [--default-threads]
 
 Times `model.detection.counting.count_calls` over every recording (decoding, resampling, spectrograms, the
@@ -33,10 +33,10 @@ def main() -> None:
         require_decoder,
     )
     from model.detection.counting import count_calls, counting_threads
-    from model.detection.detector import Detector
+    from model.detection.detector import load_detector
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", required=True, help="trained run folder")
+    p.add_argument("--model", required=True, nargs="+", help="trained run folder (several: their scores averaged)")
     p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
     p.add_argument("--baseline-files", type=int, default=5, help="recordings decoded by each decoder for the baselines")
     p.add_argument("--profile", help="write a cProfile of the counting run here")
@@ -52,7 +52,7 @@ def main() -> None:
     recordings = list_audio_files(Path(args.shared) / "forest")
     audio_s = sum(audio_duration_s(r) for r in recordings)
     threads = None if args.default_threads else counting_threads(args.model)
-    detector = Detector.load(args.model)
+    detector = load_detector(args.model)
     count_calls(detector, recordings[:1], progress=False)  # warm-up: graph tracing, thread pools
 
     profiler = None
@@ -103,7 +103,7 @@ for name in sys.argv[1:]:
 """
 
 
-def end_to_end(model: str, recordings: list[Path], audio_s: float) -> None:
+def end_to_end(models: list[str], recordings: list[Path], audio_s: float) -> None:
     """count_calls.py as a user runs it, against soundfile reading the same files, each in a fresh process."""
     import subprocess
     import tempfile
@@ -112,7 +112,7 @@ def end_to_end(model: str, recordings: list[Path], audio_s: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         commands = {
             "count_calls.py": [sys.executable, str(root / "count_calls.py"), "--input", str(recordings[0].parent),
-                               "--model", model, "--output", str(Path(tmp) / "submission.csv")],
+                               "--model", *models, "--output", str(Path(tmp) / "submission.csv")],
             "soundfile.read": [sys.executable, "-c", READ_IN_BLOCKS, *map(str, recordings)],
         }
         seconds = {}

@@ -1,6 +1,6 @@
 """How counts on unheard forest recordings grow with the number of labelled recordings trained on.
 
-    .venv/bin/python benchmarks/learning_curve.py [--sizes 3 5 7 10 20 all] [--folds 5] [--augment]
+    .venv/bin/python benchmarks/learning_curve.py [--sizes 3 5 7 10 20 all] [--folds 5] [--seed 0 [--train-seed N]] [--augment]
         [--frame-length 512 --frame-step 400 --fft-length 512]
 
 The 40 shared recordings are dealt into folds by background family, as forest_crossval.py does.
@@ -75,6 +75,9 @@ def main() -> None:
                    help="numbers of labelled recordings to train on ('all': every recording outside the fold)")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--train-seed", type=int,
+                   help="seed of the training alone (default: --seed): another model of the same folds and draws, "
+                        "to average with the first (benchmarks/averaged_models.py RUN/k7 RUN2/k7)")
     p.add_argument("--augment", action="store_true", help="train with data_pipeline.features.augment.AugmentConfig()")
     p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
     add_mining_arguments(p)
@@ -89,7 +92,8 @@ def main() -> None:
     recordings = list_audio_files(forest)
     # Another STFT retrains (and replaces) the models of the same --run-dir: give each STFT a run folder of its own.
     frontend, _ = with_stft(default_frontend("compact"), args)
-    config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
+    train_seed = args.seed if args.train_seed is None else args.train_seed
+    config = TrainConfig(seed=train_seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
                          augment=AugmentConfig() if args.augment else None,
                          negative_bank_per_kind=args.negative_bank_per_kind,
                          network=forest_network(args, frontend, {}), **mining_settings(args))

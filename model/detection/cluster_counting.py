@@ -22,22 +22,22 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from model.detection.counting import RecordingScores, require_call_detector, score_recording
-from model.detection.detector import DETECTOR_FILE, MODEL_FILE, Detector
+from model.detection.detector import DETECTOR_FILE, MODEL_FILE, Detector, as_run_dirs, load_detector
 from model.detection.score_parts import save_part, scoring_fingerprint
 
 CONNECT_TIMEOUT_S = 10  # for the scheduler to answer, and for a first worker to join it
-_loaded: dict = {}  # per worker process: (model folder, its files' mtimes) -> (Detector, {hop_s: fingerprint})
+_loaded: dict = {}  # per worker process: (model folders, their files' mtimes) -> (detector, {hop_s: fingerprint})
 loads = 0  # how many times this process loaded a model (the tests read it from every worker)
 
 
-def _worker_detector(model_dir: str, hop_s: float) -> tuple[Detector, str]:
-    """The detector in `model_dir` and its fingerprint at `hop_s`, loaded once per process (again
-    only when the model's files change)."""
+def _worker_detector(model_dirs: tuple[str, ...], hop_s: float) -> tuple[Detector, str]:
+    """The detector in `model_dirs` (averaged where there are several) and its fingerprint at `hop_s`, loaded
+    once per process (again only when the models' files change)."""
     global loads
-    key = (model_dir, tuple(os.stat(Path(model_dir) / name).st_mtime_ns for name in (MODEL_FILE, DETECTOR_FILE)))
+    key = (model_dirs, tuple(os.stat(Path(d) / name).st_mtime_ns for d in model_dirs for name in (MODEL_FILE, DETECTOR_FILE)))
     if key not in _loaded:
         _loaded.clear()  # one model at a time
-        _loaded[key] = Detector.load(model_dir), {}
+        _loaded[key] = load_detector(list(model_dirs)), {}
         loads += 1
     detector, fingerprints = _loaded[key]
     if hop_s not in fingerprints:
@@ -49,19 +49,19 @@ def models_loaded() -> int:
     return loads
 
 
-def worker_ready(model_dir: str, hop_s: float) -> str:
+def worker_ready(model_dirs: tuple[str, ...], hop_s: float) -> str:
     """Load the model on this worker (once) and return its scoring fingerprint."""
-    return _worker_detector(model_dir, hop_s)[1]
+    return _worker_detector(model_dirs, hop_s)[1]
 
 
-def score_task(path: str, model_dir: str, hop_s: float, fingerprint: str) -> RecordingScores:
+def score_task(path: str, model_dirs: tuple[str, ...], hop_s: float, fingerprint: str) -> RecordingScores:
     """Decode and score one recording on a worker (an AudioDecodeError travels back to the client)."""
     from data_pipeline.audio.decoding import stream_audio
     from data_pipeline.audio.prefetch import background
 
-    detector, here = _worker_detector(model_dir, hop_s)
+    detector, here = _worker_detector(model_dirs, hop_s)
     if here != fingerprint:
-        raise ValueError(f"the model at {model_dir} on this worker is not the one the client loaded "
+        raise ValueError(f"the model at {' + '.join(model_dirs)} on this worker is not the one the client loaded "
                            "(other weights or front end under the same path)")
     blocks = background(stream_audio(path, detector.frontend.sample_rate_hz))
     try:
@@ -118,11 +118,12 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
 
 class DaskScorer:
     """Scores recordings on a Dask client's workers: model.detection.score_parts.count_resumably's
-    `scorer`. model_dir: the run folder the detector was loaded from, read by every worker."""
+    `scorer`. model_dirs: the run folder (or folders, averaged) the detector was loaded from, read by every worker."""
 
-    def __init__(self, client, model_dir: str | os.PathLike):
+    def __init__(self, client, model_dirs: str | os.PathLike | list):
         self.client = client
-        self.model_dir = os.path.abspath(model_dir)
+        self.model_dirs = tuple(os.path.abspath(d) for d in as_run_dirs(model_dirs))
+        self.model_dir = " + ".join(self.model_dirs)  # as messages name it
 
     def _check_workers(self, hop_s: float, fingerprint: str) -> None:
         """Fail in one line, before any task, when no worker is there or one cannot load the model."""
@@ -132,7 +133,7 @@ class DaskScorer:
         except TimeoutError:
             raise ValueError(f"the Dask scheduler at {where} has no workers (waited {CONNECT_TIMEOUT_S} s)") from None
         try:
-            answers = self.client.run(worker_ready, self.model_dir, hop_s)
+            answers = self.client.run(worker_ready, self.model_dirs, hop_s)
         except Exception as err:  # whatever a worker raised, named in one line
             raise ValueError(f"a Dask worker of {where} cannot load {self.model_dir} ({type(err).__name__}: {err}); "
                              "workers need this project on PYTHONPATH and the model at the same path") from None
@@ -154,7 +155,7 @@ class DaskScorer:
             return [], []
         hop_s = detector.counting.hop_s
         self._check_workers(hop_s, fingerprint)
-        futures = {self.client.submit(score_task, os.path.abspath(path), self.model_dir, hop_s, fingerprint,
+        futures = {self.client.submit(score_task, os.path.abspath(path), self.model_dirs, hop_s, fingerprint,
                                       key=f"score-{i}-{path.name}"): path for i, path in enumerate(todo)}
         scored, failures = [], []
         try:

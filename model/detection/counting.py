@@ -86,9 +86,10 @@ def events_from_scores(scores: list[RecordingScores], window_s: float, config: C
     return CountResult(count_table, event_table.sort_values(["recording", "start"], ignore_index=True), scores)
 
 
-def counting_threads(run_dir: str | os.PathLike, hop_s: float | None = None) -> int | None:
-    """Give TensorFlow one thread per operation where that counts faster; call before TensorFlow runs
-    anything. Returns the number set, or None where TensorFlow keeps its own choice.
+def counting_threads(run_dirs: str | os.PathLike | list, hop_s: float | None = None) -> int | None:
+    """Give TensorFlow one thread per operation where that counts faster (the run folders' networks all share
+    their convolutions); call before TensorFlow runs anything. Returns the number set, or None where
+    TensorFlow keeps its own choice.
 
     A network that shares its convolutions (`detector.shares_when_counted`) is a fifth of counting's work on CPU, and
     TensorFlow's second thread took the core the decoder of the next recording needs: the 40 shared recordings
@@ -100,9 +101,9 @@ def counting_threads(run_dir: str | os.PathLike, hop_s: float | None = None) -> 
     """
     import tensorflow as tf
 
-    from model.detection.detector import shares_when_counted
+    from model.detection.detector import as_run_dirs, shares_when_counted
 
-    if not shares_when_counted(run_dir, hop_s):
+    if not all(shares_when_counted(run_dir, hop_s) for run_dir in as_run_dirs(run_dirs)):
         return None
     if tf.config.list_physical_devices("GPU"):
         return None

@@ -26,10 +26,11 @@ PART_SUFFIX = ".scores.npz"
 
 
 def scoring_fingerprint(detector: Detector, hop_s: float) -> str:
-    """What window scores depend on: the network's weights, the front end and the hop."""
+    """What window scores depend on: the networks' weights, the front end and the hop."""
     digest = hashlib.sha256()
-    for weights in detector.model.get_weights():
-        digest.update(np.ascontiguousarray(weights).tobytes())
+    for network in detector.networks:
+        for weights in network.get_weights():
+            digest.update(np.ascontiguousarray(weights).tobytes())
     digest.update(json.dumps({"frontend": detector.frontend.to_dict(), "hop_s": hop_s,
                               "positive_class": detector.positive_class}, sort_keys=True).encode())
     return digest.hexdigest()[:16]
