@@ -16,6 +16,7 @@ so they match clips exactly too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Iterator
 
 import numpy as np
@@ -32,9 +33,10 @@ class WindowBatch:
     frontend: FrontendConfig
     hop_frames: int
 
-    @property
+    @cached_property
     def spectrograms(self):
-        """tf.Tensor [windows, frames, bins], each window as the network takes it (`window_features`)."""
+        """tf.Tensor [windows, frames, bins], each window as the network takes it (`window_features`); cut once
+        per batch, however many networks score it (model.detection.detector.AveragedDetector)."""
         import tensorflow as tf
 
         frames = tf.signal.frame(self.span, self.frontend.input_shape[0], self.hop_frames, axis=0)
