@@ -1,6 +1,7 @@
 """Count calls in long recordings and write the submission CSV. See README.md."""
 
 import argparse
+import contextlib
 import sys
 from functools import partial
 from pathlib import Path
@@ -9,11 +10,12 @@ from model import cli
 
 
 def main() -> int:
+    # Only what is light before the recordings start decoding (StartupDecoder); the rest below.
     from data_pipeline.audio.decoding import expand_audio_paths, require_unique_names
+    from data_pipeline.audio.startup_decoding import StartupDecoder
     from data_pipeline.labels.class_folders import KAGGLE_RECORDINGS_DIR
-    from model.detection.counting import SUBMISSION_FORMATS, counting_threads
-    from model.detection.detector import latest_run, load_detector
-    from model.reporting.count_report import count_and_report
+    from model.detection.run_folder import latest_run, saved_frontend
+    from model.reporting.submission import SUBMISSION_FORMATS
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--input", nargs="+", default=[f"data/{KAGGLE_RECORDINGS_DIR}"],
@@ -58,17 +60,26 @@ def main() -> int:
     require_unique_names(paths)
     output = Path(args.output)
     model_dirs = args.model or [latest_run()]
-    if args.workers is None and args.scheduler is None:
-        counting_threads(model_dirs, args.hop_s)  # before TensorFlow runs anything
-    detector = load_detector(model_dirs)
-    detector.counting = detector.counting.overridden(threshold=args.threshold, hop_s=args.hop_s, min_gap_s=args.min_gap_s,
-                                                     min_call_s=args.min_call_s, smooth_windows=args.smooth_windows)
-    print(f"model: {' + '.join(map(str, model_dirs))}; counting settings: {detector.counting}", file=sys.stderr)
-    report = partial(count_and_report, detector, paths, output, args.events, args.format, args.labels, args.export,
-                     args.tensorboard, args.plot_all, args.fresh)
-    if args.workers is None and args.scheduler is None:
-        failures, resumed = report()
-    else:
+    here = args.workers is None and args.scheduler is None
+    frontend = saved_frontend(model_dirs[0]) if here else None
+    with StartupDecoder(paths, frontend.sample_rate_hz) if frontend else contextlib.nullcontext() as startup:
+        from model.detection.counting import counting_threads
+        from model.detection.detector import load_detector
+        from model.detection.score_parts import score_here
+        from model.reporting.count_report import count_and_report
+
+        if here:
+            counting_threads(model_dirs, args.hop_s)  # before TensorFlow runs anything
+        detector = load_detector(model_dirs)
+        detector.counting = detector.counting.overridden(threshold=args.threshold, hop_s=args.hop_s,
+                                                         min_gap_s=args.min_gap_s, min_call_s=args.min_call_s,
+                                                         smooth_windows=args.smooth_windows)
+        print(f"model: {' + '.join(map(str, model_dirs))}; counting settings: {detector.counting}", file=sys.stderr)
+        report = partial(count_and_report, detector, paths, output, args.events, args.format, args.labels, args.export,
+                         args.tensorboard, args.plot_all, args.fresh)
+        if here:
+            failures, resumed = report(scorer=partial(score_here, startup=startup))
+    if not here:
         from model.detection.cluster_counting import DaskScorer, dask_client
 
         with dask_client(args.workers, args.scheduler) as client:

@@ -8,8 +8,9 @@ from model import cli
 
 def main() -> int:
     from data_pipeline.audio.decoding import expand_audio_paths
-    from model.detection.detector import latest_run, load_detector
+    from model.detection.detector import load_detector
     from model.detection.prediction import predict_files
+    from model.detection.run_folder import latest_run
     from model.outputs import atomic_write_csv
 
     p = argparse.ArgumentParser(description=__doc__)

@@ -10,7 +10,8 @@ from model import cli
 def main() -> int:
     from data_pipeline.audio.decoding import expand_audio_paths, require_unique_names
     from data_pipeline.labels.class_folders import KAGGLE_RECORDINGS_DIR
-    from model.detection.detector import Detector, latest_run
+    from model.detection.detector import Detector
+    from model.detection.run_folder import latest_run
     from model.review.queue import ORDERS
     from model.review.server import LOOPBACK, ReviewServer
     from model.review.session import ReviewSession

@@ -1,14 +1,16 @@
 """Counting throughput on the 40 shared forest recordings (2 hours of 48 kHz stereo MP3), end to end.
 
     .venv/bin/python benchmarks/count_throughput.py --model RUN_DIR [RUN_DIR...] [--shared ../shared] [--profile out.prof]
-        [--end-to-end] [--default-threads]
+        [--end-to-end | --end-to-end-only [--rounds N]] [--default-threads]
 
 Times `model.detection.counting.count_calls` over every recording (decoding, resampling, spectrograms, the
 network, merging), then, as baselines measured in the same run on the same machine, decoding alone
 with each decoder. Prints x real time (audio seconds / wall seconds) and the ratios, plus the
 counts' checksum so a speed change can be shown not to change a single count.
 Targets: >= 300x real time on 2 CPU cores (issue 5); >= 1000x, within 1.3x of decoding alone, and end to end
-(--end-to-end) >= 600x and within 1.5x of soundfile reading the files (issue 13).
+(--end-to-end) >= 600x and within 1.5x of soundfile reading the files (issue 13). --end-to-end-only times just
+that pair, N rounds, from a parent that never loads TensorFlow, as from a user's shell (after the counting in this
+process, the parent holds TensorFlow, its threads and memory while count_calls.py runs).
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ def main() -> None:
     p.add_argument("--end-to-end", action="store_true",
                    help="also time count_calls.py from the command line (process start included) against reading the "
                         "same files with soundfile alone in a fresh process")
+    p.add_argument("--end-to-end-only", action="store_true",
+                   help="only the end-to-end pair (count_calls.py, soundfile), --rounds times; no counting in this process")
+    p.add_argument("--rounds", type=int, default=1, help="with --end-to-end-only: how many times to time the pair")
     p.add_argument("--decode-ahead", type=int, default=1, help="recordings decoded ahead while one is scored (count_calls)")
     p.add_argument("--default-threads", action="store_true",
                    help="leave TensorFlow's threads as it sets them, instead of choosing as count_calls.py does "
@@ -51,6 +56,12 @@ def main() -> None:
 
     recordings = list_audio_files(Path(args.shared) / "forest")
     audio_s = sum(audio_duration_s(r) for r in recordings)
+    if args.end_to_end_only:
+        for _ in range(args.rounds):
+            end_to_end(args.model, recordings, audio_s)
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
+              f"{time.strftime('%Y-%m-%d %H:%M')}")
+        return
     threads = None if args.default_threads else counting_threads(args.model)
     detector = load_detector(args.model)
     count_calls(detector, recordings[:1], progress=False)  # warm-up: graph tracing, thread pools

@@ -199,7 +199,7 @@ def test_model_paths_a_user_might_give(trained, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "demo" / "run").mkdir(parents=True)
     (tmp_path / "demo" / "run" / "detector.json").write_text("{}")
-    from model.detection.detector import latest_run
+    from model.detection.run_folder import latest_run
 
     with pytest.raises(FileNotFoundError, match="--model demo/run"):
         latest_run()

@@ -13,10 +13,12 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from data_pipeline.audio.decoding import list_audio_files
+
+if TYPE_CHECKING:  # pandas loads when a table is made: count_calls.py reads the names here before it
+    import pandas as pd
 
 KAGGLE_POSITIVE_DIR = "Parsed_Capuchinbird_Clips"
 KAGGLE_NEGATIVE_DIR = "Parsed_Not_Capuchinbird_Clips"
@@ -43,6 +45,8 @@ def clips_from_folders(data_dir: str | os.PathLike) -> tuple[pd.DataFrame, list[
     names (`source_group`); outside the Kaggle layout, if that leaves a class fewer than 3 groups,
     each file is its own group instead.
     """
+    import pandas as pd
+
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise FileNotFoundError(

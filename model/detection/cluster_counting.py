@@ -22,7 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from model.detection.counting import RecordingScores, require_call_detector, score_recording
-from model.detection.detector import DETECTOR_FILE, MODEL_FILE, Detector, as_run_dirs, load_detector
+from model.detection.detector import Detector, as_run_dirs, load_detector
+from model.detection.run_folder import DETECTOR_FILE, MODEL_FILE
 from model.detection.score_parts import save_part, scoring_fingerprint
 
 CONNECT_TIMEOUT_S = 10  # for the scheduler to answer, and for a first worker to join it

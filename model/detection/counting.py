@@ -15,6 +15,7 @@ import pandas as pd
 
 from data_pipeline.audio.decoding import STREAM_BLOCK_S, AudioDecodeError, stream_audio
 from data_pipeline.audio.prefetch import background
+from data_pipeline.audio.startup_decoding import StartupDecoder
 from data_pipeline.features.windows import iter_windows
 from model.detection.detector import Detector
 from model.detection.events import CountingConfig, merge_windows
@@ -24,11 +25,6 @@ from model.interrupts import deferred
 # recording is scored; two minutes lets it decode most of a 3-minute recording by then. The 40 shared
 # recordings counted at 863-916x real time with two blocks of 10 s ahead, 1142-1227x with twelve (README "Throughput").
 DECODE_AHEAD_S = 120.0
-
-SUBMISSION_FORMATS = {  # --format name -> (recording column, count column)
-    "clip_name,call_count": ("clip_name", "call_count"),
-    "recording,capuchin_calls": ("recording", "capuchin_calls"),
-}
 
 
 @dataclass
@@ -122,13 +118,15 @@ def require_call_detector(detector: Detector) -> None:
 
 def count_calls(detector: Detector, paths: list[str | os.PathLike], progress: bool = True,
                 on_scored: Callable[[str | os.PathLike, RecordingScores], None] | None = None,
-                decode_ahead: int = 1) -> CountResult:
+                decode_ahead: int = 1, startup: StartupDecoder | None = None) -> CountResult:
     """Score and count every recording in `paths`; undecodable ones land in `failures`.
 
     The next `decode_ahead` recordings are decoded, each in a background thread of its own, while the
     current one is scored. One is enough even where decoding is most of the work (a network sharing its
     convolutions, model.detection.shared_trunk): two counted the 40 shared recordings no faster (README).
     on_scored(path, scores) is called as each recording is done (model.detection.score_parts saves it).
+    startup: the process that decoded the first recordings while this one started (count_calls.py); it stops
+    now, and the recordings it finished are taken from it.
     """
     from collections import deque
 
@@ -137,9 +135,14 @@ def count_calls(detector: Detector, paths: list[str | os.PathLike], progress: bo
     require_call_detector(detector)
 
     ahead = max(1, round(DECODE_AHEAD_S / STREAM_BLOCK_S))  # blocks each reader may queue
+    rate = detector.frontend.sample_rate_hz
+    if startup is not None and startup.sample_rate_hz != rate:
+        startup = None
+    if startup is not None:
+        startup.stop()
 
     def decoding(path):
-        return background(stream_audio(path, detector.frontend.sample_rate_hz), depth=ahead)
+        return background(stream_audio(path, rate) if startup is None else startup.blocks(path), depth=ahead)
 
     scored, failures = [], []
     readers = deque()  # the current recording's reader first, then those decoding ahead
@@ -162,12 +165,3 @@ def count_calls(detector: Detector, paths: list[str | os.PathLike], progress: bo
     result = events_from_scores(scored, detector.frontend.clip_s, detector.counting)
     result.failures = failures
     return result
-
-
-def submission_table(counts: pd.DataFrame, fmt: str = "clip_name,call_count") -> pd.DataFrame:
-    """The challenge's submission: one row per recording, sorted by name, in the chosen header."""
-    if fmt not in SUBMISSION_FORMATS:
-        raise ValueError(f"unknown submission format {fmt!r}; choose one of {list(SUBMISSION_FORMATS)}")
-    name_col, count_col = SUBMISSION_FORMATS[fmt]
-    table = counts.sort_values("recording")[["recording", "call_count"]]
-    return table.set_axis([name_col, count_col], axis=1).reset_index(drop=True)

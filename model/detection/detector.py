@@ -19,10 +19,8 @@ import numpy as np
 from data_pipeline.features.frontend import FrontendConfig
 from model.detection.decisions import as_class_probabilities
 from model.detection.events import CountingConfig
+from model.detection.run_folder import DETECTOR_FILE, MODEL_FILE, run_folder
 from model.interrupts import stop_if_interrupted
-
-MODEL_FILE = "model.keras"
-DETECTOR_FILE = "detector.json"
 
 
 @dataclass
@@ -186,19 +184,3 @@ def shares_when_counted(run_dir: str | os.PathLike, hop_s: float | None = None) 
         return False
     sliding = layers.get("standardise", {}).get("class_name") == "SlidingStandardise"
     return shares_at(sliding, "pool_centre" in layers, pools, frontend, hop_frames)
-
-
-def run_folder(path: str | os.PathLike) -> Path:
-    """The run folder meant by `path`: the folder itself, or the folder of its model.keras or detector.json."""
-    path = Path(path)
-    return path.parent if path.is_file() and path.name in (MODEL_FILE, DETECTOR_FILE) else path
-
-
-def latest_run(runs_dir: str | os.PathLike = "runs") -> Path:
-    """The most recently written run folder under `runs_dir` that holds a trained detector."""
-    runs = [p.parent for p in Path(runs_dir).glob(f"*/{DETECTOR_FILE}")]
-    if not runs:
-        demo = Path("demo/run")
-        also = f" (`make demo` trained one: --model {demo})" if (demo / DETECTOR_FILE).is_file() else ""
-        raise FileNotFoundError(f"no trained model under {runs_dir}/; run `python train.py` first or pass --model RUN_DIR{also}")
-    return max(runs, key=lambda p: (p / DETECTOR_FILE).stat().st_mtime)

@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from data_pipeline.audio.startup_decoding import StartupDecoder
 from model.detection.counting import CountResult, RecordingScores, count_calls, events_from_scores
 from model.detection.detector import Detector
 from model.outputs import atomic_savez
@@ -72,11 +73,12 @@ Scorer = Callable[[Detector, list[Path], Path, str, bool], tuple[list[RecordingS
 
 
 def score_here(detector: Detector, todo: list[Path], folder: Path, fingerprint: str,
-               progress: bool = True) -> tuple[list[RecordingScores], list[str]]:
-    """The default Scorer: this process, decoding the next recording while scoring the current one."""
+               progress: bool = True, startup: StartupDecoder | None = None) -> tuple[list[RecordingScores], list[str]]:
+    """The default Scorer: this process, decoding the next recording while scoring the current one
+    (startup: see count_calls)."""
     if not todo:
         return [], []
-    result = count_calls(detector, todo, progress=progress,
+    result = count_calls(detector, todo, progress=progress, startup=startup,
                          on_scored=lambda path, scores: save_part(folder, path, scores, fingerprint))
     return result.scores, result.failures
 
