@@ -15,7 +15,7 @@ def main() -> int:
     from data_pipeline.audio.startup_decoding import StartupDecoder
     from data_pipeline.labels.class_folders import KAGGLE_RECORDINGS_DIR
     from model.detection.run_folder import latest_run, saved_frontend
-    from model.reporting.submission import SUBMISSION_FORMATS
+    from model.reporting.kaggle_submission import SUBMISSION_FORMATS
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--input", nargs="+", default=[f"data/{KAGGLE_RECORDINGS_DIR}"],
