@@ -137,7 +137,10 @@ def filter_native_stderr() -> None:
     sys.stderr.flush()
     os.dup2(write_end, 2)
     os.close(write_end)
-    sys.stderr = io.TextIOWrapper(io.FileIO(real, "w", closefd=False), errors="backslashreplace", write_through=True)
+    # Line-buffered as Python's own stderr is, so that a line goes out in one write: print() writes the text and
+    # its newline apart, and a native line forwarded between the two was spliced into it.
+    sys.stderr = io.TextIOWrapper(io.BufferedWriter(io.FileIO(real, "w", closefd=False)), errors="backslashreplace",
+                                  line_buffering=True)
 
     try:
         tf_log_level = int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0"))
