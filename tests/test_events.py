@@ -48,6 +48,37 @@ def test_the_default_minimum_length_drops_a_2_s_blip_but_keeps_a_call():
     assert calls.loc[0, "end"] - calls.loc[0, "start"] == pytest.approx(4.0)
 
 
+def test_a_stretch_longer_than_any_call_is_not_counted_unless_the_limit_is_off():
+    starts, scores = scores_for("...." + "#" * 24 + "........" + "#" * 40 + "....")  # 6 s, then 10 s
+    default = merge_windows(starts, scores, WINDOW_S, CountingConfig(hop_s=HOP_S))
+    assert CountingConfig().max_call_s == 8.0
+    assert (default["end"] - default["start"]).tolist() == pytest.approx([6.0])
+    unlimited = merge_windows(starts, scores, WINDOW_S, CountingConfig(hop_s=HOP_S, max_call_s=0.0))
+    assert (unlimited["end"] - unlimited["start"]).tolist() == pytest.approx([6.0, 10.0])
+    exact = merge_windows(starts, scores, WINDOW_S, CountingConfig(hop_s=HOP_S, max_call_s=10.0))
+    assert len(exact) == 2  # the limit itself is still a call
+
+
+def test_a_limit_no_call_could_meet_is_refused_in_one_line():
+    with pytest.raises(ValueError, match="max_call_s must be 0 seconds or more"):
+        CountingConfig(max_call_s=-1.0)
+    with pytest.raises(ValueError, match=r"max_call_s \(2.0\) is below min_call_s \(2.25\): no call could be counted"):
+        CountingConfig(max_call_s=2.0)
+
+
+def test_labelled_calls_longer_than_the_limit_raise_it_never_lower_it():
+    assert CountingConfig().for_labelled_calls(9.5).max_call_s == 10.5
+    assert CountingConfig().for_labelled_calls(5.0).max_call_s == 8.0
+    assert CountingConfig().for_labelled_calls(None).max_call_s == 8.0
+    assert CountingConfig().for_labelled_calls(float("nan")).max_call_s == 8.0
+    assert CountingConfig(max_call_s=0.0).for_labelled_calls(9.5).max_call_s == 0.0  # no limit stays none
+
+
+def test_settings_saved_before_the_limit_existed_load_with_it():
+    saved = {"hop_s": 0.25, "threshold": 0.5, "min_gap_s": 0.75, "min_call_s": 2.0, "smooth_windows": 1}
+    assert CountingConfig.from_dict(saved).max_call_s == 8.0
+
+
 def test_threshold_is_inclusive_and_no_windows_means_no_calls():
     calls = merge_windows(np.arange(8) * HOP_S, np.full(8, 0.5), WINDOW_S, CountingConfig(hop_s=HOP_S, min_call_s=1.0))
     assert len(calls) == 1
@@ -65,3 +96,16 @@ def test_median_smoothing_removes_single_window_spikes_and_holes():
     np.testing.assert_array_equal(median_smooth(x, 3), [0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
     with pytest.raises(ValueError):
         median_smooth(x, 4)
+
+
+def test_training_takes_the_longest_call_from_the_recordings_it_learns_and_validates_on():
+    import pandas as pd
+
+    from model.learning.training import _longest_call_s
+
+    table = pd.DataFrame({"file": ["/a/r1.wav", "/a/r2.wav", "/a/r3.wav"], "split": ["train", "val", "test"]})
+    labels = pd.DataFrame({"recording": ["r1.wav", "r2.wav", "r3.wav", "r2.wav"],
+                           "start": [0.0, 10.0, 0.0, float("nan")], "end": [5.0, 19.5, 30.0, float("nan")]})
+    assert _longest_call_s(table, labels) == 9.5  # r3 is a test recording: its 30 s call is not looked at
+    assert _longest_call_s(table, None) is None
+    assert _longest_call_s(table, labels[labels["recording"] == "r3.wav"]) is None

@@ -1,7 +1,7 @@
-"""benchmarks/rescore_counting.py: saved window scores merged again under other minimum call lengths.
+"""benchmarks/rescore_counting.py: saved window scores merged again under other minimum and maximum call lengths.
 
 The 2.0 s minimum call of the shared network was chosen from this script's figures, so a run of known
-length must be kept or dropped exactly as the minimum says, and calls in unlabelled recordings counted
+length must be kept or dropped exactly as the minimum (and the maximum) says, and calls in unlabelled recordings counted
 as false calls. benchmarks/counting_tuning_speed.py, from the same saved scores, must find the tuner and the
 table path agreeing on every setting.
 """
@@ -28,7 +28,7 @@ def scores_with_runs(name: str, runs: list[tuple[float, int]], seconds: float = 
     return RecordingScores(name, starts, scores, seconds)
 
 
-def test_rescoring_keeps_or_drops_a_run_as_the_minimum_call_says(tmp_path):
+def test_rescoring_keeps_or_drops_a_run_as_the_minimum_and_maximum_call_say(tmp_path):
     forest = tmp_path / "shared" / "forest"
     forest.mkdir(parents=True)
     (forest / "calls.csv").write_text("recording,start,end,confidence\n"
@@ -39,18 +39,25 @@ def test_rescoring_keeps_or_drops_a_run_as_the_minimum_call_says(tmp_path):
                                                     "frontend": {"clip_s": WINDOW_S}}))
     saved = {"clean": [scores_with_runs("recording_a.mp3", [(10.5, 9)]),  # a 2.25 s run inside a call
                        scores_with_runs("recording_b.mp3", [(30.5, 17)]),  # 4.25 s, always a call
-                       scores_with_runs("e00001.wav", [(20.0, 9)])]}  # no labels: a false call when counted
+                       scores_with_runs("e00001.wav", [(20.0, 9)]),  # no labels: a false call when counted
+                       scores_with_runs("e00002.wav", [(20.0, 40)])]}  # 10 s: longer than a call, unless no limit
     with open(fold / "window_scores.pkl", "wb") as f:
         pickle.dump(saved, f)
 
-    done = run_script("benchmarks/rescore_counting.py", fold.parent, "--min-call-s", "1.9", "2.4",
+    done = run_script("benchmarks/rescore_counting.py", fold.parent, "--min-call-s", "1.9", "2.4", "--max-call-s", "0", "8",
                       "--shared", tmp_path / "shared", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.strip().splitlines()
     assert lines == [
-        f"{fold.parent}: min_call_s 1.9: clean 0.000 / 1.000 (1.000, 1.000); false calls on no-call material 1",
-        f"{fold.parent}: min_call_s 2.4: clean 0.500 / 0.667 (1.000, 0.500); false calls on no-call material 0",
+        f"{fold.parent}: min_call_s 1.9, max_call_s 0: clean 0.000 / 1.000 (1.000, 1.000); false calls on no-call material 2",
+        f"{fold.parent}: min_call_s 1.9, max_call_s 8: clean 0.000 / 1.000 (1.000, 1.000); false calls on no-call material 1",
+        f"{fold.parent}: min_call_s 2.4, max_call_s 0: clean 0.500 / 0.667 (1.000, 0.500); false calls on no-call material 1",
+        f"{fold.parent}: min_call_s 2.4, max_call_s 8: clean 0.500 / 0.667 (1.000, 0.500); false calls on no-call material 0",
     ]
+    own = run_script("benchmarks/rescore_counting.py", fold.parent, "--shared", tmp_path / "shared", cwd=tmp_path)
+    assert own.stdout.strip().splitlines() == [  # each fold's saved settings, the defaults here: 2.25 s to 8 s
+        f"{fold.parent}: min_call_s each fold's own, max_call_s each fold's own: clean 0.000 / 1.000 (1.000, 1.000); "
+        "false calls on no-call material 1"]
 
 
 def test_the_tuning_speed_benchmark_finds_both_paths_agree_on_every_setting(tmp_path):

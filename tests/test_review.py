@@ -107,6 +107,12 @@ def test_near_misses_are_the_almost_calls_that_overlap_no_detection():
     assert events[["start", "end"]].values.tolist() == [[9.875, 14.875]]
     near = near_misses([rec], 3.0, config, events, near_score=0.25)
     assert near[["recording", "start", "end", "score"]].values.tolist() == [["r.wav", 29.875, 30.875, 0.35]]
+    # a stretch too long for counting (max_call_s) is not counted, so it is there to hear
+    scores[(centres >= 45) & (centres < 55)] = 0.95
+    long = RecordingScores("r.wav", starts, scores, 60.0)
+    assert events_from_scores([long], 3.0, config).events[["start", "end"]].values.tolist() == [[9.875, 14.875]]
+    near = near_misses([long], 3.0, config, events, near_score=0.25)
+    assert near[["start", "end", "score"]].values.tolist() == [[29.875, 30.875, 0.35], [44.875, 54.875, 0.95]]
     with pytest.raises(ValueError, match="between 0 and the counting threshold"):
         near_misses([rec], 3.0, config, events, near_score=0.5)
 

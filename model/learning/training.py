@@ -316,7 +316,8 @@ def train(
                                                 backgrounds, frontend, run_dir, config, order, key)
     plot_history(pd.DataFrame(history), run_dir / "curves.png")
 
-    detector = Detector(net, frontend, list(classes), config.arch, counting or default_counting(config.network), pooling=pooling)
+    counting = (counting or default_counting(config.network)).for_labelled_calls(_longest_call_s(table, labels))
+    detector = Detector(net, frontend, list(classes), config.arch, counting, pooling=pooling)
     detector.save(run_dir)
 
     report = {"train_config": asdict(config), "replicas": replicas, "failures": failures, "epochs_run": len(history["loss"]),
@@ -507,6 +508,15 @@ def _evaluate_held_out(net, held_out: dict, classes: list[str], frontend: Fronte
     plot_embedding(embedding_features(net, x), y.astype(int), classes, run_dir / "embedding.png",
                    title=f"t-SNE of the network's features, {name} clips")
     return report
+
+
+def _longest_call_s(table: pd.DataFrame, labels: pd.DataFrame | None) -> float | None:
+    """The longest labelled call of the recordings training and validation drew on (None: no call lengths)."""
+    if labels is None or len(labels) == 0:
+        return None
+    heard = {Path(f).name for f in table.loc[table["split"] != "test", "file"].unique()}
+    lengths = (labels["end"] - labels["start"])[labels["recording"].isin(heard)].dropna()
+    return float(lengths.max()) if len(lengths) else None
 
 
 def _labelled_recordings(table: pd.DataFrame, labels: pd.DataFrame, split: str) -> list[str]:

@@ -26,11 +26,12 @@ ITEM_COLUMNS = ["recording", "start", "end", "score"]
 def near_misses(scores: list[RecordingScores], window_s: float, counting: CountingConfig, detections: pd.DataFrame,
                 near_score: float) -> pd.DataFrame:
     """Stretches whose window scores reach `near_score` (below the counting threshold) and that overlap no
-    detection: runs merged as counting merges them, but kept however short (a call cut short is a miss too)."""
+    detection: runs merged as counting merges them, but kept however short (a call cut short is a miss too)
+    or long (counting drops runs longer than max_call_s: one may be calls in a row)."""
     if not 0 < near_score < counting.threshold:
         raise ValueError(f"the near-miss score must lie between 0 and the counting threshold {counting.threshold} "
                          f"(got {near_score})")
-    lower = counting.overridden(threshold=near_score, min_call_s=0.0)
+    lower = counting.overridden(threshold=near_score, min_call_s=0.0, max_call_s=0.0)  # too long to count: one to hear
     found = []
     for rec in scores:
         runs = merge_windows(rec.starts_s, rec.scores, window_s, lower, rec.duration_s)
