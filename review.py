@@ -10,7 +10,7 @@ from model import cli
 def main() -> int:
     from data_pipeline.audio.decoding import expand_audio_paths, require_unique_names
     from data_pipeline.labels.class_folders import KAGGLE_RECORDINGS_DIR
-    from model.detection.detector import Detector
+    from model.detection.detector import load_detector
     from model.detection.run_folder import latest_run
     from model.review.queue import ORDERS
     from model.review.server import LOOPBACK, ReviewServer
@@ -20,7 +20,8 @@ def main() -> int:
     p.add_argument("--input", nargs="+", default=[f"data/{KAGGLE_RECORDINGS_DIR}"],
                    help="the recordings the count was made on (as given to count_calls.py)")
     p.add_argument("--output", default="submission.csv", help="the count's --output (default: submission.csv)")
-    p.add_argument("--model", help="the run folder the count used (default: newest under runs/)")
+    p.add_argument("--model", nargs="+", help="the run folder the count used (default: newest under runs/); "
+                                             "the same several, if the count averaged them")
     p.add_argument("--order", default="score", choices=ORDERS,
                    help="review order: highest score first (default: it improved a retrained model most, README), "
                         "closest to the threshold first, or random (a fair sample: precision estimates need it)")
@@ -42,8 +43,7 @@ def main() -> int:
     if not paths:
         raise FileNotFoundError(f"no audio files in {' '.join(args.input)}")
     require_unique_names(paths)
-    model_dir = args.model or latest_run()
-    detector = Detector.load(model_dir)
+    detector = load_detector(args.model or [latest_run()])
     detector.counting = detector.counting.overridden(threshold=args.threshold)
     session = ReviewSession(detector, paths, args.output, args.near_miss_score, args.order, args.seed)
     if args.random:

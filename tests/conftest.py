@@ -145,15 +145,16 @@ def free_ports(n):
 def designed_count(folder, detector_dir, windows: dict[str, list[tuple[float, float, float]]], seconds=60.0, rate=16000):
     """A count as count_calls.py leaves it (OUTPUT_events.csv, OUTPUT_parts/) over quiet noise recordings,
     with window scores designed here: for each recording, (from s, to s, score) stretches on a floor of
-    0.01. Known answers for the review without a trained network. Returns (recordings, output CSV path)."""
+    0.01. Known answers for the review without a trained network. detector_dir: a run folder, or several (a count
+    that averaged them). Returns (recordings, output CSV path)."""
     import soundfile as sf
 
     from model.detection.counting import RecordingScores, events_from_scores
-    from model.detection.detector import Detector
+    from model.detection.detector import load_detector
     from model.detection.score_parts import save_part, scoring_fingerprint
     from model.outputs import atomic_write_csv
 
-    detector = Detector.load(detector_dir)
+    detector = load_detector(detector_dir)
     fe, hop = detector.frontend, detector.counting.hop_s
     fingerprint = scoring_fingerprint(detector, hop)
     output = Path(folder) / "counts.csv"

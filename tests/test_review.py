@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import designed_count
+from conftest import designed_count, run_script
 
 
 @pytest.fixture
@@ -314,6 +314,33 @@ def test_a_folder_never_counted_or_a_busy_port_is_one_line_and_writes_nothing(tm
         with pytest.raises(ValueError) as taken:
             ReviewServer(session, "127.0.0.1", port)
     assert str(taken.value) == f"cannot listen on 127.0.0.1:{port} (Address already in use); try another --port"
+
+
+def test_a_count_that_averaged_two_models_is_reviewed_with_both(tmp_path, untrained_model):
+    import shutil
+
+    from model.detection.detector import Detector, load_detector
+    from model.learning.networks import build_model
+    from model.review.session import ReviewSession
+
+    second = tmp_path / "second"  # the same front end and classes, other (random) weights
+    first = Detector.load(untrained_model)
+    Detector(build_model("compact", first.frontend.input_shape, 2, frontend=first.frontend), first.frontend,
+             first.classes).save(second)
+    shutil.copy(untrained_model / "detector.json", second / "detector.json")
+    recordings, output = designed_count(tmp_path, [untrained_model, second], {"a.wav": [(10, 15, 0.97)]})
+    session = ReviewSession(load_detector([untrained_model, second]), recordings, output)
+    assert session.store.items()[["kind", "start", "end"]].values.tolist() == [["detection", 9.875, 14.875]]
+    with pytest.raises(ValueError, match="no window scores of 1 recording.*made with this model"):
+        ReviewSession(first, recordings, output)  # one of the two is not what the count used
+    # through the script: with both models the count's scores are found (the session then refuses a near-miss
+    # score above the threshold, before serving); with one, they are not
+    both = run_script("review.py", "--input", *recordings, "--output", output, "--model", untrained_model, second,
+                      "--near-miss-score", "0.7", cwd=tmp_path)
+    assert both.returncode == 2 and "near-miss score must lie between 0 and the counting threshold" in both.stderr
+    one = run_script("review.py", "--input", *recordings, "--output", output, "--model", untrained_model,
+                     "--near-miss-score", "0.7", cwd=tmp_path)
+    assert one.returncode == 2 and "made with this model" in one.stderr
 
 
 def test_a_recording_gone_since_the_count_is_one_line_from_the_server_not_a_traceback(tmp_path, untrained_model):
