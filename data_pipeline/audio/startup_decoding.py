@@ -33,7 +33,8 @@ import numpy as np
 from data_pipeline.audio.decoding import AudioDecodeError, audio_duration_s, stream_audio
 
 # Audio decoded before counting begins, at most: 40 minutes, 154 MB of 16 kHz float32 held at most. Start-up took
-# 2.7-3.1 s here, in which the second process decoded 12-13 of the 3-minute forest MP3s (README, "Throughput").
+# 2.7-3.1 s here, in which the second process decoded about 12 of the 3-minute forest MP3s; 30 minutes was slower
+# end to end, 60 no faster (README, "Throughput").
 STARTUP_BUDGET_S = 2400.0
 
 # One message: kind, recording index, payload bytes; then the payload (float32 samples for BLOCK).
@@ -154,7 +155,7 @@ def _decode() -> None:
     import warnings
 
     rate, budget_s, paths = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
-    out = os.fdopen(sys.stdout.fileno(), "wb", closefd=False)  # buffered: it writes all of a block, however the pipe takes it
+    out = os.fdopen(sys.stdout.fileno(), "wb", closefd=False)  # buffered: writes a whole block, however the pipe takes it
     stop = threading.Event()
     outbox: queue.Queue = queue.Queue()
 
