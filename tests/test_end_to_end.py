@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -282,8 +283,15 @@ def test_training_on_labelled_recordings_reports_clips_and_recordings_not_pooled
     root, labels_csv = trained
     clips, classes, labels = training_clips(None, [root / "data" / KAGGLE_RECORDINGS_DIR], labels_csv, FRONTEND.clip_s)
     config = TrainConfig(epochs=2, verbose=0, split_fractions=(0.5, 0.25, 0.25), hard_negative_pool_per_kind=0)
+    labels = labels.assign(end=labels["end"] + 6.0)  # every call 6 s longer: longer than the 8 s the counting allows
     train(clips, classes, tmp_path / "run", config, frontend=FRONTEND, labels=labels)
     metrics = json.loads((tmp_path / "run" / "test_metrics.json").read_text())
+    split = pd.read_csv(tmp_path / "run" / "split.csv")
+    heard = {Path(f).name for f in split.loc[split["split"] != "test", "file"]}
+    longest = (labels["end"] - labels["start"])[labels["recording"].isin(heard)].max()
+    assert longest > 7.0  # so the limit had to rise, to 1 s above the longest call training and validation heard
+    saved = json.loads((tmp_path / "run" / "detector.json").read_text())["counting"]["max_call_s"]
+    assert saved == pytest.approx(longest + 1.0)
     assert "test_recordings" in metrics and "test" in metrics
     assert "test_files" not in metrics and "validation_files" not in metrics  # a recording holds both classes
     out = capsys.readouterr().out
