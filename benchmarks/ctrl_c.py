@@ -4,7 +4,7 @@
         [--checkout . /path/to/another/checkout ...] [--out runs/ctrl-c.csv]
     .venv/bin/python benchmarks/ctrl_c.py --what train [--tries 20] [--delay-s 0 0.5]
 
-Each try starts `count_calls.py` on 8 shared forest recordings and waits for its "model:" line (the model
+Each try starts `count_calls.py` on 16 shared forest recordings and waits for its "model:" line (the model
 has loaded; TensorFlow is about to trace the network and decode the first recording), or `train.py` on a
 small synthetic dataset and waits for "Epoch 2/"; then waits a random delay, sends SIGINT, and records
 the exit status, whether the output ends with "interrupted; ..." and holds no traceback, error or leak
@@ -85,7 +85,7 @@ def main() -> None:
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--what", choices=["count", "train"], default="count",
-                   help="count_calls.py on 8 shared recordings (default), or train.py on a small synthetic dataset")
+                   help="count_calls.py on 16 shared recordings (default), or train.py on a small synthetic dataset")
     p.add_argument("--model", help="trained run folder (for --what count)")
     p.add_argument("--shared", default=str(ROOT.parent / "shared"))
     p.add_argument("--tries", type=int, default=60)
@@ -99,7 +99,9 @@ def main() -> None:
     args = p.parse_args()
     if args.tries < 1 or not 0 <= args.delay_s[0] <= args.delay_s[1]:
         raise ValueError("--tries must be >= 1 and --delay-s FROM TO with 0 <= FROM <= TO")
-    recordings = sorted(Path(args.shared, "forest").glob("recording_*.mp3"))[:8]
+    # 16: with the first recordings decoded during start-up, 8 were counted 1.2-1.4 s after the "model:" line, and
+    # a Ctrl-C sent later (the default delays reach 2 s) found the run finished (status 0, 2026-12-05).
+    recordings = sorted(Path(args.shared, "forest").glob("recording_*.mp3"))[:16]
     if args.what == "count" and not recordings:
         raise FileNotFoundError(f"no forest recordings in {args.shared}/forest")
     model = Path(args.model).resolve() if args.model else None  # the tries run in a scratch folder
