@@ -46,6 +46,10 @@ def forest_table(recordings, window_s: float, config, labels):
     return table
 
 
+def _setting(value: float | None) -> str:
+    return "each fold's own" if value is None else f"{value:g}"
+
+
 def main() -> None:
     import pandas as pd
 
@@ -87,8 +91,7 @@ def main() -> None:
                 for condition, tables in per_condition.items():
                     s = summarise(pd.concat(tables, ignore_index=True))
                     scored.append(f"{condition} {s['count_mae']:.3f} / {s['f1']:.3f} ({s['precision']:.3f}, {s['recall']:.3f})")
-                own = lambda value: "each fold's own" if value is None else f"{value:g}"  # noqa: E731
-                print(f"{group}: min_call_s {own(min_call_s)}, max_call_s {own(max_call_s)}: " + "; ".join(scored)
+                print(f"{group}: min_call_s {_setting(min_call_s)}, max_call_s {_setting(max_call_s)}: " + "; ".join(scored)
                       + f"; false calls on no-call material {false_calls}")
 
 

@@ -35,8 +35,8 @@ class CountingConfig:
     max_call_s: calls longer than this are dropped; 0: no limit. The labelled calls of ../shared/forest last
         2.5-7.0 s and every call the models found there 4.2-6.7 s, while most false calls on the robustness
         benchmark's no-call material were single stretches of 7.75-14 s (a frog chorus, the insect stream):
-        8 s halved them on the saved scores of six benchmark runs (59 -> 29) and changed no count on the
-        damaged forest recordings (README, "Calls that last too long"). Training from labelled recordings
+        8 s took them from 62 to 34 on the saved scores of six benchmark runs (each fold's own settings) and
+        changed no count on the damaged forest recordings (README, "Calls that last too long"). Training from labelled recordings
         raises it to 1 s above the longest labelled call (`for_labelled_calls`), so a species with longer
         calls is never cut by the Capuchinbird's figure.
     """

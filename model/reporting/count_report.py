@@ -18,11 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data_pipeline.labels.annotations import (
-    calls_past_the_end,
-    match_recordings,
-    read_call_labels,
-)
+from data_pipeline.labels.annotations import calls_past_the_end, match_recordings, read_call_labels
 from model.detection.detector import Detector
 from model.detection.score_parts import Scorer, count_resumably, score_here
 from model.outputs import atomic_write_csv, write_audacity_labels, write_raven_table
