@@ -15,10 +15,9 @@ def main() -> int:
     from data_pipeline.features.augment import AugmentConfig
     from data_pipeline.features.frontend import SEED_FRONTEND
     from data_pipeline.training_data.clips import training_clips
-    from model.detection.events import CountingConfig
     from model.learning.distribution import STRATEGIES, is_chief, make_strategy
     from model.learning.networks import ARCHITECTURES
-    from model.learning.presets import PRESETS, bank_per_kind, get_preset, shares_by_default
+    from model.learning.presets import PRESETS, bank_per_kind, get_preset, preset_counting, shares_by_default
     from model.learning.training import (
         TrainConfig,
         add_mining_arguments,
@@ -100,7 +99,7 @@ def main() -> int:
     clips, classes, labels = training_clips(args.data_dir, args.recordings, args.labels, frontend.clip_s,
                                             preset.window_hop_s, args.audio_dir, args.allow_missing_recordings, args.negatives,
                                             args.review)
-    counting = CountingConfig(hop_s=preset.window_hop_s) if preset.window_hop_s else None
+    counting = preset_counting(preset)
     name = f"{args.preset}-{args.arch}" + (f"-{args.folds}fold" if args.folds else "")
     run_dir = Path(args.run_dir or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{name}")
     if args.folds:

@@ -52,17 +52,17 @@ def write_audio(tmp_path):
 def cross_validate_preset(data_dir, preset_name, tmp_path, folds, hop_s=None, **train_settings):
     """Cross-validate a preset on a dataset folder as `train.py --preset NAME --folds K` does; (summary, classes)."""
     from data_pipeline.training_data.clips import training_clips
-    from model.detection.events import CountingConfig
     from model.learning.crossval import cross_validate
-    from model.learning.presets import bank_per_kind, get_preset
+    from model.learning.presets import bank_per_kind, get_preset, preset_counting
     from model.learning.training import TrainConfig
 
     preset = get_preset(preset_name)
     hop_s = hop_s or preset.window_hop_s
     clips, classes, _ = training_clips(data_dir, None, None, preset.frontend.clip_s, hop_s)
     config = TrainConfig(network=preset.network, verbose=0, negative_bank_per_kind=bank_per_kind(preset), **train_settings)
+    counting = preset_counting(preset)
     summary = cross_validate(clips, classes, tmp_path, folds, config, preset.frontend,
-                             CountingConfig(hop_s=hop_s), preset.pooling)
+                             counting and counting.overridden(hop_s=hop_s), preset.pooling)
     return summary, classes
 
 

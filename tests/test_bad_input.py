@@ -252,6 +252,7 @@ def test_training_settings_out_of_range_stop_before_training(tmp_path, option, v
     ({"min_call_s": -2.0}, "min_call_s must be 0 seconds or more, got -2.0"),
     ({"smooth_windows": 2}, "smooth_windows must be odd (1: no smoothing), got 2"),
     ({"smooth_windows": 0}, "smooth_windows must be odd (1: no smoothing), got 0"),
+    ({"max_pulse_spread_db": -3.0}, "max_pulse_spread_db must be 0 dB (no gate) or more, got -3.0"),
 ])
 def test_counting_settings_out_of_range_are_refused(setting, message):
     from model.detection.events import CountingConfig

@@ -32,6 +32,7 @@ class WindowBatch:
     span: object  # tf.Tensor [frames, bins]: window k is span[k * hop_frames : k * hop_frames + window frames]
     frontend: FrontendConfig
     hop_frames: int
+    audio: np.ndarray  # the samples under the span: window k starts at sample k * hop_frames * frame_step
 
     @cached_property
     def spectrograms(self):
@@ -98,7 +99,7 @@ def iter_windows(
         if len(span) < (count - 1) * hop + clip:
             span = np.pad(span, (0, (count - 1) * hop + clip - len(span)))
         return WindowBatch(((first + np.arange(count)) * hop) / frontend.sample_rate_hz, span_features(frontend)(span),
-                           frontend, hop_frames)
+                           frontend, hop_frames, span)
 
     full = (max_windows_per_batch - 1) * hop + clip  # samples under a full batch
     for block in audio_blocks:
@@ -118,4 +119,4 @@ def iter_windows(
             yield emit(1)
     elif (first - 1) * hop + clip < total:  # the grid stops short of the end: one window ending there
         yield WindowBatch(np.array([(total - clip) / frontend.sample_rate_hz]), span_features(frontend)(tail), frontend,
-                          hop_frames)
+                          hop_frames, tail)

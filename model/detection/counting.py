@@ -16,6 +16,7 @@ import pandas as pd
 from data_pipeline.audio.decoding import STREAM_BLOCK_S, AudioDecodeError, stream_audio
 from data_pipeline.audio.prefetch import background
 from data_pipeline.audio.startup_decoding import StartupDecoder
+from data_pipeline.features.pulsing import pulse_frontend, window_pulse_spreads
 from data_pipeline.features.windows import iter_windows
 from model.detection.detector import Detector
 from model.detection.events import CountingConfig, merge_windows
@@ -29,12 +30,18 @@ DECODE_AHEAD_S = 120.0
 
 @dataclass
 class RecordingScores:
-    """Window scores of one recording, kept so settings can be re-tuned without re-running the model."""
+    """Window scores of one recording, kept so settings can be re-tuned without re-running the model.
+
+    pulse_spreads: for each window, the pulse spread (dB) around its centre (data_pipeline.features.pulsing),
+    NaN where not measured (a score under MEASURED_FROM_SCORE, a front end that cannot measure it); None: none
+    measured (scores saved before the pulse gate), so the gate lets every call pass.
+    """
 
     recording: str
     starts_s: np.ndarray
     scores: np.ndarray
     duration_s: float
+    pulse_spreads: np.ndarray | None = None
 
 
 @dataclass
@@ -61,19 +68,22 @@ def score_recording(detector: Detector, path: str | os.PathLike, hop_s: float | 
             n_samples += len(block)
             yield block
 
-    starts, scores = [], []
+    measuring = pulse_frontend(fe)
+    starts, scores, spreads = [], [], []
     for batch in iter_windows(counted(blocks or stream_audio(path, fe.sample_rate_hz)), fe, hop_s):
         starts.append(batch.starts_s)
         scores.append(detector.window_probabilities(batch)[:, detector.positive_class])
+        spreads.append(window_pulse_spreads(batch.audio, np.arange(len(batch.starts_s)) * batch.hop_frames * fe.frame_step,
+                                            fe.clip_samples, scores[-1], measuring))
     return RecordingScores(Path(path).name, np.concatenate(starts), np.concatenate(scores),
-                           n_samples / fe.sample_rate_hz)
+                           n_samples / fe.sample_rate_hz, np.concatenate(spreads))
 
 
 def events_from_scores(scores: list[RecordingScores], window_s: float, config: CountingConfig) -> CountResult:
     """Counts and events for already-scored recordings under `config` (cheap: no model involved)."""
     counts, events = [], []
     for rec in scores:
-        calls = merge_windows(rec.starts_s, rec.scores, window_s, config, rec.duration_s)
+        calls = merge_windows(rec.starts_s, rec.scores, window_s, config, rec.duration_s, rec.pulse_spreads)
         counts.append((rec.recording, len(calls)))
         events.append(calls.assign(recording=rec.recording))
     event_table = pd.concat(events, ignore_index=True) if events else pd.DataFrame()

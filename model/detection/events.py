@@ -4,7 +4,8 @@ Each window's score is attributed to the hop-long stretch at its centre (the com
 scores the middle of its window). The stretches above the threshold form runs; runs closer than
 `min_gap_s` are one call (a dip in a long call does not split it), and runs shorter than
 `min_call_s` are dropped (a lone noisy window is not a call), and so are those longer than `max_call_s`
-(a frog chorus or an engine that holds the network's attention for 10 s is not one call). `min_gap_s` must
+(a frog chorus or an engine that holds the network's attention for 10 s is not one call), and those that pulse
+more than `max_pulse_spread_db` (a trill, not a call; data_pipeline.features.pulsing). `min_gap_s` must
 stay below the shortest quiet between two calls (about 1 s for Capuchinbirds), or neighbours fuse.
 """
 
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 EVENT_COLUMNS = ["start", "end", "score"]
+PULSE_MARGIN_DB = 1.5  # how far above the most pulsing labelled call the pulse gate stays (for_labelled_calls)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,13 @@ class CountingConfig:
         changed no count on the damaged forest recordings (README, "Calls that last too long"). Training from labelled recordings
         raises it to 1 s above the longest labelled call (`for_labelled_calls`), so a species with longer
         calls is never cut by the Capuchinbird's figure.
+    max_pulse_spread_db: calls whose windows pulse more than this (the median over the call's windows of the
+        pulse spread around each window's centre, data_pipeline.features.pulsing) are dropped; 0: no gate. Every
+        call found in the saved benchmark runs measured 2.5-4.3 dB (2,495 calls: the damaged forest recordings and
+        the learning curve's few-label models), the frog choruses and insect stream they called 7.0-47.9
+        (README, "Calls that pulse"). Training from labelled recordings raises it to PULSE_MARGIN_DB above the
+        most pulsing labelled call, so a species whose calls pulse is never cut by the Capuchinbird's figure.
+        Front ends that cannot measure pulsing (mel bands) and scores saved before the gate let every call pass.
     """
 
     hop_s: float = 0.25
@@ -47,6 +56,7 @@ class CountingConfig:
     min_call_s: float = 2.25
     smooth_windows: int = 1
     max_call_s: float = 8.0
+    max_pulse_spread_db: float = 6.0
 
     def __post_init__(self):
         """One line for a setting no count can use, before a recording is scored (hop_s is checked against
@@ -56,6 +66,8 @@ class CountingConfig:
         for name in ("min_gap_s", "min_call_s", "max_call_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 seconds or more, got {getattr(self, name)}")
+        if self.max_pulse_spread_db < 0:
+            raise ValueError(f"max_pulse_spread_db must be 0 dB (no gate) or more, got {self.max_pulse_spread_db}")
         if 0 < self.max_call_s < self.min_call_s:
             raise ValueError(f"max_call_s ({self.max_call_s}) is below min_call_s ({self.min_call_s}): no call could "
                              "be counted; 0 means no limit")
@@ -71,16 +83,24 @@ class CountingConfig:
 
         return replace(self, **{k: v for k, v in settings.items() if v is not None})
 
-    def for_labelled_calls(self, longest_call_s: float | None) -> "CountingConfig":
-        """A copy whose max_call_s leaves room for the longest labelled call (1 s above it); unchanged when no
-        call lengths are known or the limit already allows them."""
-        if not self.max_call_s or longest_call_s is None or not np.isfinite(longest_call_s):
-            return self
-        return self.overridden(max_call_s=max(self.max_call_s, float(longest_call_s) + 1.0))
+    def for_labelled_calls(self, longest_call_s: float | None, most_pulsing_db: float | None = None) -> "CountingConfig":
+        """A copy whose max_call_s leaves room for the longest labelled call (1 s above it) and whose
+        max_pulse_spread_db for the most pulsing one (PULSE_MARGIN_DB above it); a limit stays where no such
+        figure is known or it already allows the calls, and 0 (none) stays 0."""
+        def known(x):
+            return x is not None and np.isfinite(x)
+
+        raised = {}
+        if self.max_call_s and known(longest_call_s):
+            raised["max_call_s"] = max(self.max_call_s, float(longest_call_s) + 1.0)
+        if self.max_pulse_spread_db and known(most_pulsing_db):
+            raised["max_pulse_spread_db"] = max(self.max_pulse_spread_db, round(float(most_pulsing_db) + PULSE_MARGIN_DB, 2))
+        return self.overridden(**raised)
 
     @classmethod
     def from_dict(cls, d: dict) -> "CountingConfig":
-        """Settings saved before max_call_s existed get its default, as every run with those settings counts now."""
+        """Settings saved before max_call_s or max_pulse_spread_db existed get its default, as every run with those
+        settings counts now."""
         return cls(**d)
 
 
@@ -101,9 +121,13 @@ def merge_windows(
     window_s: float,
     config: CountingConfig,
     duration_s: float | None = None,
+    pulse_spreads: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Calls found in one recording, as a table with columns start, end (seconds) and score (max window score)."""
-    return pd.DataFrame(call_spans(starts_s, scores, window_s, config, duration_s), columns=EVENT_COLUMNS)
+    """Calls found in one recording, as a table with columns start, end (seconds) and score (max window score).
+
+    pulse_spreads: each window's pulse spread (NaN: not measured), for the pulse gate; None: no gate.
+    """
+    return pd.DataFrame(call_spans(starts_s, scores, window_s, config, duration_s, pulse_spreads), columns=EVENT_COLUMNS)
 
 
 def call_spans(
@@ -112,6 +136,7 @@ def call_spans(
     window_s: float,
     config: CountingConfig,
     duration_s: float | None = None,
+    pulse_spreads: np.ndarray | None = None,
 ) -> np.ndarray:
     """`merge_windows` as a (calls, 3) array of start, end, score: what tuning the counting settings
     calls some ten thousand times (model.learning.counting_tuning), where a table per call cost most of the time."""
@@ -126,17 +151,30 @@ def call_spans(
     # Runs of consecutive positive windows: the groupby idea, on index boundaries.
     edges = np.diff(np.concatenate([[0], positive.astype(int), [0]]))
     run_first, run_last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-    calls: list[list[float]] = []
+    calls: list[list[float]] = []  # start, end, score, first window, last window
     for a, b in zip(run_first, run_last):
         start, end, score = seg_start[a], seg_end[b], scores[a : b + 1].max()
         if calls and start - calls[-1][1] < config.min_gap_s:
             calls[-1][1] = end
             calls[-1][2] = max(calls[-1][2], score)
+            calls[-1][4] = b
         else:
-            calls.append([start, end, score])
-    spans = np.array(calls, float).reshape(-1, 3)
+            calls.append([start, end, score, a, b])
+    spans = np.array(calls, float).reshape(-1, 5)
     spans[:, 0] = np.maximum(spans[:, 0], 0.0)
     if duration_s is not None:
         spans[:, 1] = np.minimum(spans[:, 1], duration_s)
     lengths = spans[:, 1] - spans[:, 0]
-    return spans[(lengths >= config.min_call_s) & ((lengths <= config.max_call_s) | (config.max_call_s == 0))]
+    keep = (lengths >= config.min_call_s) & ((lengths <= config.max_call_s) | (config.max_call_s == 0))
+    if config.max_pulse_spread_db and pulse_spreads is not None:
+        keep &= np.array([not call_pulses(pulse_spreads, positive, int(a), int(b), config.max_pulse_spread_db)
+                          for a, b in spans[:, 3:]], bool).reshape(-1)
+    return spans[keep, :3]
+
+
+def call_pulses(pulse_spreads: np.ndarray, positive: np.ndarray, first: int, last: int, limit_db: float) -> bool:
+    """Whether the call over windows first..last pulses more than `limit_db`: the median spread of its windows at
+    or above the threshold; a call none of whose windows was measured passes."""
+    measured = np.asarray(pulse_spreads[first: last + 1], float)[positive[first: last + 1]]
+    measured = measured[np.isfinite(measured)]
+    return bool(len(measured)) and float(np.median(measured)) > limit_db

@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from data_pipeline.features.frontend import FrontendConfig
+from model.detection.events import CountingConfig
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,13 @@ def bank_per_kind(preset: Preset, requested: int | None = None) -> int:
     if requested is not None:
         return requested
     return TrainConfig.negative_bank_per_kind if preset.negative_bank else 0
+
+
+def preset_counting(preset: Preset) -> CountingConfig | None:
+    """Counting settings of a preset whose files are cut into windows (None: the network's defaults): its hop,
+    and no pulse gate, whose figure was measured on Capuchinbird calls (heartbeats pulse, and mel bands cannot
+    show it anyway)."""
+    return CountingConfig(hop_s=preset.window_hop_s, max_pulse_spread_db=0.0) if preset.window_hop_s else None
 
 
 def shares_by_default(preset: Preset, arch: str, swept_config: str | None = None) -> bool:

@@ -316,7 +316,10 @@ def train(
                                                 backgrounds, frontend, run_dir, config, order, key)
     plot_history(pd.DataFrame(history), run_dir / "curves.png")
 
-    counting = (counting or default_counting(config.network)).for_labelled_calls(_longest_call_s(table, labels))
+    counting = counting or default_counting(config.network)
+    gated = counting.max_pulse_spread_db and len(classes) == 2
+    pulsing = _most_pulsing_call_db(table, labels, classes[1], frontend) if gated else None
+    counting = counting.for_labelled_calls(_longest_call_s(table, labels), pulsing)
     detector = Detector(net, frontend, list(classes), config.arch, counting, pooling=pooling)
     detector.save(run_dir)
 
@@ -517,6 +520,30 @@ def _longest_call_s(table: pd.DataFrame, labels: pd.DataFrame | None) -> float |
     heard = {Path(f).name for f in table.loc[table["split"] != "test", "file"].unique()}
     lengths = (labels["end"] - labels["start"])[labels["recording"].isin(heard)].dropna()
     return float(lengths.max()) if len(lengths) else None
+
+
+def _most_pulsing_call_db(table: pd.DataFrame, labels: pd.DataFrame | None, call_class: str,
+                          frontend: FrontendConfig) -> float | None:
+    """The highest pulse spread (dB) among the calls training and validation drew on, each measured as the pulse
+    gate measures a call (data_pipeline.features.pulsing): the labelled calls of their recordings whole, and each
+    call clip from elsewhere (a folder of clips) as it was cut; None: none measured, or no gate to set."""
+    from data_pipeline.audio.decoding import read_stretch
+    from data_pipeline.features.pulsing import pulse_frontend, stretch_pulse_spread_db
+
+    measuring = pulse_frontend(frontend)
+    if measuring is None:
+        return None
+    heard = table[table["split"] != "test"]
+    labelled = set(labels["recording"]) if labels is not None else set()
+    files = {Path(f).name: f for f in heard["file"].unique()}
+    stretches = [(files[c.recording], c.start, c.end) for c in (labels.itertuples() if labels is not None else [])
+                 if c.recording in files and c.confidence in ("sure", "faint")]
+    clips = heard[(heard["label"] == call_class) & ~heard["file"].map(lambda f: Path(f).name in labelled)]
+    stretches += [(c.file, c.start, c.start + frontend.clip_s) for c in clips.itertuples()]
+    spreads = [stretch_pulse_spread_db(read_stretch(f, start, end, frontend.sample_rate_hz), measuring)
+               for f, start, end in stretches]
+    spreads = [s for s in spreads if np.isfinite(s)]
+    return max(spreads) if spreads else None
 
 
 def _labelled_recordings(table: pd.DataFrame, labels: pd.DataFrame, split: str) -> list[str]:

@@ -27,7 +27,8 @@ def near_misses(scores: list[RecordingScores], window_s: float, counting: Counti
                 near_score: float) -> pd.DataFrame:
     """Stretches whose window scores reach `near_score` (below the counting threshold) and that overlap no
     detection: runs merged as counting merges them, but kept however short (a call cut short is a miss too)
-    or long (counting drops runs longer than max_call_s: one may be calls in a row)."""
+    or long (counting drops runs longer than max_call_s: one may be calls in a row), and pulsing or not (the
+    pulse gate is left out: a call it dropped is one to hear)."""
     if not 0 < near_score < counting.threshold:
         raise ValueError(f"the near-miss score must lie between 0 and the counting threshold {counting.threshold} "
                          f"(got {near_score})")
