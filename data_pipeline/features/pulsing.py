@@ -12,6 +12,7 @@ every condition), over the frog choruses called 7.0-47.9 and the insect stream 2
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import replace
 
@@ -45,45 +46,73 @@ def _band(frontend: FrontendConfig) -> np.ndarray:
 
 
 def pulse_spread_db(pieces: np.ndarray, measuring: FrontendConfig) -> np.ndarray:
-    """Pulse spread (dB) of each piece of audio [n, samples] through `measuring` (from `pulse_frontend`); NaN for
-    a piece with no power in the band (digital silence) or too short for one frame."""
+    """Pulse spread (dB) of each piece of audio [n, samples] through `measuring` (from `pulse_frontend`): over all
+    its frames, the spread of each band bin weighted by the bin's power. NaN for a piece shorter than a frame."""
     pieces = np.asarray(pieces, np.float32)
-    if len(pieces) == 0 or pieces.shape[-1] < measuring.frame_length:
-        return np.full(len(pieces), np.nan)
-    band = _band(measuring)
-    power = np.asarray(input_power(spectrogram(pieces, measuring), measuring.scale))[..., band]
-    spread = np.asarray(pulse_panel(pieces, measuring))[..., band] * DB_PER_LOG
-    weight = power.sum(axis=(1, 2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(weight > 0, (spread * power).sum(axis=(1, 2)) / weight, np.nan)
-
-
-def centre_pieces(audio: np.ndarray, starts: np.ndarray, window: int, piece: int) -> np.ndarray:
-    """[n, piece] samples around the centre of each window of `window` samples starting at `starts` in
-    `audio` (zero-padded where a piece reaches past either end)."""
-    first = np.asarray(starts, int) + (window - piece) // 2
-    padded = np.pad(np.asarray(audio, np.float32), (piece, piece))
-    return np.stack([padded[s + piece: s + 2 * piece] for s in first]) if len(first) else np.zeros((0, piece), np.float32)
+    return np.array([_spread(_frame_terms(measuring)(piece).numpy().sum(axis=0)) for piece in pieces]).reshape(len(pieces))
 
 
 def window_pulse_spreads(audio: np.ndarray, starts: np.ndarray, window: int, scores: np.ndarray,
                          measuring: FrontendConfig | None) -> np.ndarray:
-    """Pulse spread (dB) around the centre of each window (`window` samples from `starts` in `audio`) scored
-    MEASURED_FROM_SCORE or more; NaN for the others, and for all where `measuring` is None."""
+    """Pulse spread (dB) of the PIECE_S around the centre of each window (`window` samples from `starts` in
+    `audio`) scored MEASURED_FROM_SCORE or more; NaN for the others, and for all where `measuring` is None.
+
+    The sub-frames are analysed once over the stretch from the first piece measured to the last, not piece by
+    piece (pieces of windows 0.25 s apart overlap fourfold), and each piece sums the frames it holds: the same
+    figure as `pulse_spread_db` of the piece where it starts on a frame (as the default front end's do: 1 s into
+    a 3 s window is frame 40).
+    """
     out = np.full(len(scores), np.nan, np.float32)
     measured = np.flatnonzero(np.asarray(scores) >= MEASURED_FROM_SCORE) if measuring is not None else []
     if len(measured):
-        pieces = centre_pieces(audio, np.asarray(starts)[measured], window, int(PIECE_S * measuring.sample_rate_hz))
-        out[measured] = pulse_spread_db(pieces, measuring)
+        piece = int(PIECE_S * measuring.sample_rate_hz)
+        first = np.round((np.asarray(starts)[measured] + (window - piece) // 2) / measuring.frame_step).astype(int)
+        first = np.maximum(first, 0)  # a window shorter than a piece: from its start
+        out[measured] = _piece_spreads(audio, first, piece, measuring)
     return out
 
 
 def stretch_pulse_spread_db(audio: np.ndarray, measuring: FrontendConfig, hop_s: float = 0.25) -> float:
     """Pulse spread (dB) of a stretch of audio as the pulse gate reads a call: the median over PIECE_S pieces
-    centred every `hop_s` along it (one, centred, where it is shorter than a piece); NaN if none measured."""
-    rate = measuring.sample_rate_hz
-    piece, hop = int(PIECE_S * rate), max(1, int(hop_s * rate))
-    centres = np.arange(piece // 2, len(audio) - piece // 2 + 1, hop) if len(audio) >= piece else np.array([len(audio) // 2])
-    spreads = pulse_spread_db(centre_pieces(audio, centres - piece // 2, piece, piece), measuring)
+    every `hop_s` along it (the whole stretch where it is shorter than a piece); NaN if none could be measured."""
+    piece = min(len(audio), int(PIECE_S * measuring.sample_rate_hz))
+    hop = max(1, int(round(hop_s * measuring.sample_rate_hz / measuring.frame_step)))
+    first = np.arange(0, max(1, measuring.n_frames(len(audio)) - measuring.n_frames(piece) + 1), hop)
+    spreads = _piece_spreads(audio, first, piece, measuring)
     spreads = spreads[np.isfinite(spreads)]
     return float(np.median(spreads)) if len(spreads) else float("nan")
+
+
+def _piece_spreads(audio: np.ndarray, first_frames: np.ndarray, piece: int, measuring: FrontendConfig) -> np.ndarray:
+    """Pulse spread of the pieces of `piece` samples that start on frames `first_frames` of `audio`."""
+    step, count = measuring.frame_step, measuring.n_frames(piece)
+    lo = int(first_frames.min())
+    stretch = np.asarray(audio[lo * step: int(first_frames.max()) * step + piece], np.float32)
+    terms = _frame_terms(measuring)(stretch).numpy() if len(stretch) >= measuring.frame_length else np.zeros((0, 2))
+    sums = np.concatenate([np.zeros((1, 2)), np.cumsum(terms, axis=0, dtype=np.float64)])
+    a = np.minimum(first_frames - lo, len(terms))
+    b = np.minimum(a + count, len(terms))
+    return _spread(sums[b] - sums[a])
+
+
+def _spread(sums: np.ndarray) -> np.ndarray:
+    """Power-weighted mean spread (dB) from [..., 2] sums over frames of (spread x power, power); NaN without power."""
+    num, den = np.asarray(sums, np.float64)[..., 0], np.asarray(sums, np.float64)[..., 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+@functools.lru_cache(maxsize=8)
+def _frame_terms(measuring: FrontendConfig):
+    """audio [samples] -> [frames, 2]: per frame of `measuring`, the sum over PULSE_BAND_HZ's bins of spread (dB)
+    x power, and of power; traced once per front end (run eagerly, its ops cost more in Python than in arithmetic)."""
+    import tensorflow as tf
+
+    band = np.flatnonzero(_band(measuring))
+
+    def terms(audio):
+        power = tf.gather(input_power(spectrogram(audio, measuring), measuring.scale), band, axis=-1)
+        spread = tf.gather(pulse_panel(audio, measuring), band, axis=-1) * DB_PER_LOG
+        return tf.stack([tf.reduce_sum(spread * power, -1), tf.reduce_sum(power, -1)], -1)
+
+    return tf.function(terms, input_signature=[tf.TensorSpec([None], tf.float32)])
