@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -96,3 +97,15 @@ def test_pool_by_file_mean_and_max():
     np.testing.assert_allclose(pooled[:, 1], [0.9, 0.6])
     with pytest.raises(ValueError, match="pooling"):
         pool_by_file(files, np.zeros(4), "median")
+
+
+def test_the_embedding_picture_chooses_its_clips_before_the_network_runs():
+    from model.reporting.diagnostics import embedding_sample
+
+    shown = embedding_sample(3000)
+    assert len(shown) == 1000 and len(set(shown)) == 1000 and (np.diff(shown) > 0).all()
+    np.testing.assert_array_equal(shown, embedding_sample(3000))  # seeded
+    # plot_embedding takes the same sample again: of clips already chosen, every one, in order, so the picture is
+    # the one it made when it was handed every clip's features
+    np.testing.assert_array_equal(embedding_sample(len(shown)), np.arange(1000))
+    np.testing.assert_array_equal(embedding_sample(40), np.arange(40))

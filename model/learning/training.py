@@ -52,6 +52,7 @@ from model.learning.training_state import (
 from model.outputs import atomic_write_csv, atomic_write_text
 from model.reporting.diagnostics import (
     embedding_features,
+    embedding_sample,
     plot_embedding,
     plot_top_losses,
     prediction_table,
@@ -508,7 +509,8 @@ def _evaluate_held_out(net, held_out: dict, classes: list[str], frontend: Fronte
     predictions = prediction_table(rows, probs, classes)
     atomic_write_csv(run_dir / "predictions.csv", predictions)
     plot_top_losses(predictions, x, frontend, run_dir / "top_losses.png", title=f"worst {name} clips")
-    plot_embedding(embedding_features(net, x), y.astype(int), classes, run_dir / "embedding.png",
+    shown = embedding_sample(len(x))
+    plot_embedding(embedding_features(net, x[shown]), y[shown].astype(int), classes, run_dir / "embedding.png",
                    title=f"t-SNE of the network's features, {name} clips")
     return report
 
