@@ -128,6 +128,24 @@ def test_the_pulse_panel_sees_pulses_the_spectrogram_averages_away():
     np.testing.assert_allclose(panel[4], 0.0, atol=1e-5)  # digital silence
 
 
+def test_the_pulse_panel_equals_its_definition_through_the_full_stft():
+    """pulse_panel takes a DFT of just the sub-frame bins it reads; the same as every bin's STFT, then the nearest."""
+    import tensorflow as tf
+
+    from data_pipeline.features.frontend import PULSE_SUBFRAMES, pulse_panel
+
+    x = np.random.default_rng(1).standard_normal((2, 16000)).astype(np.float32) * np.linspace(0, 1, 16000, dtype=np.float32)
+    for fe in (FrontendConfig(pulse_frame_length=128), FrontendConfig(pulse_frame_length=64, min_freq_hz=300.0)):
+        sub = tf.math.log(tf.abs(tf.signal.stft(x, fe.pulse_frame_length, fe.frame_step // PULSE_SUBFRAMES,
+                                                 fe.pulse_frame_length)) + fe.log_floor).numpy()
+        frames = fe.n_frames(x.shape[-1])
+        spread = sub[:, : frames * PULSE_SUBFRAMES].reshape(2, frames, PULSE_SUBFRAMES, -1).std(axis=2)
+        lo, hi = fe.bin_range
+        nearest = np.minimum(np.round(np.arange(lo, hi) * fe.pulse_frame_length / fe.fft_length).astype(int),
+                             fe.pulse_frame_length // 2)
+        np.testing.assert_allclose(pulse_panel(x, fe).numpy(), spread[..., nearest], atol=2e-4)
+
+
 def test_the_pulse_panel_rejects_settings_it_cannot_follow():
     for bad in (dict(mel_bins=32), dict(median_subtraction=True), dict(frame_step=405), dict(pulse_frame_length=256)):
         with pytest.raises(ValueError, match="pulse_frame_length"):

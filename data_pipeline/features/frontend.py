@@ -246,20 +246,39 @@ def pulse_panel(waveform, config: FrontendConfig):
     that frame (frame_step / PULSE_SUBFRAMES apart), read at the sub-frame bin nearest the bin's
     frequency. About 0.6 for noise (a random level per sub-frame), near 0 for a steady tone or a
     harmonic held steady, 1 and more for pulses the sub-frames resolve; 0 for digital silence. Levels
-    are logs, so a gain changes nothing."""
+    are logs, so a gain changes nothing.
+
+    The sub-frames' spectrum is a DFT of only the bins read (21 of 65 for the default band), as a matrix
+    product: 1.6x faster than `tf.signal.stft` of every bin, the same values to 4e-7 (periodic Hann window,
+    as the STFT's; tested)."""
     import tensorflow as tf
 
     waveform = tf.convert_to_tensor(waveform, tf.float32)
     length, sub_step = config.pulse_frame_length, config.frame_step // PULSE_SUBFRAMES
-    sub = tf.math.log(tf.abs(tf.signal.stft(waveform, frame_length=length, frame_step=sub_step,
-                                            fft_length=length, pad_end=False)) + config.log_floor)
+    cos, sin, read = _sub_frame_dft(config)
     frames = tf.maximum(0, 1 + (tf.shape(waveform)[-1] - config.frame_length) // config.frame_step)
-    sub = sub[..., : frames * PULSE_SUBFRAMES, :]
-    grouped = tf.reshape(sub, tf.concat([tf.shape(sub)[:-2], [frames, PULSE_SUBFRAMES, length // 2 + 1]], 0))
-    spread = tf.math.reduce_std(grouped, axis=-2)
+    sub = tf.signal.frame(waveform, length, sub_step)[..., : frames * PULSE_SUBFRAMES, :]
+    sub = tf.math.log(tf.sqrt(tf.square(sub @ cos) + tf.square(sub @ sin)) + config.log_floor)
+    grouped = tf.reshape(sub, tf.concat([tf.shape(sub)[:-2], [frames, PULSE_SUBFRAMES, cos.shape[-1]]], 0))
+    return tf.gather(tf.math.reduce_std(grouped, axis=-2), read, axis=-1)
+
+
+@functools.lru_cache(maxsize=16)
+def _sub_frame_dft(config: FrontendConfig):
+    """(cos, sin) [pulse_frame_length, k]: the windowed DFT of the k sub-frame bins `pulse_panel` reads, and for
+    each of the spectrogram's bins which of the k it reads (the nearest in frequency); made once per setting."""
+    import tensorflow as tf
+
+    length = config.pulse_frame_length
     lo, hi = config.bin_range
     nearest = np.minimum(np.round(np.arange(lo, hi) * length / config.fft_length).astype(np.int32), length // 2)
-    return tf.gather(spread, nearest, axis=-1)
+    bins, read = np.unique(nearest, return_inverse=True)
+    n = np.arange(length)
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * n / length)  # periodic Hann, tf.signal.stft's
+    phase = 2 * np.pi * np.outer(n, bins) / length
+    with tf.init_scope():  # constants even when first asked for inside a traced function (see _mel_matrix)
+        return (tf.constant((window[:, None] * np.cos(phase)).astype(np.float32)),
+                tf.constant((window[:, None] * np.sin(phase)).astype(np.float32)), tf.constant(read.astype(np.int32)))
 
 
 @functools.lru_cache(maxsize=16)
