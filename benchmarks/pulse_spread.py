@@ -2,9 +2,9 @@
 
     .venv/bin/python benchmarks/pulse_spread.py [--shared ../shared] [--out runs/pulse-spread]
 
-The front end's pulse panel (`data_pipeline.features.frontend.pulse_panel`, sub-frames of 128 samples):
-for each 1 s piece, the spread of level over the sub-frames of each frame (dB), averaged over the frames
-and over the bins of 400-2400 Hz weighted by their power: inside every sure call of `../shared/forest`
+The pulse gate's measure (`data_pipeline.features.pulsing.pulse_spread_db`: the front end's pulse panel, sub-frames
+of 128 samples): for each 1 s piece, the spread of level over the sub-frames of each frame (dB), averaged over the
+frames and over the bins of 400-2400 Hz weighted by their power: inside every sure call of `../shared/forest`
 (pieces from 0.5 s after its start to 1.5 s before its end), in forest background at least 2 s from any
 labelled call (four pieces per recording), and in single frog trills (the kind no bank holds) and
 insect bands of the generated bank, each at -26 dBFS over pink noise 20 dB below. Prints percentiles per
@@ -14,31 +14,12 @@ group; writes OUT/pulse_spread.csv (one row per piece).
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-DB_PER_LOG = 20 / math.log(10)  # the panel is in natural-log units of magnitude
-
-
-def spread_db(pieces, frontend) -> list[float]:
-    """Power-weighted mean spread (dB) over 400-2400 Hz for each 1 s piece [n, samples]."""
-    import numpy as np
-
-    from data_pipeline.features.frontend import pulse_panel, spectrogram
-
-    power = np.exp(2 * np.asarray(spectrogram(pieces, frontend)))
-    panel = np.asarray(pulse_panel(pieces, frontend)) * DB_PER_LOG
-    lo, _ = frontend.bin_range
-    hz = (lo + np.arange(panel.shape[-1])) * frontend.sample_rate_hz / frontend.fft_length
-    band = (hz >= 400) & (hz <= 2400)
-    weights = power[..., band]
-    return list((panel[..., band] * weights).sum(axis=(1, 2)) / weights.sum(axis=(1, 2)))
-
 
 def main() -> None:
     import numpy as np
@@ -47,6 +28,7 @@ def main() -> None:
 
     from data_pipeline.audio.decoding import read_stretch
     from data_pipeline.features.frontend import FrontendConfig
+    from data_pipeline.features.pulsing import pulse_frontend, pulse_spread_db
     from data_pipeline.labels.annotations import read_call_labels
     from data_pipeline.synthetic.capuchinbird import pink_noise, rms
     from data_pipeline.synthetic.negatives import frog_trill, synth_negative
@@ -57,7 +39,7 @@ def main() -> None:
     p.add_argument("--out", default="runs/pulse-spread")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
-    fe = FrontendConfig(pulse_frame_length=128)
+    fe = pulse_frontend(FrontendConfig())  # the pulse gate's measure (data_pipeline.features.pulsing)
     sr, rng = fe.sample_rate_hz, np.random.default_rng(args.seed)
     labels = read_call_labels(Path(args.shared) / "forest" / "calls.csv")
     rows = []
@@ -70,7 +52,7 @@ def main() -> None:
         pieces += [("background", s) for s in (_place(rng, free, 1.0) for _ in range(4)) if s is not None]
         if pieces:
             cut = np.stack([audio[int(s * sr): int(s * sr) + sr] for _, s in pieces])
-            rows += [(group, recording, v) for (group, _), v in zip(pieces, spread_db(cut, fe))]
+            rows += [(group, recording, v) for (group, _), v in zip(pieces, pulse_spread_db(cut, fe))]
     generated = []
     for _ in range(300):
         trill, params = frog_trill(rng, sr, sr)
@@ -79,7 +61,7 @@ def main() -> None:
     generated += [("insects (bank kind)", synth_negative(rng, "insects", sr, sr)) for _ in range(100)]
     generated = [(g, x) for g, x in generated if rms(x) > 0]
     clips = np.stack([0.05 * x / rms(x) + 0.005 * pink_noise(rng, sr, sr) for _, x in generated]).astype(np.float32)
-    rows += [(group, "generated", v) for (group, _), v in zip(generated, spread_db(clips, fe))]
+    rows += [(group, "generated", v) for (group, _), v in zip(generated, pulse_spread_db(clips, fe))]
     table = pd.DataFrame(rows, columns=["group", "source", "spread_db"])
     out = Path(args.out)
     atomic_write_csv(out / "pulse_spread.csv", table)

@@ -5,9 +5,9 @@ insect's chirping is a train of pulses. The front end's 32 ms frames average pul
 away, so to the network a fast trill looks like a harmonic stack, as a call does (README, "Knowing what is not
 a call"). Sub-frames of 8 ms see them: in each frame of the front end and each frequency bin, the spread of
 log level over its sub-frames (`frontend.pulse_panel`), in dB, averaged over the bins of PULSE_BAND_HZ weighted
-by their power and over the frames. Over the calls found in benchmark runs it was 2.5-4.3 dB (2,495 calls,
-every condition), over the frog choruses called 7.0-47.9 and the insect stream 25-27
-(`benchmarks/pulse_gate.py`).
+by their power and over the frames. Over the calls found in benchmark runs it was 2.7-4.7 dB (3,857 calls,
+every condition), over the frog choruses called 7.0-47.5 and the insect stream 25.9-26.4
+(`benchmarks/pulse_gate.py`; README, "Calls that pulse").
 """
 
 from __future__ import annotations

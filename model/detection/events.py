@@ -43,8 +43,8 @@ class CountingConfig:
         calls is never cut by the Capuchinbird's figure.
     max_pulse_spread_db: calls whose windows pulse more than this (the median over the call's windows of the
         pulse spread around each window's centre, data_pipeline.features.pulsing) are dropped; 0: no gate. Every
-        call found in the saved benchmark runs measured 2.5-4.3 dB (2,495 calls: the damaged forest recordings and
-        the learning curve's few-label models), the frog choruses and insect stream they called 7.0-47.9
+        call found in the saved benchmark runs measured 2.7-4.7 dB (3,857 calls: the damaged forest recordings and
+        the learning curve's few-label models), the frog choruses and insect stream they called 7.0-47.5
         (README, "Calls that pulse"). Training from labelled recordings raises it to PULSE_MARGIN_DB above the
         most pulsing labelled call, so a species whose calls pulse is never cut by the Capuchinbird's figure.
         Front ends that cannot measure pulsing (mel bands) and scores saved before the gate let every call pass.
