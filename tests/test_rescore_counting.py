@@ -80,3 +80,34 @@ def test_the_tuning_speed_benchmark_finds_both_paths_agree_on_every_setting(tmp_
     done = run_script("benchmarks/counting_tuning_speed.py", fold, "--shared", tmp_path / "shared", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "1296 settings: tune_counting" in done.stdout and "settings scored differently: 0" in done.stdout, done.stdout
+
+
+def test_the_pulse_gate_on_saved_scores_drops_the_trill_and_keeps_the_call(tmp_path):
+    """benchmarks/pulse_gate.py: each scored recording decoded again and measured as counting measures it."""
+    import soundfile as sf
+    from test_pulse_gate import harmonic_stack, trill
+
+    from data_pipeline.features.frontend import FrontendConfig
+
+    forest = tmp_path / "shared" / "forest"
+    forest.mkdir(parents=True)
+    quiet = np.zeros(16000 * 10, np.float32)
+    sf.write(forest / "recording_a.mp3", np.concatenate([quiet, harmonic_stack(5), quiet, quiet]), 16000)
+    (forest / "calls.csv").write_text("recording,start,end,confidence\nrecording_a.mp3,10.0,15.0,sure\n")
+    no_call = tmp_path / "runs" / "data" / "no_call"
+    no_call.mkdir(parents=True)
+    sf.write(no_call / "generated_frogs.flac", np.concatenate([quiet, trill(5), quiet, quiet]), 16000)
+    fold = tmp_path / "runs" / "setting" / "fold0"
+    fold.mkdir(parents=True)
+    (fold / "detector.json").write_text(json.dumps({"counting": CountingConfig().to_dict(),
+                                                    "frontend": FrontendConfig().to_dict()}))
+    saved = {"unheard": [scores_with_runs("recording_a.mp3", [(10.5, 17)], 35.0)],  # the call's 4.25 s
+             "no_call:unseen": [scores_with_runs("generated_frogs.flac", [(10.5, 17)], 35.0)]}  # the trill's
+    with open(fold / "window_scores.pkl", "wb") as f:
+        pickle.dump(saved, f)
+    done = run_script("benchmarks/pulse_gate.py", fold.parent, "--gates", "0", "6", "--shared", tmp_path / "shared",
+                      "--out", tmp_path / "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "gate 0 dB: true calls 1, false calls 1 (unseen 1)" in lines
+    assert "gate 6 dB: true calls 1, false calls 0 (none)" in lines
