@@ -319,7 +319,7 @@ def train(
 
     counting = counting or default_counting(config.network)
     gated = counting.max_pulse_spread_db and len(classes) == 2
-    pulsing = _most_pulsing_call_db(table, labels, classes[1], frontend) if gated else None
+    pulsing = _most_pulsing_call_db(table[kept], labels, classes[1], frontend) if gated else None  # files that decoded
     counting = counting.for_labelled_calls(_longest_call_s(table, labels), pulsing)
     detector = Detector(net, frontend, list(classes), config.arch, counting, pooling=pooling)
     detector.save(run_dir)
