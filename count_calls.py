@@ -49,6 +49,8 @@ def main() -> int:
     p.add_argument("--max-call-s", type=float, help=f"longer calls are dropped, 0: no limit ({saved})")
     p.add_argument("--max-pulse-spread-db", type=float,
                    help=f"calls that pulse more than this (dB; a trill, not a call) are dropped, 0: no gate ({saved})")
+    p.add_argument("--join-within-s", type=float,
+                   help=f"two calls that together last at most this are one call, 0: never ({saved})")
     args = p.parse_args()
     if args.workers is not None and args.scheduler is not None:
         p.error("--workers starts local workers, --scheduler uses a cluster's: give one of them")
@@ -77,7 +79,8 @@ def main() -> int:
         detector.counting = detector.counting.overridden(threshold=args.threshold, hop_s=args.hop_s,
                                                          min_gap_s=args.min_gap_s, min_call_s=args.min_call_s,
                                                          smooth_windows=args.smooth_windows, max_call_s=args.max_call_s,
-                                                         max_pulse_spread_db=args.max_pulse_spread_db)
+                                                         max_pulse_spread_db=args.max_pulse_spread_db,
+                                                         join_within_s=args.join_within_s)
         print(f"model: {' + '.join(map(str, model_dirs))}; counting settings: {detector.counting}", file=sys.stderr)
         report = partial(count_and_report, detector, paths, output, args.events, args.format, args.labels, args.export,
                          args.tensorboard, args.plot_all, args.fresh)

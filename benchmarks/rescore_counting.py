@@ -1,17 +1,18 @@
 """Counting settings tried on a benchmark's saved window scores, without running a network again.
 
     .venv/bin/python benchmarks/rescore_counting.py RUN_DIR... [--min-call-s 2.0 2.25 2.5] [--max-call-s 0 7.5 8]
-        [--shared ../shared]
+        [--min-gap-s 0.75 1.5] [--join-within-s 0 7] [--shared ../shared]
 
 RUN_DIR: a folder of fold models written by `robustness.py` (runs/robustness/<setting>) or
 `learning_curve.py` (runs/learning-curve, every size in it), each fold holding window_scores.pkl
 and detector.json. Each fold's scores are merged into calls with the counting settings its model
-chose on its validation recordings, except the settings varied here (every pair of values), and scored against
+chose on its validation recordings, except the settings varied here (every combination of values), and scored against
 ../shared/forest/calls.csv as the benchmark scores them. Recordings that are not labelled forest
 recordings (heart, glass, generated, silence) are no-call material: every call in them is false.
 Prints one line per run, size and value: count MAE / event F1 (precision, recall) per condition, false calls.
-Runs saved before `max_call_s` existed count with its default (8 s), as count_calls.py now counts with their models;
---max-call-s 0 repeats what was measured on them before.
+Runs saved before `max_call_s` (or `join_within_s`) existed count with its default (8 s; 7 s), as count_calls.py now
+counts with their models; --max-call-s 0 (--join-within-s 0) repeats what was measured on them before.
+--min-gap-s and --join-within-s are named in the printed lines only where given.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ def main() -> None:
     p.add_argument("--min-call-s", type=float, nargs="+", default=[None], help="default: each fold's own")
     p.add_argument("--max-call-s", type=float, nargs="+", default=[None], help="0: no limit; default: each fold's own "
                    "(runs saved before max_call_s existed: the default, %g s)" % CountingConfig.max_call_s)
+    p.add_argument("--min-gap-s", type=float, nargs="+", help="default: each fold's own")
+    p.add_argument("--join-within-s", type=float, nargs="+", help="0: never; default: each fold's own (runs saved before "
+                   "join_within_s existed: the default, %g s)" % CountingConfig.join_within_s)
     p.add_argument("--shared", default=str(ROOT.parent / "shared"))
     args = p.parse_args()
 
@@ -77,10 +81,14 @@ def main() -> None:
             for fold in (f.parent for f in found if f.parent.parent == group):
                 saved = json.loads((fold / "detector.json").read_text())
                 folds.append((CountingConfig(**saved["counting"]), saved["frontend"]["clip_s"], fold_scores(fold)))
-            for min_call_s, max_call_s in itertools.product(args.min_call_s, args.max_call_s):
+            varied = {"min_call_s": args.min_call_s, "max_call_s": args.max_call_s, "min_gap_s": args.min_gap_s,
+                      "join_within_s": args.join_within_s}
+            varied = {name: values for name, values in varied.items() if values is not None}
+            for values in itertools.product(*varied.values()):
+                settings = dict(zip(varied, values))
                 per_condition, false_calls = {}, 0
                 for tuned, window_s, scores in folds:
-                    config = tuned.overridden(min_call_s=min_call_s, max_call_s=max_call_s)
+                    config = tuned.overridden(**settings)
                     for condition, recordings in scores.items():
                         forest = [r for r in recordings if Path(r.recording).stem in labelled]
                         other = [r for r in recordings if Path(r.recording).stem not in labelled]
@@ -91,7 +99,8 @@ def main() -> None:
                 for condition, tables in per_condition.items():
                     s = summarise(pd.concat(tables, ignore_index=True))
                     scored.append(f"{condition} {s['count_mae']:.3f} / {s['f1']:.3f} ({s['precision']:.3f}, {s['recall']:.3f})")
-                print(f"{group}: min_call_s {_setting(min_call_s)}, max_call_s {_setting(max_call_s)}: " + "; ".join(scored)
+                named = ", ".join(f"{name} {_setting(value)}" for name, value in settings.items())
+                print(f"{group}: {named}: " + "; ".join(scored)
                       + f"; false calls on no-call material {false_calls}")
 
 

@@ -254,6 +254,7 @@ def test_training_settings_out_of_range_stop_before_training(tmp_path, option, v
     ({"smooth_windows": 2}, "smooth_windows must be odd (1: no smoothing), got 2"),
     ({"smooth_windows": 0}, "smooth_windows must be odd (1: no smoothing), got 0"),
     ({"max_pulse_spread_db": -3.0}, "max_pulse_spread_db must be 0 dB (no gate) or more, got -3.0"),
+    ({"join_within_s": -1.0}, "join_within_s must be 0 seconds or more, got -1.0"),
 ])
 def test_counting_settings_out_of_range_are_refused(setting, message):
     from model.detection.events import CountingConfig

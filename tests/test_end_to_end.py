@@ -290,8 +290,9 @@ def test_training_on_labelled_recordings_reports_clips_and_recordings_not_pooled
     heard = {Path(f).name for f in split.loc[split["split"] != "test", "file"]}
     longest = (labels["end"] - labels["start"])[labels["recording"].isin(heard)].max()
     assert longest > 7.0  # so the limit had to rise, to 1 s above the longest call training and validation heard
-    saved = json.loads((tmp_path / "run" / "detector.json").read_text())["counting"]["max_call_s"]
-    assert saved == pytest.approx(longest + 1.0)
+    saved = json.loads((tmp_path / "run" / "detector.json").read_text())["counting"]
+    assert saved["max_call_s"] == pytest.approx(longest + 1.0)
+    assert saved["join_within_s"] == pytest.approx(longest + 0.5)  # two calls that together last that long are one
     assert "test_recordings" in metrics and "test" in metrics
     assert "test_files" not in metrics and "validation_files" not in metrics  # a recording holds both classes
     out = capsys.readouterr().out

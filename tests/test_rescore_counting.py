@@ -60,6 +60,27 @@ def test_rescoring_keeps_or_drops_a_run_as_the_minimum_and_maximum_call_say(tmp_
         "false calls on no-call material 1"]
 
 
+def test_rescoring_without_joining_counts_a_split_call_twice(tmp_path):
+    forest = tmp_path / "shared" / "forest"
+    forest.mkdir(parents=True)
+    (forest / "calls.csv").write_text("recording,start,end,confidence\nrecording_a.mp3,10.0,16.0,sure\n")
+    fold = tmp_path / "runs" / "setting" / "fold0"
+    fold.mkdir(parents=True)
+    (fold / "detector.json").write_text(json.dumps({"counting": CountingConfig().to_dict(),
+                                                    "frontend": {"clip_s": WINDOW_S}}))
+    split = scores_with_runs("recording_a.mp3", [(10.5, 13), (14.5, 9)])  # 3.25 s, 0.75 s low, 2.25 s
+    with open(fold / "window_scores.pkl", "wb") as f:
+        pickle.dump({"clean": [split]}, f)
+    done = run_script("benchmarks/rescore_counting.py", fold.parent, "--join-within-s", "0", "7",
+                      "--shared", tmp_path / "shared", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines() == [
+        f"{fold.parent}: min_call_s each fold's own, max_call_s each fold's own, join_within_s 0: "
+        "clean 1.000 / 0.667 (0.500, 1.000); false calls on no-call material 0",
+        f"{fold.parent}: min_call_s each fold's own, max_call_s each fold's own, join_within_s 7: "
+        "clean 0.000 / 1.000 (1.000, 1.000); false calls on no-call material 0"]
+
+
 def test_the_tuning_speed_benchmark_finds_both_paths_agree_on_every_setting(tmp_path):
     """benchmarks/counting_tuning_speed.py: the tuner and the table path score all 1,296 settings alike on
     saved window scores (it exits 1 and says how many differ otherwise)."""
