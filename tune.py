@@ -1,6 +1,7 @@
 """Sweep front-end and network settings with keras-tuner; the best becomes best.json. See README.md."""
 
 import argparse
+import contextlib
 
 from model import cli
 
@@ -23,6 +24,7 @@ def main() -> int:
         OBJECTIVE,
         TUNERS,
         check_sweep_settings,
+        chief_answers_within,
         distributed_role,
         is_worker,
         run_sweep,
@@ -42,7 +44,8 @@ def main() -> int:
     p.add_argument("--resume", action="store_true", help="continue the sweep in --out after an interrupt")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--chief-wait", type=parse_duration_s, default=1800.0,
-                   help="distributed: how long a worker waits for its chief to answer before stopping (default 30m)")
+                   help="distributed: how long a worker waits for its chief to answer, at the start and at every "
+                        "request after, before stopping with one line (default 30m)")
     p.epilog = ("Distributed (README, 'Sweeps and TensorBoard'): the same command in a chief and any number of "
                 "workers, with KERASTUNER_TUNER_ID=chief|tuner0|tuner1|..., KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT set.")
     args = p.parse_args()
@@ -53,8 +56,9 @@ def main() -> int:
         wait_for_chief(args.chief_wait)
 
     _, classes, _ = training_clips(args.data_dir, args.recordings, args.labels, 3.0)
-    table = run_sweep(lambda clip_s: training_clips(args.data_dir, args.recordings, args.labels, clip_s)[0], classes,
-                      args.out, args.tuner, args.max_trials, args.max_epochs, args.time_budget, args.resume, args.seed)
+    with chief_answers_within(args.chief_wait) if is_worker(role) else contextlib.nullcontext():
+        table = run_sweep(lambda clip_s: training_clips(args.data_dir, args.recordings, args.labels, clip_s)[0], classes,
+                          args.out, args.tuner, args.max_trials, args.max_epochs, args.time_budget, args.resume, args.seed)
     if table is None:
         print(f"tuner {role}: no trials left; the chief writes {args.out}/trials.csv and best.json")
         return 0

@@ -11,10 +11,12 @@ sweep. The split is fixed by source group before the sweep, so every trial sees 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Callable
 
@@ -135,6 +137,51 @@ def wait_for_chief(timeout_s: float, poll_s: float = 1.0) -> None:
                                    "chief (KERASTUNER_TUNER_ID=chief) or check KERASTUNER_ORACLE_IP and "
                                    "KERASTUNER_ORACLE_PORT; --chief-wait sets how long to wait") from None
             time.sleep(poll_s)
+
+
+class ChiefStoppedAnswering(kt.errors.FatalError):
+    """A worker's request to its chief went unanswered: fatal, so keras-tuner ends the search instead of
+    marking the trial failed (with a printed traceback) and asking the silent chief for the next."""
+
+
+@contextlib.contextmanager
+def chief_answers_within(timeout_s: float) -> Iterator[None]:
+    """For a worker, around its part of the sweep: every request to the chief waits at most `timeout_s`, and a
+    chief that stops answering stops the worker with one line. keras-tuner's own client waits an hour per
+    request (its TIMEOUT) and then fails with a gRPC traceback, so a killed chief left its workers idle that long.
+    A trial the worker was training when the chief went is lost; the chief's folder keeps every finished one."""
+    import functools
+
+    import grpc
+    from keras_tuner.src.distribute import oracle_client  # keras-tuner 1.4's client module; what the worker uses
+
+    def fatal_when_unanswered(request):
+        @functools.wraps(request)
+        def send(*args, **kwargs):
+            try:
+                return request(*args, **kwargs)
+            except grpc.RpcError as err:
+                code = err.code() if callable(getattr(err, "code", None)) else None
+                raise ChiefStoppedAnswering(getattr(code, "name", "no answer")) from None
+        return send
+
+    client = oracle_client.OracleClient
+    requests = {name: getattr(client, name) for name in ("get_space", "update_space", "create_trial", "update_trial",
+                                                          "end_trial", "get_trial", "get_best_trials") if hasattr(client, name)}
+    saved = oracle_client.TIMEOUT
+    oracle_client.TIMEOUT = timeout_s
+    for name, request in requests.items():
+        setattr(client, name, fatal_when_unanswered(request))
+    ip, port = os.environ["KERASTUNER_ORACLE_IP"], os.environ["KERASTUNER_ORACLE_PORT"]
+    try:
+        yield
+    except ChiefStoppedAnswering as err:
+        raise TimeoutError(f"the keras-tuner chief at {ip}:{port} stopped answering ({err} after up to {timeout_s:g} s): "
+                           "restart it with --resume, then the workers; --chief-wait sets how long to wait") from None
+    finally:
+        oracle_client.TIMEOUT = saved
+        for name, request in requests.items():
+            setattr(client, name, request)
 
 
 def check_sweep_settings(out_dir: str | os.PathLike, tuner: str, max_trials: int, max_epochs: int,
