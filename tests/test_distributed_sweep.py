@@ -49,15 +49,16 @@ def test_a_chief_and_two_workers_run_one_sweep(tmp_path):
     assert sum(ran) == 4 and min(ran) >= 1, ran  # both workers trained
 
 
-@pytest.mark.slow  # a worker trains networks: `make test-fast` skips it
-def test_a_worker_whose_chief_dies_mid_sweep_stops_with_one_line(tmp_path):
+@pytest.mark.slow  # workers train networks: `make test-fast` skips it
+def test_a_worker_whose_chief_dies_stops_with_one_line_and_the_sweep_resumes(tmp_path):
     import time
 
     write_demo_dataset(tmp_path / "data", seed=3, n_positive_sources=6, n_negative_sources=8, clips_per_source=4,
                        n_recordings=0)
     (port,) = free_ports(1)
-    chief = _tune(tmp_path, "chief", port, "--max-trials", "50")
-    worker = _tune(tmp_path, "tuner0", port, "--max-trials", "50", "--chief-wait", "4")
+    chief = _tune(tmp_path, "chief", port)
+    worker = _tune(tmp_path, "tuner0", port, "--chief-wait", "4")
+    worker_again = None
     try:
         deadline = time.monotonic() + 300
         while not any((tmp_path / "sweep" / "logs").rglob("events.out.tfevents.*")):  # the worker is training
@@ -67,13 +68,21 @@ def test_a_worker_whose_chief_dies_mid_sweep_stops_with_one_line(tmp_path):
         killed = time.monotonic()
         _, err = worker.communicate(timeout=240)
         waited = time.monotonic() - killed
+        # What the line advises: the chief again with --resume, then a worker; the sweep ends as one would have.
+        chief = _tune(tmp_path, "chief", port, "--resume")
+        worker_again = _tune(tmp_path, "tuner0", port, "--chief-wait", "60")
+        outputs = [worker_again.communicate(timeout=600), chief.communicate(timeout=120)]
     finally:
-        chief.kill()
-        worker.kill()
+        for proc in (chief, worker, worker_again):
+            if proc is not None:
+                proc.kill()
     assert worker.returncode == 2 and "Traceback" not in err, err
     assert err.strip().splitlines()[-1].startswith(f"error: the keras-tuner chief at 127.0.0.1:{port} stopped answering ("), err
     assert "after up to 4 s): restart it with --resume, then the workers" in err
     assert waited < 120, waited  # keras-tuner's own client would have waited an hour per request
+    assert worker_again.returncode == 0 and chief.returncode == 0, outputs
+    trials = pd.read_csv(tmp_path / "sweep" / "trials.csv")
+    assert len(trials) == 4 and trials[OBJECTIVE].notna().all()  # the trial the kill cut short trained again
 
 
 def test_a_half_configured_distributed_sweep_says_what_is_missing(tmp_path):
