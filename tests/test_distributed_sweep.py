@@ -24,10 +24,15 @@ def _tune(root, tuner_id, port, *extra):
                             cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _sweep_data(root):
+    """A small two-class clip folder, root/data, that a trial trains on in seconds."""
+    write_demo_dataset(root / "data", seed=3, n_positive_sources=6, n_negative_sources=8, clips_per_source=4,
+                       n_recordings=0)
+
+
 @pytest.mark.slow  # three processes train networks: `make test-fast` skips it
 def test_a_chief_and_two_workers_run_one_sweep(tmp_path):
-    write_demo_dataset(tmp_path / "data", seed=3, n_positive_sources=6, n_negative_sources=8, clips_per_source=4,
-                       n_recordings=0)
+    _sweep_data(tmp_path)
     (port,) = free_ports(1)
     procs = [_tune(tmp_path, tuner_id, port) for tuner_id in ("chief", "tuner0", "tuner1")]
     try:
@@ -53,8 +58,7 @@ def test_a_chief_and_two_workers_run_one_sweep(tmp_path):
 def test_a_worker_whose_chief_dies_stops_with_one_line_and_the_sweep_resumes(tmp_path):
     import time
 
-    write_demo_dataset(tmp_path / "data", seed=3, n_positive_sources=6, n_negative_sources=8, clips_per_source=4,
-                       n_recordings=0)
+    _sweep_data(tmp_path)
     (port,) = free_ports(1)
     chief = _tune(tmp_path, "chief", port)
     worker = _tune(tmp_path, "tuner0", port, "--chief-wait", "4")
