@@ -27,6 +27,11 @@ Kinds (NEGATIVE_KINDS):
                   (falling branches, handling noise, rattling gear; added after glass breaking fooled the detector)
     insects       an insect chorus: bands of noise (1.5-6 kHz, some reaching into the call band) pulsing at
                   5-100 Hz, each switching on or off within the clip
+    low_rate      a background (pink noise alone) with one of the sounds above in it, as a recorder set to a
+                  low sample rate keeps them: resampled through 1-4.8 kHz and back, so the front end's band is
+                  empty above 0.5-2.4 kHz. The network had never seen such an edge, and called it: heart
+                  recordings (made at 2 kHz) and forest backgrounds taken through 2-3 kHz gave false calls that
+                  a faint hiss above 1 kHz took away (README, "Recordings made at a low rate").
 
 Made, but left out of the bank (UNSEEN_KINDS): the robustness benchmark plays them to models that never
 trained on them, a blind test of what the bank taught.
@@ -49,9 +54,12 @@ import pandas as pd
 from data_pipeline.synthetic.capuchinbird import band_noise, pink_noise, rms
 
 NEGATIVE_KINDS = ("silence", "dither", "silent_gap", "silent_tail", "tone", "tone_bursts", "siren", "engine",
-                  "whistle", "speech", "heartbeat", "clicks", "rain", "wind", "impacts", "insects")
+                  "whistle", "speech", "heartbeat", "clicks", "rain", "wind", "impacts", "insects", "low_rate")
 UNSEEN_KINDS = ("frogs",)  # synth_negative makes them; the bank does not (module doc)
-SILENCE_KINDS = ("silence", "dither", "silent_gap", "silent_tail")  # made from (or into) a background already
+SILENCE_KINDS = ("silence", "dither", "silent_gap", "silent_tail")
+FROM_BACKGROUND_KINDS = (*SILENCE_KINDS, "low_rate")  # made from (or into) a background already
+SOUND_KINDS = tuple(k for k in NEGATIVE_KINDS if k not in FROM_BACKGROUND_KINDS)  # what low_rate puts in its background
+LOW_RATE_HZ = (1000, 4800)  # half of it lies inside the default front end's 0-2.5 kHz band
 BANK_COLUMNS = ["file", "kind", "mixed"]
 
 
@@ -80,11 +88,13 @@ def _harmonics(f0_hz: np.ndarray, count: int, sr: int, weight=lambda k: 1.0) -> 
 
 def synth_negative(rng: np.random.Generator, kind: str, n: int, sr: int,
                    background: np.ndarray | None = None) -> np.ndarray:
-    """`n` samples of one kind (see module doc), unit RMS except for the silence kinds.
+    """`n` samples of one kind (see module doc), unit RMS except for the kinds made from a background.
 
-    background: what the silence kinds cut into (default: pink noise).
+    background: what the silence kinds cut into and low_rate mixes into (default: pink noise).
     """
     t = np.arange(n) / sr
+    if kind == "low_rate":
+        return _low_rate(rng, n, sr, background)
     if kind in ("silent_gap", "silent_tail"):
         x = (background if background is not None else 0.05 * pink_noise(rng, n, sr)).astype(float).copy()
         if kind == "silent_gap":
@@ -199,6 +209,22 @@ def frog_trill(rng: np.random.Generator, n: int, sr: int) -> tuple[np.ndarray, d
                    "pulse_fraction": float(np.arccos(threshold) / np.pi), "continuous": continuous}
 
 
+def _low_rate(rng: np.random.Generator, n: int, sr: int, background: np.ndarray | None) -> np.ndarray:
+    """`background` (default: pink noise, -50 to -20 dBFS) with a sound of another kind 5 dB below to 15 dB above
+    it, as a recorder at a rate drawn from LOW_RATE_HZ keeps them: resampled down and back up (soxr, as decoding
+    does)."""
+    import soxr
+
+    base = background if background is not None else pink_noise(rng, n, sr) * 10 ** (rng.uniform(-50, -20) / 20)
+    sound = synth_negative(rng, str(rng.choice(SOUND_KINDS)), n, sr)
+    x = base + sound * rms(base) * 10 ** (rng.uniform(-5, 15) / 20)
+    rate = int(rng.uniform(*LOW_RATE_HZ))
+    if rate >= sr:
+        return x
+    kept = soxr.resample(soxr.resample(x, sr, rate), rate, sr)[:n]
+    return np.pad(kept, (0, n - len(kept)))
+
+
 def negative_clips(
     sample_rate_hz: int,
     clip_s: float,
@@ -211,8 +237,9 @@ def negative_clips(
     (the user's own negative clips at `sample_rate_hz`).
 
     Per kind: `per_kind` clips alone, at a level between -50 and -10 dBFS, and (with backgrounds)
-    `per_kind` mixed into a background at a sound-to-background ratio drawn from `snr_db`. The
-    silence kinds cut into backgrounds (or pink noise) instead. Deterministic for the same arguments.
+    `per_kind` mixed into a background at a sound-to-background ratio drawn from `snr_db`. The kinds
+    made from a background (silences, low_rate) take one (or pink noise) instead. Deterministic for the
+    same arguments.
     """
     rng = np.random.default_rng(seed)
     n = int(round(clip_s * sample_rate_hz))
@@ -221,7 +248,7 @@ def negative_clips(
         for i in range(per_kind * (2 if usable else 1)):
             mixed = i >= per_kind
             background = usable[int(rng.integers(len(usable)))] if usable else None
-            if kind in SILENCE_KINDS:
+            if kind in FROM_BACKGROUND_KINDS:
                 x = synth_negative(rng, kind, n, sample_rate_hz, background if mixed else None)
             else:
                 x = synth_negative(rng, kind, n, sample_rate_hz) * 10 ** (rng.uniform(-50, -10) / 20)
