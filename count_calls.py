@@ -11,7 +11,7 @@ from model import cli
 
 def main() -> int:
     # Only what is light before the recordings start decoding (StartupDecoder); the rest below.
-    from data_pipeline.audio.decoding import expand_audio_paths, require_unique_names
+    from data_pipeline.audio.decoding import expand_audio_paths, require_unique_names, warn_low_rates
     from data_pipeline.audio.startup_decoding import StartupDecoder
     from data_pipeline.labels.class_folders import KAGGLE_RECORDINGS_DIR
     from model.detection.run_folder import latest_run, saved_frontend
@@ -82,6 +82,7 @@ def main() -> int:
                                                          max_pulse_spread_db=args.max_pulse_spread_db,
                                                          join_within_s=args.join_within_s)
         print(f"model: {' + '.join(map(str, model_dirs))}; counting settings: {detector.counting}", file=sys.stderr)
+        warn_low_rates(paths, detector.frontend.band_hz[1])
         report = partial(count_and_report, detector, paths, output, args.events, args.format, args.labels, args.export,
                          args.tensorboard, args.plot_all, args.fresh)
         if here:

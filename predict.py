@@ -7,7 +7,7 @@ from model import cli
 
 
 def main() -> int:
-    from data_pipeline.audio.decoding import expand_audio_paths
+    from data_pipeline.audio.decoding import expand_audio_paths, warn_low_rates
     from model.detection.detector import load_detector
     from model.detection.prediction import predict_files
     from model.detection.run_folder import latest_run
@@ -22,6 +22,7 @@ def main() -> int:
 
     detector = load_detector(args.model or latest_run())
     paths = expand_audio_paths(args.paths)
+    warn_low_rates(paths, detector.frontend.band_hz[1])
     table, failures = predict_files(detector, paths)
     if failures and not len(table):  # an earlier --output stays as it was
         raise ValueError(f"none of the {len(paths)} file(s) could be read, so nothing was written: "

@@ -116,12 +116,15 @@ def test_counts_match_known_calls_in_synthetic_recordings(trained):
 
 
 def test_count_calls_script_writes_outputs_and_reports_a_bad_file(trained, tmp_path):
+    import soundfile as sf
+
     root, labels_csv = trained
     inputs = tmp_path / "in"
     inputs.mkdir()
     for rec in sorted((root / "data" / KAGGLE_RECORDINGS_DIR).glob("*.mp3"))[:2]:
         (inputs / rec.name).symlink_to(rec)
     (inputs / "broken.mp3").write_text("not audio at all")
+    sf.write(inputs / "z_low_rate.wav", np.random.default_rng(0).normal(0, 0.01, 20000), 2000)  # 10 s at 2 kHz
     out = tmp_path / "out" / "submission.csv"
     proc = run_script("count_calls.py", "--input", str(inputs), "--model", str(root / "run"), "--output", str(out),
                       "--labels", str(labels_csv), "--tensorboard", str(tmp_path / "tb"), cwd=tmp_path)
@@ -129,10 +132,11 @@ def test_count_calls_script_writes_outputs_and_reports_a_bad_file(trained, tmp_p
     plugins = tensorboard_plugins(tmp_path / "tb")  # one tag each, or TensorBoard files the PNG under Text
     assert plugins == {"calls_per_recording/table": "text", "calls_per_recording/chart": "images"}, plugins
     assert "broken.mp3: not an audio file" in proc.stderr
+    assert "warning: 1 recording(s) sampled below 5000 Hz" in proc.stderr and "z_low_rate.wav (2000 Hz)" in proc.stderr
     assert "Traceback" not in proc.stderr
     sub = pd.read_csv(out)
     assert list(sub.columns) == ["clip_name", "call_count"]
-    assert sub["clip_name"].tolist() == ["recording_00.mp3", "recording_01.mp3"]
+    assert sub["clip_name"].tolist() == ["recording_00.mp3", "recording_01.mp3", "z_low_rate.wav"]  # counted all the same
     events = pd.read_csv(tmp_path / "out" / "submission_events.csv")
     assert list(events.columns) == ["recording", "start", "end", "score"]
     assert (events.groupby("recording").size().reindex(sub["clip_name"], fill_value=0).to_numpy()
@@ -353,3 +357,4 @@ def test_predict_says_no_call_for_silence_a_tone_and_a_heart(trained, tmp_path):
     assert table.loc[str(tmp_path / "silence.wav"), "probability"] == 0.0  # the gate, exactly
     assert table.loc[str(tmp_path / "dither.wav"), "probability"] == 0.0
     assert (table["label"] == "not_capuchinbird").all(), table.to_string()
+    assert "warning: 3 recording(s) sampled below 5000 Hz" in proc.stderr  # the heart recordings, at 2 kHz

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import sine
-from data_pipeline.audio.decoding import AudioWarning, decode_audio, expand_audio_paths
+from data_pipeline.audio.decoding import AudioWarning, decode_audio, expand_audio_paths, warn_low_rates
 from data_pipeline.labels.annotations import clips_from_annotations, match_recordings, read_call_labels
 from model.outputs import atomic_write_csv, write_raven_table
 from model.reporting.evaluation import evaluate
@@ -100,6 +100,22 @@ def test_a_truncated_mp3_is_reported_with_the_duration_read(write_audio, tmp_pat
     assert len(messages) == 1 and messages[0].startswith(f"{cut}: truncated: read ")
     read_s = float(messages[0].split("read ")[1].split(" s")[0])
     assert read_s == pytest.approx(len(audio) / 16000, abs=0.1) and 8 < read_s < 12 and "of the 20.0 s" in messages[0]
+
+
+def test_recordings_too_low_in_rate_for_the_models_band_are_named_in_one_warning(write_audio, tmp_path):
+    paths = [write_audio(f"heart{i}.wav", sine(100, 1.0, 2000), 2000) for i in range(5)]  # a phonocardiogram's 2 kHz
+    paths += [write_audio("phone.wav", sine(440, 1.0, 8000), 8000), write_audio("forest.flac", sine(440, 1.0, 48000), 48000)]
+    (tmp_path / "broken.wav").write_text("not audio")  # left to the decoding, which says what it is
+    with pytest.warns(AudioWarning) as caught:
+        warn_low_rates([*paths, tmp_path / "broken.wav"], 2500.0)  # the Capuchinbird front end's band: 0-2.5 kHz
+    assert len(caught) == 1 and str(caught[0].message) == (
+        "5 recording(s) sampled below 5000 Hz, so empty in the model's band above half their rate (it reaches "
+        f"2500 Hz): their counts are unreliable: {paths[0]} (2000 Hz), {paths[1]} (2000 Hz), {paths[2]} (2000 Hz) "
+        "and 2 more")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_low_rates(paths[5:], 2500.0)  # 8 kHz holds the band to 4 kHz
+        warn_low_rates(paths[:5], 800.0)  # the heart preset's band ends at 800 Hz
 
 
 def test_tensorflow_start_up_chatter_is_dropped_as_its_log_level_asks_and_errors_pass():

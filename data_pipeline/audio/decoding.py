@@ -134,6 +134,31 @@ def _open_soundfile(path: Path):
         raise AudioDecodeError(path, f"not a readable audio file ({reason.strip()})") from None
 
 
+def warn_low_rates(paths: list[Path], band_top_hz: float) -> None:
+    """One AudioWarning naming the files recorded at less than twice `band_top_hz` (the top of a model's band).
+
+    Above half its rate such a file holds nothing, so part of the band the model listens to is empty: models
+    trained before the negative bank's `low_rate` kind took that edge for a call, those trained with it take it
+    for no call, so calls there may be missed (README, "Recordings made at a low rate"). Reads headers only (a
+    tenth of a millisecond per MP3); a file whose header cannot be read is left to the decoding that reports it.
+    """
+    import soundfile as sf
+
+    low = []
+    for path in paths:
+        try:
+            with sf.SoundFile(path) as f:
+                if f.samplerate < 2 * band_top_hz:
+                    low.append(f"{path} ({f.samplerate} Hz)")
+        except (sf.LibsndfileError, OSError, RuntimeError):
+            continue
+    if low:
+        shown = ", ".join(low[:3]) + (f" and {len(low) - 3} more" if len(low) > 3 else "")
+        warnings.warn(AudioWarning(f"{len(low)} recording(s) sampled below {2 * band_top_hz:g} Hz, so empty in the "
+                                   f"model's band above half their rate (it reaches {band_top_hz:g} Hz): their "
+                                   f"counts are unreliable: {shown}"), stacklevel=2)
+
+
 def audio_duration_s(path: str | os.PathLike) -> float:
     """Duration from the file header, without decoding the samples."""
     path = Path(path)
