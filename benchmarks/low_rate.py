@@ -27,15 +27,6 @@ SR = 16000
 SEED = 20_000  # far from any bank or benchmark seed
 
 
-def through(x, rate: int):
-    """`x` (at SR) as a recorder at `rate` keeps it: resampled down and back up."""
-    import numpy as np
-    import soxr
-
-    kept = soxr.resample(soxr.resample(x, SR, rate), rate, SR)[: len(x)]
-    return np.pad(kept, (0, len(x) - len(kept))).astype(np.float32)
-
-
 def make_audio(shared: Path, folder: Path) -> list[Path]:
     """The files the module doc lists, written once (deterministic from SEED)."""
     import numpy as np
@@ -43,7 +34,7 @@ def make_audio(shared: Path, folder: Path) -> list[Path]:
 
     from data_pipeline.audio.decoding import decode_audio
     from data_pipeline.synthetic.capuchinbird import band_noise, pink_noise, rms
-    from data_pipeline.synthetic.negatives import synth_negative
+    from data_pipeline.synthetic.negatives import as_recorded_at, synth_negative
 
     done = folder / ".done"
     if not done.exists():
@@ -59,12 +50,12 @@ def make_audio(shared: Path, folder: Path) -> list[Path]:
         forest = decode_audio(shared / "forest" / "recording_35.mp3", SR)[: 20 * SR]
         sf.write(folder / "forest35_16k.wav", forest, SR, subtype="FLOAT")
         for rate in (3000, 2000):
-            sf.write(folder / f"forest35_{rate // 1000}k.wav", through(forest, rate), SR, subtype="FLOAT")
+            sf.write(folder / f"forest35_{rate // 1000}k.wav", as_recorded_at(forest, SR, rate), SR, subtype="FLOAT")
         for kind in ("engine", "heartbeat", "speech", "rain", "wind", "tone"):
             floor = 0.01 * pink_noise(rng, 120 * SR, SR)
             x = floor + synth_negative(rng, kind, 120 * SR, SR) * 0.05
             sf.write(folder / f"{kind}_16k.wav", x, SR, subtype="FLOAT")
-            sf.write(folder / f"{kind}_2k.wav", through(x, 2000), SR, subtype="FLOAT")
+            sf.write(folder / f"{kind}_2k.wav", as_recorded_at(x, SR, 2000), SR, subtype="FLOAT")
         done.write_text("")
     return sorted(folder.glob("*.wav"))
 

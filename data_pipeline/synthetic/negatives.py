@@ -209,20 +209,24 @@ def frog_trill(rng: np.random.Generator, n: int, sr: int) -> tuple[np.ndarray, d
                    "pulse_fraction": float(np.arccos(threshold) / np.pi), "continuous": continuous}
 
 
-def _low_rate(rng: np.random.Generator, n: int, sr: int, background: np.ndarray | None) -> np.ndarray:
-    """`background` (default: pink noise, -50 to -20 dBFS) with a sound of another kind 5 dB below to 15 dB above
-    it, as a recorder at a rate drawn from LOW_RATE_HZ keeps them: resampled down and back up (soxr, as decoding
-    does)."""
+def as_recorded_at(x: np.ndarray, sr: int, rate: int) -> np.ndarray:
+    """`x` (at `sr`) as a recorder at `rate` keeps it: resampled down and back up with soxr, as decoding resamples;
+    the same length, nothing left above rate / 2. Unchanged where `rate` >= `sr`."""
     import soxr
 
+    if rate >= sr:
+        return x
+    kept = soxr.resample(soxr.resample(x, sr, rate), rate, sr)[: len(x)]
+    return np.pad(kept, (0, len(x) - len(kept)))
+
+
+def _low_rate(rng: np.random.Generator, n: int, sr: int, background: np.ndarray | None) -> np.ndarray:
+    """`background` (default: pink noise, -50 to -20 dBFS) with a sound of another kind 5 dB below to 15 dB above
+    it, as a recorder at a rate drawn from LOW_RATE_HZ keeps them (`as_recorded_at`)."""
     base = background if background is not None else pink_noise(rng, n, sr) * 10 ** (rng.uniform(-50, -20) / 20)
     sound = synth_negative(rng, str(rng.choice(SOUND_KINDS)), n, sr)
     x = base + sound * rms(base) * 10 ** (rng.uniform(-5, 15) / 20)
-    rate = int(rng.uniform(*LOW_RATE_HZ))
-    if rate >= sr:
-        return x
-    kept = soxr.resample(soxr.resample(x, sr, rate), rate, sr)[:n]
-    return np.pad(kept, (0, n - len(kept)))
+    return as_recorded_at(x, sr, int(rng.uniform(*LOW_RATE_HZ)))
 
 
 def negative_clips(
