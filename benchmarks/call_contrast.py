@@ -4,7 +4,7 @@
 
 An idea tried for issue 12 and not kept (README, "Recordings made at a low rate"): a steady hum under heartbeats
 drew false calls, so would a gate on contrast drop them? Per second of audio, the power of each FFT bin in
-400-2400 Hz (512-sample frames every 400 samples at 16 kHz, as the front end's); a bin's floor is the 20th
+400-2400 Hz (the default front end's frames, through its own `spectrogram`); a bin's floor is the 20th
 percentile of its per-second power over the 31 s around it. A stretch's contrast (dB) is the median over its
 seconds of band power over band floor. Printed per group: every sure and faint call of ../shared/forest/calls.csv
 in the clean recordings and in each damaged condition of the first RUN_DIR's data (robustness.py's
@@ -14,30 +14,32 @@ RUN_DIR/../data/conditions), and the false calls of every RUN_DIR's false_calls.
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-SR, FRAME, STEP = 16000, 512, 400
-BAND_HZ = (400, 2400)
+BAND_HZ = (400.0, 2400.0)
 HALF_CONTEXT_S, FLOOR_PERCENTILE = 15, 20
 
 
+@functools.lru_cache(maxsize=64)  # a recording with several false calls is measured once
 def seconds_and_floor(path: Path):
     """Per-second band power per bin [seconds, bins] and its floor, the same shape."""
     import numpy as np
     from numpy.lib.stride_tricks import sliding_window_view
 
     from data_pipeline.audio.decoding import decode_audio
+    from data_pipeline.features.frontend import FrontendConfig, input_power, spectrogram
 
-    x = decode_audio(path, SR)
-    frames = 1 + (len(x) - FRAME) // STEP
-    idx = np.arange(FRAME)[None] + STEP * np.arange(frames)[:, None]
-    hz = np.fft.rfftfreq(FRAME, 1 / SR)
-    power = (np.abs(np.fft.rfft(x[idx] * np.hanning(FRAME + 1)[:-1], axis=1)) ** 2)[:, (hz >= BAND_HZ[0]) & (hz <= BAND_HZ[1])]
-    per_s = SR // STEP
+    fe = FrontendConfig(scale="magnitude", min_freq_hz=BAND_HZ[0], max_freq_hz=BAND_HZ[1])
+    power = np.asarray(input_power(spectrogram(decode_audio(path, fe.sample_rate_hz), fe), fe.scale), np.float64)
+    per_s = fe.sample_rate_hz // fe.frame_step
+    frames = len(power)
     seconds = power[: frames // per_s * per_s].reshape(frames // per_s, per_s, -1).mean(axis=1)
     padded = np.pad(seconds, ((HALF_CONTEXT_S, HALF_CONTEXT_S), (0, 0)), mode="reflect" if len(seconds) > 1 else "edge")
     floor = np.percentile(sliding_window_view(padded, 2 * HALF_CONTEXT_S + 1, axis=0), FLOOR_PERCENTILE, axis=-1)
