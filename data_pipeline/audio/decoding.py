@@ -142,15 +142,13 @@ def warn_low_rates(paths: list[Path], band_top_hz: float) -> None:
     for no call, so calls there may be missed (README, "Recordings made at a low rate"). Reads headers only (a
     tenth of a millisecond per MP3); a file whose header cannot be read is left to the decoding that reports it.
     """
-    import soundfile as sf
-
     low = []
     for path in paths:
         try:
-            with sf.SoundFile(path) as f:
+            with _open_soundfile(Path(path)) as f:
                 if f.samplerate < 2 * band_top_hz:
                     low.append(f"{path} ({f.samplerate} Hz)")
-        except (sf.LibsndfileError, OSError, RuntimeError):
+        except AudioDecodeError:
             continue
     if low:
         shown = ", ".join(low[:3]) + (f" and {len(low) - 3} more" if len(low) > 3 else "")
