@@ -27,7 +27,7 @@ Kinds (NEGATIVE_KINDS):
                   (falling branches, handling noise, rattling gear; added after glass breaking fooled the detector)
     insects       an insect chorus: bands of noise (1.5-6 kHz, some reaching into the call band) pulsing at
                   5-100 Hz, each switching on or off within the clip
-    low_rate      a background (pink noise alone) with one of the sounds above in it, as a recorder set to a
+    low_rate      a background (pink noise for the clips alone) with one of the sounds above in it, as a recorder at a
                   low sample rate keeps them: resampled through 1-4.8 kHz and back, so the front end's band is
                   empty above 0.5-2.4 kHz. The network had never seen such an edge, and called it: heart
                   recordings (made at 2 kHz) and forest backgrounds taken through 2-3 kHz gave false calls that
@@ -60,6 +60,7 @@ SILENCE_KINDS = ("silence", "dither", "silent_gap", "silent_tail")
 FROM_BACKGROUND_KINDS = (*SILENCE_KINDS, "low_rate")  # made from (or into) a background already
 SOUND_KINDS = tuple(k for k in NEGATIVE_KINDS if k not in FROM_BACKGROUND_KINDS)  # what low_rate puts in its background
 LOW_RATE_HZ = (1000, 4800)  # half of it lies inside the default front end's 0-2.5 kHz band
+SNR_DB = (-5.0, 15.0)  # a mixed-in sound's level over its background: the bank's, and low_rate's inside its clips
 BANK_COLUMNS = ["file", "kind", "mixed"]
 
 
@@ -225,7 +226,7 @@ def _low_rate(rng: np.random.Generator, n: int, sr: int, background: np.ndarray 
     it, as a recorder at a rate drawn from LOW_RATE_HZ keeps them (`as_recorded_at`)."""
     base = background if background is not None else pink_noise(rng, n, sr) * 10 ** (rng.uniform(-50, -20) / 20)
     sound = synth_negative(rng, str(rng.choice(SOUND_KINDS)), n, sr)
-    x = base + sound * rms(base) * 10 ** (rng.uniform(-5, 15) / 20)
+    x = base + sound * rms(base) * 10 ** (rng.uniform(*SNR_DB) / 20)
     return as_recorded_at(x, sr, int(rng.uniform(*LOW_RATE_HZ)))
 
 
@@ -235,7 +236,7 @@ def negative_clips(
     seed: int = 0,
     per_kind: int = 8,
     backgrounds: list[np.ndarray] | None = None,
-    snr_db: tuple[float, float] = (-5.0, 15.0),
+    snr_db: tuple[float, float] = SNR_DB,
 ) -> Iterator[tuple[str, bool, np.ndarray]]:
     """(kind, mixed, samples) for every clip of a bank; `mixed`: mixed into one of `backgrounds`
     (the user's own negative clips at `sample_rate_hz`).
