@@ -20,16 +20,8 @@ def parse_duration_s(text: str) -> float:
 
 def main() -> int:
     from data_pipeline.training_data.clips import training_clips
-    from model.learning.sweep import (
-        OBJECTIVE,
-        TUNERS,
-        check_sweep_settings,
-        chief_answers_within,
-        distributed_role,
-        is_worker,
-        run_sweep,
-        wait_for_chief,
-    )
+    from model.learning.distributed_sweep import chief_answers_within, distributed_role, is_worker, wait_for_chief
+    from model.learning.sweep import OBJECTIVE, TUNERS, check_sweep_settings, run_sweep
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data-dir", help="two classes of labelled files: the Kaggle layout, a folder per class, a CSV "
@@ -46,11 +38,16 @@ def main() -> int:
     p.add_argument("--chief-wait", type=parse_duration_s, default=1800.0,
                    help="distributed: how long a worker waits for its chief to answer, at the start and at every "
                         "request after, before stopping with one line (default 30m)")
+    p.add_argument("--worker-silence", type=parse_duration_s, default=300.0,
+                   help="distributed, for the chief: a worker not heard from for this long while it holds a trial "
+                        "(workers speak every 2 s) is taken for lost, and its trial goes to the next worker that "
+                        "asks (default 5m; 0: wait for ever)")
     p.epilog = ("Distributed (README, 'Sweeps and TensorBoard'): the same command in a chief and any number of "
                 "workers, with KERASTUNER_TUNER_ID=chief|tuner0|tuner1|..., KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT set.")
     args = p.parse_args()
     role = distributed_role()  # a half-set distributed environment stops here, before any data is read
-    check_sweep_settings(args.out, args.tuner, args.max_trials, args.max_epochs, args.time_budget, args.resume)
+    check_sweep_settings(args.out, args.tuner, args.max_trials, args.max_epochs, args.time_budget, args.resume,
+                         args.worker_silence)
     if is_worker(role):
         print(f"tuner {role}: waiting up to {args.chief_wait:g} s for the chief", flush=True)
         wait_for_chief(args.chief_wait)
@@ -58,7 +55,8 @@ def main() -> int:
     _, classes, _ = training_clips(args.data_dir, args.recordings, args.labels, 3.0)
     with chief_answers_within(args.chief_wait) if is_worker(role) else contextlib.nullcontext():
         table = run_sweep(lambda clip_s: training_clips(args.data_dir, args.recordings, args.labels, clip_s)[0], classes,
-                          args.out, args.tuner, args.max_trials, args.max_epochs, args.time_budget, args.resume, args.seed)
+                          args.out, args.tuner, args.max_trials, args.max_epochs, args.time_budget, args.resume, args.seed,
+                          args.worker_silence)
     if table is None:
         print(f"tuner {role}: no trials left; the chief writes {args.out}/trials.csv and best.json")
         return 0

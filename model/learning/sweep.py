@@ -16,7 +16,6 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Callable
 
@@ -27,6 +26,13 @@ import pandas as pd
 from data_pipeline.features.frontend import FrontendConfig
 from data_pipeline.training_data.clips import group_split, load_clips
 from data_pipeline.training_data.datasets import feature_dataset
+from model.learning.distributed_sweep import (
+    check_worker_silence,
+    distributed_role,
+    heartbeats_while_training,
+    is_worker,
+    requeue_lost_workers,
+)
 from model.learning.networks import build_compact
 from model.learning.training import class_weights
 from model.outputs import atomic_write_csv, atomic_write_text
@@ -96,96 +102,8 @@ class DetectorHyperModel(kt.HyperModel):
         return model.fit(train_ds, validation_data=val_ds, class_weight=class_weights(y_train), shuffle=False, *args, **kwargs)
 
 
-DISTRIBUTED_ENV = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
-
-
-def distributed_role() -> str | None:
-    """keras-tuner's distributed mode, from its environment variables: "chief" (serves the oracle and
-    writes the results), a worker's tuner id (runs trials the chief hands out), or None (one process)."""
-    given = [name for name in DISTRIBUTED_ENV if os.environ.get(name)]
-    if not given:
-        return None
-    if len(given) < len(DISTRIBUTED_ENV):
-        missing = ", ".join(name for name in DISTRIBUTED_ENV if name not in given)
-        raise ValueError(f"a distributed sweep needs {', '.join(DISTRIBUTED_ENV)}; {missing} not set")
-    tuner_id = os.environ["KERASTUNER_TUNER_ID"]
-    return "chief" if "chief" in tuner_id else tuner_id
-
-
-def is_worker(role: str | None) -> bool:
-    """Whether a distributed_role() runs trials for a chief (and so neither reads results nor writes them)."""
-    return role not in (None, "chief")
-
-
-def wait_for_chief(timeout_s: float, poll_s: float = 1.0) -> None:
-    """For a worker: return once the chief's oracle accepts connections, or stop with one line after
-    `timeout_s`. keras-tuner's own client waits for ever, so a chief that never started, or a wrong
-    address, left a worker hanging without a word."""
-    import socket
-
-    ip, port = os.environ["KERASTUNER_ORACLE_IP"], os.environ["KERASTUNER_ORACLE_PORT"]
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"KERASTUNER_ORACLE_PORT must be a port number (1-65535), not {port!r}")
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            with socket.create_connection((ip, int(port)), timeout=poll_s):
-                return
-        except OSError:
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"no keras-tuner chief answered at {ip}:{port} within {timeout_s:g} s: start the "
-                                   "chief (KERASTUNER_TUNER_ID=chief) or check KERASTUNER_ORACLE_IP and "
-                                   "KERASTUNER_ORACLE_PORT; --chief-wait sets how long to wait") from None
-            time.sleep(poll_s)
-
-
-class ChiefStoppedAnswering(kt.errors.FatalError):
-    """A worker's request to its chief went unanswered: fatal, so keras-tuner ends the search instead of
-    marking the trial failed (with a printed traceback) and asking the silent chief for the next."""
-
-
-@contextlib.contextmanager
-def chief_answers_within(timeout_s: float) -> Iterator[None]:
-    """For a worker, around its part of the sweep: every request to the chief waits at most `timeout_s`, and a
-    chief that stops answering stops the worker with one line. keras-tuner's own client waits an hour per
-    request (its TIMEOUT) and then fails with a gRPC traceback, so a killed chief left its workers idle that long.
-    A trial the worker was training when the chief went is lost; the chief's folder keeps every finished one."""
-    import functools
-
-    import grpc
-    from keras_tuner.src.distribute import oracle_client  # keras-tuner 1.4's client module; what the worker uses
-
-    def fatal_when_unanswered(request):
-        @functools.wraps(request)
-        def send(*args, **kwargs):
-            try:
-                return request(*args, **kwargs)
-            except grpc.RpcError as err:
-                code = err.code() if callable(getattr(err, "code", None)) else None
-                raise ChiefStoppedAnswering(getattr(code, "name", "no answer")) from None
-        return send
-
-    client = oracle_client.OracleClient
-    requests = {name: getattr(client, name) for name in ("get_space", "update_space", "create_trial", "update_trial",
-                                                          "end_trial", "get_trial", "get_best_trials") if hasattr(client, name)}
-    saved = oracle_client.TIMEOUT
-    oracle_client.TIMEOUT = timeout_s
-    for name, request in requests.items():
-        setattr(client, name, fatal_when_unanswered(request))
-    ip, port = os.environ["KERASTUNER_ORACLE_IP"], os.environ["KERASTUNER_ORACLE_PORT"]
-    try:
-        yield
-    except ChiefStoppedAnswering as err:
-        raise TimeoutError(f"the keras-tuner chief at {ip}:{port} stopped answering ({err} after up to {timeout_s:g} s): "
-                           "restart it with --resume, then the workers; --chief-wait sets how long to wait") from None
-    finally:
-        oracle_client.TIMEOUT = saved
-        for name, request in requests.items():
-            setattr(client, name, request)
-
-
 def check_sweep_settings(out_dir: str | os.PathLike, tuner: str, max_trials: int, max_epochs: int,
-                         time_budget_s: float | None, resume: bool) -> bool:
+                         time_budget_s: float | None, resume: bool, worker_silence_s: float = 0.0) -> bool:
     """Refuse settings a sweep cannot run with, before any data is read (tune.py checks first, run_sweep
     again); returns whether to resume."""
     out_dir = Path(out_dir)
@@ -204,6 +122,7 @@ def check_sweep_settings(out_dir: str | os.PathLike, tuner: str, max_trials: int
     for name, value in (("--max-trials", max_trials), ("--max-epochs", max_epochs)):
         if value < 1:  # keras-tuner takes 0 trials as no cap, and 0 epochs fails deep inside Hyperband
             raise ValueError(f"{name} must be 1 or more, got {value}")
+    check_worker_silence(worker_silence_s)
     return resume
 
 
@@ -217,17 +136,19 @@ def run_sweep(
     time_budget_s: float | None = None,
     resume: bool = False,
     seed: int = 0,
+    worker_silence_s: float = 0.0,
 ) -> pd.DataFrame | None:
     """Run a sweep; returns the trials table (best first) and writes trials.csv and best.json.
 
     In keras-tuner's distributed mode (distributed_role) the chief does that once every worker is done;
-    a worker runs the trials it is handed, into the same `out_dir`, and returns None.
+    a worker runs the trials it is handed, into the same `out_dir`, and returns None. The chief hands the
+    trial of a worker silent for `worker_silence_s` to the next (model.learning.distributed_sweep; 0: never).
     """
     import keras
 
     out_dir = Path(out_dir)
     role = distributed_role()
-    resume = check_sweep_settings(out_dir, tuner, max_trials, max_epochs, time_budget_s, resume)
+    resume = check_sweep_settings(out_dir, tuner, max_trials, max_epochs, time_budget_s, resume, worker_silence_s)
     if len(classes) != 2:
         raise ValueError(f"sweeps tune call detectors (2 classes; objective {OBJECTIVE}); this data has {len(classes)}. "
                          f"Compare settings for N classes with benchmarks/preset_variants.py")
@@ -256,9 +177,14 @@ def run_sweep(
     search.on_trial_end = stop_when_over_budget
     keras.utils.set_random_seed(seed)
     epochs = {} if tuner == "hyperband" else {"epochs": max_epochs}
-    search.search(callbacks=[keras.callbacks.TensorBoard(log_dir=str(out_dir / "logs")),
-                             keras.callbacks.EarlyStopping(monitor=OBJECTIVE, mode="max", patience=3)],
-                  verbose=1, **epochs)
+    if role == "chief":
+        watched = requeue_lost_workers(search.oracle, worker_silence_s)
+    else:
+        watched = heartbeats_while_training(search) if is_worker(role) else contextlib.nullcontext()
+    with watched:
+        search.search(callbacks=[keras.callbacks.TensorBoard(log_dir=str(out_dir / "logs")),
+                                 keras.callbacks.EarlyStopping(monitor=OBJECTIVE, mode="max", patience=3)],
+                      verbose=1, **epochs)
     if is_worker(role):
         return None
 
