@@ -142,3 +142,25 @@ def test_a_cluster_that_cannot_count_says_why_in_one_line(tmp_path, untrained_mo
     assert "model:" not in proc.stderr
     proc = _count(work, untrained_model, "--workers", "2", "--scheduler", address, ok=False)
     assert proc.returncode == 2 and "give one of them" in proc.stderr
+
+
+def test_ctrl_c_with_local_workers_ends_with_one_line(tmp_path, untrained_model):
+    (work,) = _same_recordings(tmp_path, "work", n=8, seconds=120)
+    # As from a terminal: the process group (the script and its worker processes) gets the SIGINT, with its
+    # default handling (where the suite was started as a shell's background job, SIGINT comes ignored).
+    proc = subprocess.Popen([sys.executable, str(ROOT / "count_calls.py"), "--input", "rec", "--model",
+                             str(untrained_model), "--output", "out/counts.csv", "--workers", "2"],
+                            cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    parts = work / "out" / "counts_parts"
+    deadline = time.time() + 300
+    while not (parts.exists() and any(parts.glob("site_*"))) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    assert proc.poll() is None  # still counting
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    lines = [line for line in err.replace("\r", "\n").splitlines()
+             if line.strip() and not line.startswith(("counting:", "model:"))]
+    # Each worker printed pages of KeyboardInterrupt tracebacks, then a warning per recording it was scoring.
+    assert proc.returncode == 130 and lines == ["interrupted; no output was left half-written"], err
+    assert not (work / "out" / "counts.csv").exists() and any(parts.glob("site_*"))  # what was scored stays, to resume

@@ -17,6 +17,7 @@ worker that sees another model under the same path fails loudly instead of scori
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -86,6 +87,26 @@ def check_cluster_settings(workers: int | None = None, scheduler: str | None = N
         raise ValueError(f"--workers must be 1 or more, not {workers}")
 
 
+# Run by each local worker process as it starts (a Dask preload, given as its text). A Ctrl-C in a terminal
+# reaches every process of the group: each worker printed a page of KeyboardInterrupt tracebacks, and then a
+# warning for every recording it had been scoring, while the counting process, whose Ctrl-C it is, ended with
+# its one line and closed them anyway.
+LOCAL_WORKER_SETUP = """
+import logging
+import signal
+
+
+class CancelledAtClose(logging.Filter):
+    def filter(self, record):
+        return "ended with CancelledError" not in record.getMessage()
+
+
+def dask_setup(worker):  # Ctrl-C is the counting process's to handle: it closes the workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.getLogger("distributed.worker.state_machine").addFilter(CancelledAtClose())
+"""
+
+
 @contextmanager
 def dask_client(workers: int | None = None, scheduler: str | None = None):
     """A Dask client on the cluster at `scheduler` (an address, or the JSON file `dask scheduler
@@ -107,14 +128,25 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
     else:
         threads = max(1, (os.cpu_count() or 1) // workers)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, env={"TF_NUM_INTRAOP_THREADS": str(threads)})
+                               dashboard_address=None, env={"TF_NUM_INTRAOP_THREADS": str(threads)},
+                               preload=[LOCAL_WORKER_SETUP])
         client = Client(cluster)
+    finished = False
     try:
         yield client
+        finished = True
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        # Stopped early (Ctrl-C, an error): workers closed mid-task complain ("still alive after 4.0 seconds,
+        # killing"), which is no news after the one line that says why counting stopped.
+        if not finished:
+            logging.disable(logging.WARNING)
+        try:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        finally:
+            if not finished:
+                logging.disable(logging.NOTSET)
 
 
 class DaskScorer:
