@@ -57,12 +57,15 @@ def forest_clips(recordings, labels, clip_s: float):
     return clips.assign(group=clips["group"].map(background_group))
 
 
-def reusable_detector(chosen: list[Path], folder: Path, frontend=None, network: dict | None = None):
+def reusable_detector(chosen: list[Path], folder: Path, frontend=None, config=None):
     """The detector already in `folder` when it was trained on exactly `chosen` (its split.csv says so) with
-    a generated bank of the kinds the code makes now (none, or all of them), and with `frontend` and the
-    network settings `network` when given, else None: a rerun after a crash or with more sizes trains only
-    what is missing, and a kind added to the bank, another front end or another network retrains."""
+    a generated bank of the kinds the code makes now (none, or all of them), and with `frontend` and every
+    training setting of `config` (a TrainConfig: seed, network, bank, mining, augmentation, epochs, ...) when
+    given, else None: a rerun after a crash or with more sizes trains only what is missing, and a kind added
+    to the bank, another front end or any other training setting retrains (a model of another seed or
+    without augmentation was once reused silently where only the network was compared)."""
     import json
+    from dataclasses import asdict
 
     import pandas as pd
 
@@ -74,10 +77,12 @@ def reusable_detector(chosen: list[Path], folder: Path, frontend=None, network: 
         bank = folder / "generated_negatives.csv"
         kinds = set(pd.read_csv(bank)["kind"]) if bank.exists() else set()
         if used == {r.name for r in chosen} and kinds in (set(), set(NEGATIVE_KINDS)):
-            metrics = folder / "test_metrics.json"
-            saved = json.loads(metrics.read_text())["train_config"]["network"] if metrics.exists() else {}
-            if network is not None and saved != json.loads(json.dumps(network)):
-                return None
+            if config is not None:
+                metrics = folder / "test_metrics.json"
+                saved = json.loads(metrics.read_text())["train_config"] if metrics.exists() else {}
+                wanted = json.loads(json.dumps(asdict(config)))
+                if {k: v for k, v in saved.items() if k != "verbose"} != {k: v for k, v in wanted.items() if k != "verbose"}:
+                    return None
             detector = Detector.load(folder)
             if frontend is None or detector.frontend == frontend:
                 return detector

@@ -13,7 +13,8 @@ background family is redrawn. The per-recording
 results of all folds are scored together against the hand labels.
 
 Writes RUN_DIR/learning_curve.csv and learning_curve.png, and prints the table for the README. A rerun
-reuses every model already trained on the same recordings (RUN_DIR/k<K>/fold<F>/split.csv says which),
+reuses every model already trained on the same recordings (RUN_DIR/k<K>/fold<F>/split.csv says which) with
+the same training settings (test_metrics.json),
 so adding a size or recovering from a crash trains only what is missing. Each model's window scores on its
 fold are kept (RUN_DIR/k<K>/fold<F>/window_scores.pkl), to try counting settings without the network.
 """
@@ -111,7 +112,7 @@ def main() -> None:
         for size in args.sizes:
             chosen = order if size == "all" else order[: int(size)]
             folder = run_dir / f"k{size}" / f"fold{fold}"
-            detector = reusable_detector(chosen, folder, frontend, config.network) or train(
+            detector = reusable_detector(chosen, folder, frontend, config) or train(
                 forest_clips(chosen, labels, frontend.clip_s), list(KAGGLE_CLASSES), folder, config,
                 frontend=frontend, labels=labels)
             result = count_calls(detector, held, progress=False)

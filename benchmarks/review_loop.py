@@ -18,7 +18,8 @@ recordings plus the review (train.py --review's conversion) and counts the test 
 
 Prints and writes RUN_DIR/review_loop.csv (event F1, count MAE, precision and recall on the test fold
 before and after each budget and order, with how many items were yes / no / unsure and the time a
-round took) and review_loop.png. A rerun reuses every model already trained in RUN_DIR.
+round took) and review_loop.png. A rerun reuses every model already trained in RUN_DIR (the initial ones only where trained
+with the same settings).
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def main() -> None:
         labelled, pool = order[: args.labelled], order[args.labelled:]
         base = run_dir / f"fold{fold}"
         start = time.time()
-        initial = reusable_detector(labelled, base / "initial") or train(
+        initial = reusable_detector(labelled, base / "initial", frontend, config) or train(
             forest_clips(labelled, labels, frontend.clip_s), list(KAGGLE_CLASSES), base / "initial", config,
             frontend=frontend, labels=labels)
         train_s = time.time() - start

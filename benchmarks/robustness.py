@@ -33,8 +33,9 @@ per no-call material, false calls per hour (over all fold models). Writes robust
 false_calls.csv in the run folder (robustness-fold<F>.csv and false_calls-fold<F>.csv with --fold), and
 each fold's window scores (fold<F>/window_scores.pkl, a dict of condition or "no_call:<material>" ->
 model.detection.counting.RecordingScores list: counting settings can be tried on them without the network).
-A rerun reuses each fold's model when its folder holds one trained on the same recordings: delete the
-folder to retrain after changing training.
+A rerun reuses each fold's model when its folder holds one trained on the same recordings with the same
+training settings (forest_holdout.reusable_detector); a change to the code that trains it needs the folder
+deleted.
 """
 
 from __future__ import annotations
@@ -317,7 +318,7 @@ def main() -> None:
         names = {r.name for r in rest}
         clips = forest_clips(rest, labels[labels["recording"].isin(names)], frontend.clip_s)
         folder = run / f"fold{fold}"
-        detector = reusable_detector(rest, folder, frontend, config.network) or train(clips, list(KAGGLE_CLASSES), folder, config,
+        detector = reusable_detector(rest, folder, frontend, config) or train(clips, list(KAGGLE_CLASSES), folder, config,
                                                             frontend=frontend, labels=labels)
         window_scores = {}  # for trying counting settings later without the network
         for condition in CONDITIONS:
