@@ -45,6 +45,7 @@ import os
 import pickle
 import sys
 import time
+import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -210,15 +211,29 @@ def make_conditions(shared: Path, out: Path, labels) -> dict[str, list[Path]]:
     return paths
 
 
+def no_call_stream(kind: str, seconds: float):
+    """At least `seconds` of one generated kind: sounds of 3-10 s at -40 to -10 dBFS, one after another, drawn
+    from a seed of the kind's own (the same stream whatever other kinds exist)."""
+    import numpy as np
+
+    from data_pipeline.synthetic.negatives import synth_negative
+
+    rng, parts = np.random.default_rng([TEST_SEED + 1, zlib.crc32(kind.encode())]), []
+    while sum(map(len, parts)) < seconds * SR:
+        parts.append(synth_negative(rng, kind, int(rng.uniform(3, 10) * SR), SR) * 10 ** (rng.uniform(-40, -10) / 20))
+    return np.clip(np.concatenate(parts), -1, 1)
+
+
 def make_no_call(shared: Path, out: Path) -> dict[str, list[Path]]:
     """No-call material: heart recordings as they are; everything else written under out/no_call/ once, and
-    again when a file is missing (a kind added to the bank: the kinds before it come out the same, being drawn in
-    order, the bank's kinds first, then the unseen ones; what is drawn after a new kind comes out anew)."""
+    again when a file is missing. Each generated kind's stream is drawn from a seed of its own (from its name),
+    so a kind added to the bank adds a stream and leaves every other the same, the unseen frogs included: until
+    2026-12-05 one generator drew them all in turn, and the streams after a new kind came out anew."""
     import numpy as np
     import soundfile as sf
 
     from data_pipeline.audio.decoding import decode_audio
-    from data_pipeline.synthetic.negatives import NEGATIVE_KINDS, SILENCE_KINDS, UNSEEN_KINDS, synth_negative
+    from data_pipeline.synthetic.negatives import NEGATIVE_KINDS, SILENCE_KINDS, UNSEEN_KINDS
 
     folder = out / "no_call"
     material = {"heart": sorted((shared / "heart").glob("*.wav"))}
@@ -235,14 +250,11 @@ def make_no_call(shared: Path, out: Path) -> dict[str, list[Path]]:
     folder.mkdir(parents=True, exist_ok=True)
     for i, path in enumerate(material["glass_break"]):
         sf.write(path, np.concatenate([decode_audio(g, SR) for g in glass[i * 60 : (i + 1) * 60]]), SR, subtype="PCM_16")
-    rng = np.random.default_rng(TEST_SEED + 1)
     for kind, path in stream.items():
-        parts = []
-        while sum(map(len, parts)) < 120 * SR:
-            parts.append(synth_negative(rng, kind, int(rng.uniform(3, 10) * SR), SR) * 10 ** (rng.uniform(-40, -10) / 20))
-        sf.write(path, np.clip(np.concatenate(parts), -1, 1), SR, subtype="PCM_16")
+        sf.write(path, no_call_stream(kind, 120.0), SR, subtype="PCM_16")
     sf.write(material["silence"][0], np.zeros(600 * SR), SR, subtype="PCM_16")
-    sf.write(material["dither"][0], rng.integers(-1, 2, 600 * SR) / 32768, SR, subtype="PCM_16")
+    sf.write(material["dither"][0], np.random.default_rng(TEST_SEED + 1).integers(-1, 2, 600 * SR) / 32768, SR,
+             subtype="PCM_16")
     return material
 
 

@@ -323,3 +323,19 @@ def test_each_mining_round_scores_fresh_pools_with_the_network_the_round_before_
     _, history = mine(_constant_net(3.0), tmp_path / "short", rounds=2, threshold=0.0, patience=10, epochs=1,
                       hard_negative_epochs=3)
     assert len(history["loss"]) == 3
+
+
+def test_each_generated_no_call_stream_of_the_robustness_benchmark_has_a_seed_of_its_own():
+    """A kind added to the bank adds a stream and changes no other (the unseen frogs, drawn after every bank
+    kind from one generator, came out anew each time a kind was added)."""
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from robustness import no_call_stream
+
+    frogs = no_call_stream("frogs", 4.0)
+    tone = no_call_stream("tone", 4.0)  # a kind drawn before it
+    assert len(frogs) >= 4 * 16000 and np.array_equal(no_call_stream("frogs", 4.0), frogs)
+    assert not np.array_equal(tone[: len(frogs)], frogs[: len(tone)])
