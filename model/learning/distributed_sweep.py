@@ -72,8 +72,6 @@ def chief_answers_within(timeout_s: float) -> Iterator[None]:
     chief that stops answering stops the worker with one line. keras-tuner's own client waits an hour per
     request (its TIMEOUT) and then fails with a gRPC traceback, so a killed chief left its workers idle that long.
     A trial the worker was training when the chief went is lost; the chief's folder keeps every finished one."""
-    import functools
-
     import grpc
     from keras_tuner.src.distribute import oracle_client  # keras-tuner 1.4's client module; what the worker uses
 
@@ -112,6 +110,7 @@ MIN_WORKER_SILENCE_S = 5 * HEARTBEAT_S  # a shorter --worker-silence could take 
 
 
 def check_worker_silence(silence_s: float) -> None:
+    """Refuse a --worker-silence a worker's heartbeats could miss (tune.py checks it before any data is read)."""
     if 0 < silence_s < MIN_WORKER_SILENCE_S:
         raise ValueError(f"--worker-silence must be 0 (wait for ever) or at least {MIN_WORKER_SILENCE_S:g} s "
                          f"(workers are heard from every {HEARTBEAT_S:g} s), got {silence_s:g}")
@@ -160,10 +159,10 @@ def heartbeats_while_training(search: kt.Tuner, every_s: float = HEARTBEAT_S) ->
 
 
 @contextlib.contextmanager
-def requeue_lost_workers(oracle: kt.Oracle, silence_s: float, poll_s: float = 1.0) -> Iterator[list[str]]:
+def requeue_lost_workers(oracle: kt.Oracle, silence_s: float, poll_s: float = 1.0) -> Iterator[None]:
     """For the chief, around its part of the sweep: a worker not heard from for `silence_s` (no request, no
     heartbeat) is taken for lost, with one line; a trial it held goes back to the queue, first in line for the
-    next worker that asks (the trial ids requeued are yielded). keras-tuner's chief waits for ever for every
+    next worker that asks. keras-tuner's chief waits for ever for every
     worker it has seen and every trial it handed out, and Hyperband holds back the rest of a bracket for it, so
     one killed worker stalled the whole sweep without a word. 0: wait for ever, as keras-tuner does.
 
@@ -172,9 +171,8 @@ def requeue_lost_workers(oracle: kt.Oracle, silence_s: float, poll_s: float = 1.
     off and comes back ends its trial as usual: its result counts, and the worker that took the trial over
     trains it again.
     """
-    requeued: list[str] = []
     if not silence_s:
-        yield requeued
+        yield
         return
     heard: dict[str, float] = {}
     started = time.monotonic()
@@ -217,7 +215,6 @@ def requeue_lost_workers(oracle: kt.Oracle, silence_s: float, poll_s: float = 1.
         what = "while it waited for a trial"
         if trial is not None:
             oracle._retry_queue.append(trial.trial_id)  # keras-tuner's own queue: served before any new trial
-            requeued.append(trial.trial_id)
             what = f"while training trial {trial.trial_id}: the next worker that asks trains the trial again"
         oracle.save()
         print(f"tuner chief: {tuner} not heard from for {silent_s:.0f} s, taken for lost {what} "
@@ -233,7 +230,7 @@ def requeue_lost_workers(oracle: kt.Oracle, silence_s: float, poll_s: float = 1.
     thread = threading.Thread(target=watch, name="lost workers", daemon=True)
     thread.start()
     try:
-        yield requeued
+        yield
     finally:
         stop.set()
         thread.join()
