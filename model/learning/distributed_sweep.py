@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import keras_tuner as kt
 
@@ -123,7 +123,6 @@ def heartbeats_while_training(search: kt.Tuner, every_s: float = HEARTBEAT_S) ->
     so without this a chief cannot tell a worker still training from one that is gone (`requeue_lost_workers`).
     A request that fails is left to the worker's own requests to report (`chief_answers_within`)."""
     current: list[str | None] = [None]
-    stop = threading.Event()
     on_trial_begin, on_trial_end = search.on_trial_begin, search.on_trial_end
 
     def begin(trial):
@@ -135,10 +134,9 @@ def heartbeats_while_training(search: kt.Tuner, every_s: float = HEARTBEAT_S) ->
         on_trial_end(trial)
 
     def beat():
-        while not stop.wait(every_s):
-            if current[0] is not None:
-                with contextlib.suppress(Exception):
-                    search.oracle.get_trial(current[0])
+        if current[0] is not None:
+            with contextlib.suppress(Exception):
+                search.oracle.get_trial(current[0])
 
     def ask(tuner_id):
         trial = create_trial(tuner_id)
@@ -148,13 +146,10 @@ def heartbeats_while_training(search: kt.Tuner, every_s: float = HEARTBEAT_S) ->
 
     create_trial = search.oracle.create_trial
     search.on_trial_begin, search.on_trial_end, search.oracle.create_trial = begin, end, ask
-    thread = threading.Thread(target=beat, name="heartbeat to the chief", daemon=True)
-    thread.start()
     try:
-        yield
+        with _every(every_s, beat, "heartbeat to the chief"):
+            yield
     finally:
-        stop.set()
-        thread.join()
         search.on_trial_begin, search.on_trial_end, search.oracle.create_trial = on_trial_begin, on_trial_end, create_trial
 
 
@@ -220,19 +215,31 @@ def requeue_lost_workers(oracle: kt.Oracle, silence_s: float, poll_s: float = 1.
         print(f"tuner chief: {tuner} not heard from for {silent_s:.0f} s, taken for lost {what} "
               "(--worker-silence sets how long to wait)", file=sys.stderr, flush=True)
 
+    def watch():
+        for tuner in list(oracle.tuner_ids):
+            forget_if_silent(oracle, tuner)
+
+    try:
+        with _every(poll_s, watch, "lost workers"):
+            yield
+    finally:
+        for name in requests:
+            delattr(oracle, name)
+
+
+@contextlib.contextmanager
+def _every(period_s: float, action: Callable[[], None], name: str) -> Iterator[None]:
+    """Call `action` every `period_s` in a thread of its own while the block runs."""
     stop = threading.Event()
 
-    def watch():
-        while not stop.wait(poll_s):
-            for tuner in list(oracle.tuner_ids):
-                forget_if_silent(oracle, tuner)
+    def loop():
+        while not stop.wait(period_s):
+            action()
 
-    thread = threading.Thread(target=watch, name="lost workers", daemon=True)
+    thread = threading.Thread(target=loop, name=name, daemon=True)
     thread.start()
     try:
         yield
     finally:
         stop.set()
         thread.join()
-        for name in requests:
-            delattr(oracle, name)
