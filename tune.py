@@ -39,9 +39,9 @@ def main() -> int:
                    help="distributed: how long a worker waits for its chief to answer, at the start and at every "
                         "request after, before stopping with one line (default 30m)")
     p.add_argument("--worker-silence", type=parse_duration_s, default=300.0,
-                   help="distributed, for the chief: a worker not heard from for this long while it holds a trial "
-                        "(workers speak every 2 s) is taken for lost, and its trial goes to the next worker that "
-                        "asks (default 5m; 0: wait for ever)")
+                   help="distributed, for the chief: a worker not heard from for this long (workers speak every "
+                        "2 s) is taken for lost, and any trial it held goes to the next worker that asks "
+                        "(default 5m; 0: wait for ever)")
     p.epilog = ("Distributed (README, 'Sweeps and TensorBoard'): the same command in a chief and any number of "
                 "workers, with KERASTUNER_TUNER_ID=chief|tuner0|tuner1|..., KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT set.")
     args = p.parse_args()

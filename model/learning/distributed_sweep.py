@@ -157,9 +157,9 @@ def heartbeats_while_training(search: kt.Tuner, every_s: float = HEARTBEAT_S) ->
 def requeue_lost_workers(oracle: kt.Oracle, silence_s: float, poll_s: float = 1.0) -> Iterator[None]:
     """For the chief, around its part of the sweep: a worker not heard from for `silence_s` (no request, no
     heartbeat) is taken for lost, with one line; a trial it held goes back to the queue, first in line for the
-    next worker that asks. keras-tuner's chief waits for ever for every
-    worker it has seen and every trial it handed out, and Hyperband holds back the rest of a bracket for it, so
-    one killed worker stalled the whole sweep without a word. 0: wait for ever, as keras-tuner does.
+    next worker that asks. keras-tuner's chief waits for ever for every worker it has seen and every trial it
+    handed out, and Hyperband holds back the rest of a bracket for it, so one killed worker stalled the whole
+    sweep without a word. 0: wait for ever, as keras-tuner does.
 
     So that a lost worker's trial has someone to take it, a worker that asks when no new trial is left while
     others still train is told to wait (IDLE) instead of to stop. A worker taken for lost that was only cut
