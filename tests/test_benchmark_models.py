@@ -33,3 +33,27 @@ def test_a_fold_model_is_reused_only_for_the_same_recordings_and_training_settin
                   TrainConfig(seed=3, negative_bank_per_kind=0, epochs=trained_with.epochs + 1)):
         assert reusable_detector(chosen, folder, None, other) is None, other
     assert reusable_detector(chosen[:1], folder, None, TrainConfig(seed=3, negative_bank_per_kind=0)) is None
+
+
+def test_placed_sounds_stay_clear_of_the_calls_and_are_the_same_for_every_model(tmp_path):
+    """benchmarks/placed_sounds.py: every model that counts a recording hears the same placed version, and the
+    calls stay as labelled (nothing placed within 1 s of one), or its false calls would be the labels' fault."""
+    import numpy as np
+    import soundfile as sf
+    from placed_sounds import placed_version
+
+    sr = 16000
+    recording = tmp_path / "recording_07.wav"
+    background = 0.01 * np.random.default_rng(0).standard_normal(40 * sr)
+    sf.write(recording, background, sr, subtype="FLOAT")
+    labels = pd.DataFrame({"recording": ["recording_07.wav"], "start": [10.0], "end": [14.0], "confidence": ["sure"]})
+
+    first = placed_version(recording, "tone", 8, labels, tmp_path / "a")
+    second = placed_version(recording, "tone", 8, labels, tmp_path / "b")
+    assert first.read_bytes() == second.read_bytes()
+    added = np.abs(sf.read(first)[0] - background)
+    quantisation = 1 / 32768  # written as 16-bit FLAC
+    assert added[9 * sr : 15 * sr].max() <= quantisation  # the call and 1 s either side untouched
+    assert (added > 100 * quantisation).mean() > 0.2  # tones placed elsewhere, above the background
+    assert placed_version(recording, "siren", 8, labels, tmp_path / "a") != first  # another setting, another file
+    assert placed_version(recording, "tone", 2, labels, tmp_path / "a") != first
