@@ -158,10 +158,6 @@ def test_each_kind_is_what_its_name_says():
         assert 100 <= dominant_hz(synth_negative(rng, "frogs", n, sr), sr) <= 2700
     energy = (synth_negative(rng, "impacts", n, sr) ** 2).reshape(-1, 160).sum(axis=1) + 1e-12  # per 10 ms
     assert np.diff(10 * np.log10(energy)).max() > 20  # a hit starts abruptly, out of quiet
-    for _ in range(5):  # a strike that rings on: abrupt, and 0.2 s after its loudest 10 ms still within 25 dB of it
-        level = 10 * np.log10((synth_negative(rng, "ringing", n, sr) ** 2).reshape(-1, 160).sum(axis=1) + 1e-12)
-        loudest = level.argmax()
-        assert np.diff(level).max() > 20 and level[min(loudest + 20, len(level) - 1)] > level[loudest] - 25
     white = 0.05 * np.random.default_rng(1).standard_normal(n)  # power up to 8 kHz, 70% of it above 2.4 kHz
     hann = np.hanning(n)  # windowed: the clip's cut ends would spread a loud tone's power over the whole spectrum
     hz, white_power = np.fft.rfftfreq(n, 1 / sr), np.abs(np.fft.rfft(white * hann)) ** 2

@@ -32,10 +32,6 @@ Kinds (NEGATIVE_KINDS):
                   empty above 0.5-2.4 kHz. The network had never seen such an edge, and called it: heart
                   recordings (made at 2 kHz) and forest backgrounds taken through 2-3 kHz gave false calls that
                   a faint hiss above 1 kHz took away (README, "Recordings made at a low rate").
-    ringing       a strike that rings on: a short broadband burst, then 1-5 inharmonic partials (the lowest at
-                  200-2400 Hz) dying away over 0.1-1.2 s: a knock on hollow wood, metal or glass struck, a bell.
-                  `impacts` ring for at most 0.4 s; a knock in recording_19 whose 700 Hz ring lasted a second was
-                  called (README, "Strikes that ring on").
 
 Made, but left out of the bank (UNSEEN_KINDS): the robustness benchmark plays them to models that never
 trained on them, a blind test of what the bank taught.
@@ -58,7 +54,7 @@ import pandas as pd
 from data_pipeline.synthetic.capuchinbird import band_noise, pink_noise, rms
 
 NEGATIVE_KINDS = ("silence", "dither", "silent_gap", "silent_tail", "tone", "tone_bursts", "siren", "engine",
-                  "whistle", "speech", "heartbeat", "clicks", "rain", "wind", "impacts", "insects", "low_rate", "ringing")
+                  "whistle", "speech", "heartbeat", "clicks", "rain", "wind", "impacts", "insects", "low_rate")
 UNSEEN_KINDS = ("frogs",)  # synth_negative makes them; the bank does not (module doc)
 SILENCE_KINDS = ("silence", "dither", "silent_gap", "silent_tail")
 FROM_BACKGROUND_KINDS = (*SILENCE_KINDS, "low_rate")  # made from (or into) a background already
@@ -177,20 +173,6 @@ def synth_negative(rng: np.random.Generator, kind: str, n: int, sr: int,
                 ring = sum(np.sin(2 * np.pi * rng.uniform(200, 6000) * tt + rng.uniform(0, 6)) for _ in range(3))
                 hit = ring * np.exp(-tt / rng.uniform(0.01, 0.15)) + rng.standard_normal(m) * np.exp(-tt / 0.005)
                 x[i0 : i0 + m] += rng.uniform(0.2, 1.0) * hit
-    elif kind == "ringing":
-        x = np.zeros(n)
-        for _ in range(int(rng.integers(1, 5))):
-            i0 = int(rng.uniform(0, 0.9) * n)
-            decay_s = rng.uniform(0.1, 1.2)
-            m = min(n - i0, int(5 * decay_s * sr))
-            tt = np.arange(m) / sr
-            lowest = rng.uniform(200, 2400)
-            partials = [lowest, *(lowest * rng.uniform(1.2, 6.0, int(rng.integers(0, 5))))]  # inharmonic
-            ring = sum(rng.uniform(0.2, 1.0) / (k + 1) * np.sin(2 * np.pi * f * tt + rng.uniform(0, 6))
-                       * np.exp(-tt / (decay_s * rng.uniform(0.3, 1.0) ** k))  # higher partials die sooner
-                       for k, f in enumerate(f for f in partials if f < 0.45 * sr))
-            burst = rng.standard_normal(m) * np.exp(-tt / rng.uniform(0.002, 0.02))
-            x[i0 : i0 + m] += rng.uniform(0.3, 1.0) * (ring + rng.uniform(0.2, 1.0) * burst)
     elif kind == "insects":
         x = np.zeros(n)
         for _ in range(int(rng.integers(1, 4))):
