@@ -109,10 +109,15 @@ def skip_collection_at_exit() -> None:
     gc.freeze()
 
 
+class OneLineWarning(UserWarning):
+    """A warning for the person running a script, printed as one line 'warning: ...' (as AudioWarning is;
+    that one lives in data_pipeline, which never imports model)."""
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
     from data_pipeline.audio.decoding import AudioWarning
 
-    if issubclass(category, AudioWarning):
+    if issubclass(category, (AudioWarning, OneLineWarning)):
         print(f"warning: {message}", file=sys.stderr)
     else:
         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))

@@ -15,7 +15,7 @@ HELD_OUT = ["00", "01", "09", "11", "23", "39", "65"]
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not (FOREST / "calls.csv").exists(), reason="shared forest recordings not present")]
 
 
-def test_held_out_forest_recordings_are_counted_right(tmp_path):
+def test_held_out_forest_recordings_are_counted_right(tmp_path, recwarn):
     from data_pipeline.features.frontend import FrontendConfig
     from data_pipeline.labels.annotations import (
         clips_from_annotations,
@@ -23,6 +23,7 @@ def test_held_out_forest_recordings_are_counted_right(tmp_path):
     )
     from data_pipeline.labels.class_folders import KAGGLE_CLASSES
     from model.detection.counting import count_calls
+    from model.learning.counting_tuning import NotLearntWarning
     from model.learning.presets import get_preset
     from model.learning.training import TrainConfig, network_settings, train
     from model.reporting.evaluation import evaluate, format_summary
@@ -37,6 +38,7 @@ def test_held_out_forest_recordings_are_counted_right(tmp_path):
     detector = train(clips, list(KAGGLE_CLASSES), tmp_path / "run",
                      TrainConfig(epochs=12, patience=4, split_fractions=(0.8, 0.2, 0.0), verbose=0, network=network),
                      labels=labels)
+    assert not [str(w.message) for w in recwarn if issubclass(w.category, NotLearntWarning)]  # it learnt the call
     result = count_calls(detector, [path(n) for n in HELD_OUT], progress=False)
     per_rec, summary = evaluate(result.events, labels, [path(n).name for n in HELD_OUT])
     print(per_rec.to_string(index=False))

@@ -62,3 +62,31 @@ def test_every_setting_tried_scores_as_counting_and_evaluating_would():
         _, summary = evaluate(result.events, labels, [r.recording for r in recs])
         assert (row["f1"], row["count_mae"], row["exact"]) == (
             summary["f1"], summary["count_mae"], summary["exact_count_fraction"]), config
+
+
+def test_a_model_that_finds_none_of_its_validation_calls_is_said_not_to_have_learnt_them(recwarn):
+    """train() tunes counting on its validation recordings; a model whose best setting still finds few of their
+    calls (a 7-recording fold once found none of 13, with nothing louder than a clip F1 of 0.000) warns."""
+    import pytest
+
+    from model.learning.counting_tuning import NotLearntWarning, warn_if_not_learnt
+
+    labels = pd.DataFrame([("a.wav", 5, 10, "sure"), ("a.wav", 20, 26, "sure"), ("b.wav", 30, 35, "faint")],
+                          columns=["recording", "start", "end", "confidence"])
+    deaf = [recording("a.wav", []), recording("b.wav", [])]  # scores every window 0.05: finds nothing
+    _, tried = tune_counting(deaf, labels, 3.0, CountingConfig(hop_s=HOP))
+    with pytest.warns(NotLearntWarning, match=r"2 validation recording\(s\), which hold 2 labelled call\(s\).*F1 of 0\.00"):
+        warn_if_not_learnt(tried, labels, ["a.wav", "b.wav"])
+
+    half = [recording("a.wav", [(5, 10)]), recording("b.wav", [])]  # one of the two calls: F1 0.67, learnt in part
+    warn_if_not_learnt(tune_counting(half, labels, 3.0, CountingConfig(hop_s=HOP))[1], labels, ["a.wav", "b.wav"])
+    warn_if_not_learnt(tune_counting(deaf[1:], labels, 3.0, CountingConfig(hop_s=HOP))[1], labels, ["b.wav"])  # faint only
+    assert not [w for w in recwarn if issubclass(w.category, NotLearntWarning)]
+
+
+def test_the_not_learnt_warning_is_printed_in_one_line(capsys):
+    from model import cli
+    from model.learning.counting_tuning import NotLearntWarning
+
+    cli._one_line_warning(NotLearntWarning("the model has not learnt the call"), NotLearntWarning, "x.py", 1)
+    assert capsys.readouterr().err == "warning: the model has not learnt the call\n"

@@ -40,7 +40,7 @@ from model.detection.decisions import as_class_probabilities, pool_by_file
 from model.detection.detector import Detector
 from model.detection.events import CountingConfig
 from model.interrupts import deferred, stop_if_interrupted
-from model.learning.counting_tuning import tune_counting
+from model.learning.counting_tuning import tune_counting, warn_if_not_learnt
 from model.learning.distribution import scaled_for_replicas
 from model.learning.networks import build_model, is_shared_trunk, set_backbone_trainable
 from model.learning.training_state import (
@@ -561,6 +561,7 @@ def _tune_and_test_on_recordings(detector: Detector, table: pd.DataFrame, labels
     if val:
         scores = [score_recording(detector, f) for f in val]
         best, tried = tune_counting(scores, labels, detector.frontend.clip_s, detector.counting)
+        warn_if_not_learnt(tried, labels, [Path(f).name for f in val])
         atomic_write_csv(run_dir / "counting_tuning.csv", tried)
         detector.counting = best
         detector.save_config(run_dir)
