@@ -1,7 +1,7 @@
 """How counts on unheard forest recordings grow with the number of labelled recordings trained on.
 
-    .venv/bin/python benchmarks/learning_curve.py [--sizes 3 5 7 10 20 all] [--folds 5] [--seed 0 [--train-seed N]] [--augment]
-        [--frame-length 512 --frame-step 400 --fft-length 512]
+    .venv/bin/python benchmarks/learning_curve.py [--sizes 3 5 7 10 20 all] [--folds 5] [--fold F ...] [--seed 0 [--train-seed N]]
+        [--augment [--augment-without mixing|masks]] [--frame-length 512 --frame-step 400 --fft-length 512]
 
 The 40 shared recordings are dealt into folds by background family, as forest_crossval.py does.
 For each fold and each size K, a model trains on K recordings drawn at random from the other folds
@@ -26,6 +26,7 @@ import os
 import pickle
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -80,11 +81,27 @@ def main() -> None:
                    help="seed of the training alone (default: --seed): another model of the same folds and draws, "
                         "to average with the first (benchmarks/averaged_models.py RUN/k7 RUN2/k7)")
     p.add_argument("--augment", action="store_true", help="train with data_pipeline.features.augment.AugmentConfig()")
+    p.add_argument("--augment-without", choices=["mixing", "masks"],
+                   help="with --augment: leave out the background mixing, or the frequency and time masks")
+    p.add_argument("--fold", type=int, action="append", dest="only_folds", metavar="F",
+                   help="train and count this fold only (repeat for more); the table then covers those folds' "
+                        "recordings, in learning_curve-fold<F>.csv")
     p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
     add_mining_arguments(p)
     add_stft_arguments(p)
     add_network_arguments(p)
     args = p.parse_args()
+    if args.augment_without and not args.augment:
+        raise ValueError("--augment-without leaves a part out of --augment: give --augment too")
+    folds_run = sorted(set(args.only_folds or range(args.folds)))
+    if not all(0 <= f < args.folds for f in folds_run):
+        raise ValueError(f"--fold: folds are numbered 0 to {args.folds - 1}")
+    subset = "" if len(folds_run) == args.folds else "-fold" + "-".join(map(str, folds_run))  # never overwrites a full table
+    augment = AugmentConfig() if args.augment else None
+    if args.augment_without == "mixing":
+        augment = replace(augment, mix_probability=0.0)
+    elif args.augment_without == "masks":
+        augment = replace(augment, freq_mask_bins=0, time_mask_frames=0)
 
     forest = Path(args.shared) / "forest"
     labels = read_call_labels(forest / "calls.csv")
@@ -95,7 +112,7 @@ def main() -> None:
     frontend, _ = with_stft(default_frontend("compact"), args)
     train_seed = args.seed if args.train_seed is None else args.train_seed
     config = TrainConfig(seed=train_seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
-                         augment=AugmentConfig() if args.augment else None,
+                         augment=augment,
                          negative_bank_per_kind=args.negative_bank_per_kind,
                          network=forest_network(args, frontend, {}), **mining_settings(args))
     fold_of = background_folds(recordings, args.folds, args.seed)
@@ -106,7 +123,7 @@ def main() -> None:
                              f"calls from three families) to {fewest} (the fewest outside any fold)")
     run_dir = Path(args.run_dir)
     tables, rows, t0 = {}, [], time.time()
-    for fold in range(args.folds):
+    for fold in folds_run:
         held = [r for r, f in zip(recordings, fold_of) if f == fold]
         order = nested_draw([r for r, f in zip(recordings, fold_of) if f != fold], calls_in, args.seed + fold)
         for size in args.sizes:
@@ -134,19 +151,20 @@ def main() -> None:
                       "count_mae": s["count_mae"], "exact": s["exact_count_fraction"], "precision": s["precision"],
                       "recall": s["recall"], "f1": s["f1"]})
     curve = pd.DataFrame(curve)
-    atomic_write_csv(run_dir / "learning_curve.csv", curve)
-    plot_learning_curve(curve, run_dir / "learning_curve.png")
+    atomic_write_csv(run_dir / f"learning_curve{subset}.csv", curve)
+    plot_learning_curve(curve, run_dir / f"learning_curve{subset}.png")
     print("| labelled recordings (mean calls) | count MAE | exact counts | precision | recall | event F1 |")
     print("|---|---|---|---|---|---|")
     for r in curve.itertuples():
         print(f"| {r.size} ({r.recordings:.0f} rec., {r.calls:.0f} calls) | {r.count_mae:.3f} | {r.exact:.0%} | "
               f"{r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} |")
-    print(f"augment {args.augment}, bank {args.negative_bank_per_kind} per kind, mining pool "
+    without = f" without {args.augment_without}" if args.augment_without else ""
+    print(f"augment {args.augment}{without}, folds {folds_run}, bank {args.negative_bank_per_kind} per kind, mining pool "
           f"{args.hard_negative_pool_per_kind} per kind, {args.hard_negative_rounds} round(s) at >= "
           f"{args.hard_negative_threshold:g}, frames {frontend.frame_length}/{frontend.frame_step}/{frontend.fft_length}; "
           f"{(time.time() - t0) / 60:.1f} min; "
           f"{os.cpu_count()} cores, "
-          f"{time.strftime('%Y-%m-%d')}; {run_dir / 'learning_curve.csv'}")
+          f"{time.strftime('%Y-%m-%d')}; {run_dir / f'learning_curve{subset}.csv'}")
 
 
 if __name__ == "__main__":
