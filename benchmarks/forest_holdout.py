@@ -103,6 +103,23 @@ def forest_network(args, frontend, network: dict) -> dict:
     return network_settings(args, frontend, network, shared_by_default=by_default)
 
 
+def add_fold_argument(parser, tables: str) -> None:
+    """--fold F (repeatable): train and count only these folds of a cross-validated benchmark, whose figures
+    then go to `tables` (named with folds_to_run's suffix)."""
+    parser.add_argument("--fold", type=int, action="append", dest="only_folds", metavar="F",
+                        help=f"train and count with this fold's model only (repeat for more); the figures then cover "
+                             f"those folds' recordings, in {tables}")
+
+
+def folds_to_run(args) -> tuple[list[int], str]:
+    """(the folds --fold chose, all by default; a suffix naming them for the tables, '' for all), so a run of
+    some folds never overwrites a full run's tables."""
+    folds = sorted(set(args.only_folds or range(args.folds)))
+    if not all(0 <= f < args.folds for f in folds):
+        raise ValueError(f"--fold: folds are numbered 0 to {args.folds - 1}")
+    return folds, "" if len(folds) == args.folds else "-fold" + "-".join(map(str, folds))
+
+
 def add_stft_arguments(parser) -> None:
     """--frame-length, --frame-step, --fft-length, --pulse-frame-length: train a benchmark's models with
     another STFT, or with the pulse panel."""

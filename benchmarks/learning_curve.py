@@ -51,7 +51,16 @@ def nested_draw(recordings: list[Path], calls_in: dict[str, int], seed: int) -> 
 
 def main() -> None:
     import pandas as pd
-    from forest_holdout import add_stft_arguments, background_folds, forest_clips, forest_network, reusable_detector, with_stft
+    from forest_holdout import (
+        add_fold_argument,
+        add_stft_arguments,
+        background_folds,
+        folds_to_run,
+        forest_clips,
+        forest_network,
+        reusable_detector,
+        with_stft,
+    )
 
     from data_pipeline.audio.decoding import list_audio_files
     from data_pipeline.features.augment import AugmentConfig
@@ -83,9 +92,7 @@ def main() -> None:
     p.add_argument("--augment", action="store_true", help="train with data_pipeline.features.augment.AugmentConfig()")
     p.add_argument("--augment-without", choices=["mixing", "masks"],
                    help="with --augment: leave out the background mixing, or the frequency and time masks")
-    p.add_argument("--fold", type=int, action="append", dest="only_folds", metavar="F",
-                   help="train and count this fold only (repeat for more); the table then covers those folds' "
-                        "recordings, in learning_curve-fold<F>.csv")
+    add_fold_argument(p, "learning_curve-fold<F>.csv")
     p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
     add_mining_arguments(p)
     add_stft_arguments(p)
@@ -93,10 +100,7 @@ def main() -> None:
     args = p.parse_args()
     if args.augment_without and not args.augment:
         raise ValueError("--augment-without leaves a part out of --augment: give --augment too")
-    folds_run = sorted(set(args.only_folds or range(args.folds)))
-    if not all(0 <= f < args.folds for f in folds_run):
-        raise ValueError(f"--fold: folds are numbered 0 to {args.folds - 1}")
-    subset = "" if len(folds_run) == args.folds else "-fold" + "-".join(map(str, folds_run))  # never overwrites a full table
+    folds_run, subset = folds_to_run(args)
     augment = AugmentConfig() if args.augment else None
     if args.augment_without == "mixing":
         augment = replace(augment, mix_probability=0.0)

@@ -98,9 +98,9 @@ def main() -> None:
             raise ValueError(f"{model}: its split.csv names every shared forest recording; none is left to count")
         paths = [placed_version(r, args.kind, args.per_recording, labels, Path(args.out)) for r in unheard]
         result = count_calls(Detector.load(model), paths, progress=False)
-        per_recording, summary = evaluate(result.events, placed_labels, [p.name for p in paths])
-        all_rows.append(per_recording.assign(model=str(model)))
-        rows.append({"model": str(model), "recordings": len(paths), "false_calls": int(per_recording["fp"].sum()),
+        per_rec, summary = evaluate(result.events, placed_labels, [p.name for p in paths])
+        all_rows.append(per_rec.assign(model=str(model)))
+        rows.append({"model": str(model), "recordings": len(paths), "false_calls": int(per_rec["fp"].sum()),
                      "count_mae": round(summary["count_mae"], 3), "f1": round(summary["f1"], 3)})
         print(f"{model}: {format_summary(summary)}", flush=True)
     table = pd.concat(all_rows, ignore_index=True)

@@ -260,7 +260,16 @@ def make_no_call(shared: Path, out: Path) -> dict[str, list[Path]]:
 
 def main() -> None:
     import pandas as pd
-    from forest_holdout import add_stft_arguments, background_folds, forest_clips, forest_network, reusable_detector, with_stft
+    from forest_holdout import (
+        add_fold_argument,
+        add_stft_arguments,
+        background_folds,
+        folds_to_run,
+        forest_clips,
+        forest_network,
+        reusable_detector,
+        with_stft,
+    )
 
     from data_pipeline.audio.decoding import audio_duration_s
     from data_pipeline.features.augment import AugmentConfig
@@ -290,14 +299,9 @@ def main() -> None:
     p.add_argument("--augment", action="store_true", help="train with data_pipeline.features.augment.AugmentConfig()")
     add_stft_arguments(p)
     add_network_arguments(p)
-    p.add_argument("--fold", type=int, action="append", dest="only_folds", metavar="F",
-                   help="train and count with this fold's model only (repeat for more); the figures then cover those "
-                        "folds' recordings, in robustness-fold<F>.csv and false_calls-fold<F>.csv")
+    add_fold_argument(p, "robustness-fold<F>.csv and false_calls-fold<F>.csv")
     args = p.parse_args()
-    folds = sorted(set(args.only_folds or range(args.folds)))
-    if not all(0 <= f < args.folds for f in folds):
-        raise ValueError(f"--fold: folds are numbered 0 to {args.folds - 1}")
-    subset = "" if len(folds) == args.folds else "-fold" + "-".join(map(str, folds))  # never overwrites a full run's tables
+    folds, subset = folds_to_run(args)
 
     shared, out = Path(args.shared), Path(args.run_dir)
     labels = read_call_labels(shared / "forest" / "calls.csv")
