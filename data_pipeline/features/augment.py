@@ -9,6 +9,9 @@
 
 Gain is not augmented: the compact network standardises each window, so a gain change cannot
 move its score (tests/test_networks.py holds that).
+
+Every draw is stateless, from a key the caller derives from (seed, epoch, clip): the same run gives
+the same variants, and a training run resumed at epoch k sees what an uninterrupted one would.
 """
 
 from __future__ import annotations
@@ -30,14 +33,15 @@ class AugmentConfig:
         return asdict(self)
 
 
-def _mask(spec, axis: int, max_width: int, fill):
+def _mask(spec, axis: int, max_width: int, fill, key):
     import tensorflow as tf
 
     if max_width <= 0:
         return spec
+    width_key, start_key = tf.unstack(tf.random.experimental.stateless_split(key, 2))
     size = tf.shape(spec)[axis]
-    width = tf.random.uniform([], 0, max_width + 1, tf.int32)
-    start = tf.random.uniform([], 0, tf.maximum(1, size - width), tf.int32)
+    width = tf.random.stateless_uniform([], width_key, 0, max_width + 1, tf.int32)
+    start = tf.random.stateless_uniform([], start_key, 0, tf.maximum(1, size - width), tf.int32)
     idx = tf.range(size)
     keep = tf.logical_or(idx < start, idx >= start + width)
     keep = tf.reshape(keep, [-1, 1] if axis == 0 else [1, -1])
@@ -45,24 +49,29 @@ def _mask(spec, axis: int, max_width: int, fill):
 
 
 def make_augment(frontend: FrontendConfig, config: AugmentConfig = AugmentConfig()):
-    """Map function ((spectrogram, label), (background spectrogram, _)) -> (spectrogram, label)."""
+    """Map function ((spectrogram, label), (background spectrogram, _), key) -> (spectrogram, label).
+
+    key: a stateless-random seed, int64 [2]; the variant is a function of the inputs and the key alone.
+    """
     import tensorflow as tf
 
-    def augment(example, background):
+    def augment(example, background, key):
         spec, label = example
         bg = background[0]
+        gain_key, mix_key, shift_key, freq_key, time_key = tf.unstack(tf.random.experimental.stateless_split(key, 5))
         lo, hi = config.mix_gain_db
-        gain = 10.0 ** (tf.random.uniform([], lo, hi) / 20.0)
+        gain = 10.0 ** (tf.random.stateless_uniform([], gain_key, lo, hi) / 20.0)
         if frontend.scale == "log":
             mixed = tf.math.log(tf.exp(spec) + gain * tf.exp(bg))
         else:
             mixed = spec + gain * bg
-        spec = tf.where(tf.random.uniform([]) < config.mix_probability, mixed, spec)
+        spec = tf.where(tf.random.stateless_uniform([], mix_key) < config.mix_probability, mixed, spec)
         if config.max_shift_frames:
-            spec = tf.roll(spec, tf.random.uniform([], -config.max_shift_frames, config.max_shift_frames + 1, tf.int32), 0)
+            m = config.max_shift_frames
+            spec = tf.roll(spec, tf.random.stateless_uniform([], shift_key, -m, m + 1, tf.int32), 0)
         fill = tf.reduce_mean(spec)
-        spec = _mask(spec, 1, config.freq_mask_bins, fill)
-        spec = _mask(spec, 0, config.time_mask_frames, fill)
+        spec = _mask(spec, 1, config.freq_mask_bins, fill, freq_key)
+        spec = _mask(spec, 0, config.time_mask_frames, fill, time_key)
         return spec, label
 
     return augment
