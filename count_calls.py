@@ -51,6 +51,9 @@ def main() -> int:
                    help=f"calls that pulse more than this (dB; a trill, not a call) are dropped, 0: no gate ({saved})")
     p.add_argument("--join-within-s", type=float,
                    help=f"two calls that together last at most this are one call, 0: never ({saved})")
+    p.add_argument("--min-harmonicity", type=float,
+                   help=f"calls with no window this much of a harmonic stack (0-1; a crash or a knock, not a call) are "
+                        f"dropped, 0: no gate ({saved})")
     args = p.parse_args()
     if args.workers is not None and args.scheduler is not None:
         p.error("--workers starts local workers, --scheduler uses a cluster's: give one of them")
@@ -80,7 +83,8 @@ def main() -> int:
                                                          min_gap_s=args.min_gap_s, min_call_s=args.min_call_s,
                                                          smooth_windows=args.smooth_windows, max_call_s=args.max_call_s,
                                                          max_pulse_spread_db=args.max_pulse_spread_db,
-                                                         join_within_s=args.join_within_s)
+                                                         join_within_s=args.join_within_s,
+                                                         min_harmonicity=args.min_harmonicity)
         print(f"model: {' + '.join(map(str, model_dirs))}; counting settings: {detector.counting}", file=sys.stderr)
         warn_low_rates(paths, detector.frontend.band_hz[1])
         report = partial(count_and_report, detector, paths, output, args.events, args.format, args.labels, args.export,

@@ -9,7 +9,8 @@ measured as counting measures them (`data_pipeline.features.pulsing.window_pulse
 each of --gates (0: none), as `count_calls` merges them. A call is true when it overlaps a labelled call of its
 forest recording (sure or faint); every call in no-call material is false. Prints, per gate, the true and false
 calls kept (false ones by material); and, without a gate, each call's pulse spread (median over its windows at
-or above the threshold) by group. Writes OUT/pulse_gate.csv (one row per call found without a gate).
+or above the threshold) by group. Writes OUT/pulse_gate.csv (one row per call found without a gate, its spread
+in column "value").
 """
 
 from __future__ import annotations
@@ -39,48 +40,42 @@ def audio_paths(shared: Path, data: Path) -> dict[tuple[str, str], Path]:
     return paths
 
 
-def main() -> None:
+def calls_under_gates(runs: list[Path], shared: Path, setting: str, gates: list[float], measure, value) -> tuple:
+    """Every call each fold of `runs` finds with its own counting settings and `setting` at each of `gates`.
+
+    measure(rec, audio, frontend, config) -> rec with the gate's measure filled in, for a recording with a window
+    scored MEASURED_FROM_SCORE or more; value(rec, inside) -> the call's figure from its windows `inside` (those at
+    or above the threshold). Returns (rows of the calls found without a gate, with their figure; {gate: rows}).
+    """
     import numpy as np
-    import pandas as pd
     from rescore_counting import fold_scores
 
     from data_pipeline.audio.decoding import decode_audio
     from data_pipeline.features.frontend import FrontendConfig
-    from data_pipeline.features.pulsing import MEASURED_FROM_SCORE, pulse_frontend, window_pulse_spreads
+    from data_pipeline.features.pulsing import MEASURED_FROM_SCORE
     from data_pipeline.labels.annotations import read_call_labels
     from model.detection.counting import events_from_scores
     from model.detection.events import CountingConfig
-    from model.outputs import atomic_write_csv
     from model.reporting.evaluation import _match, labelled_calls
 
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("runs", nargs="+")
-    p.add_argument("--gates", type=float, nargs="+", default=[0.0, 5.0, 6.0, 7.0], help="max_pulse_spread_db; 0: none")
-    p.add_argument("--shared", default=str(ROOT.parent / "shared"))
-    p.add_argument("--out", default="runs/pulse-gate")
-    args = p.parse_args()
-
-    labels = read_call_labels(Path(args.shared) / "forest" / "calls.csv")
-    rows, kept = [], {gate: [] for gate in args.gates}
-    for run in map(Path, args.runs):
-        paths = audio_paths(Path(args.shared), run.parent / "data")
+    labels = read_call_labels(shared / "forest" / "calls.csv")
+    rows, kept = [], {gate: [] for gate in gates}
+    for run in runs:
+        paths = audio_paths(shared, run.parent / "data")
         for found in sorted(run.glob("fold*/window_scores.pkl")) or sorted(run.glob("k*/fold*/window_scores.pkl")):
             fold = found.parent
             saved = json.loads((fold / "detector.json").read_text())
-            frontend = FrontendConfig(**saved["frontend"])
-            measuring, config = pulse_frontend(frontend), CountingConfig(**saved["counting"])
+            frontend, config = FrontendConfig(**saved["frontend"]), CountingConfig.from_dict(saved["counting"])
             for condition, recordings in fold_scores(fold).items():
                 material = "no_call" if condition.startswith("no_call") else condition
                 measured = []
                 for rec in recordings:
                     if (rec.scores >= MEASURED_FROM_SCORE).any():
                         audio = decode_audio(paths[(material, Path(rec.recording).stem)], frontend.sample_rate_hz)
-                        starts = np.round(rec.starts_s * frontend.sample_rate_hz).astype(int)
-                        rec = replace(rec, pulse_spreads=window_pulse_spreads(audio, starts, frontend.clip_samples,
-                                                                              rec.scores, measuring))
+                        rec = measure(rec, audio, frontend, config)
                     measured.append(rec)
-                for gate in args.gates:
-                    events = events_from_scores(measured, frontend.clip_s, config.overridden(max_pulse_spread_db=gate)).events
+                for gate in gates:
+                    events = events_from_scores(measured, frontend.clip_s, config.overridden(**{setting: gate})).events
                     for name, here in events.groupby("recording"):
                         spans = here[["start", "end"]].to_numpy(float)
                         calls, _ = labelled_calls(labels[labels["recording"] == Path(name).stem + ".mp3"])
@@ -93,23 +88,56 @@ def main() -> None:
                             if gate == 0:
                                 centres = rec.starts_s + frontend.clip_s / 2
                                 inside = (centres >= start) & (centres <= end) & (rec.scores >= config.threshold)
-                                row["spread_db"] = float(np.nanmedian(rec.pulse_spreads[inside])) if inside.any() else np.nan
+                                row["value"] = value(rec, inside) if inside.any() else np.nan
                                 rows.append(row)
             print(f"{fold}: measured", flush=True)
+    return rows, kept
+
+
+def report(rows: list[dict], kept: dict, csv: Path, figure: str, unit: str) -> None:
+    """Write `csv` (one row per call found without a gate, its figure in column "value"), print each group's figures,
+    then the calls kept at each gate."""
+    import numpy as np
+    import pandas as pd
+
+    from model.outputs import atomic_write_csv
+
     table = pd.DataFrame(rows)
-    atomic_write_csv(Path(args.out) / "pulse_gate.csv", table)
+    atomic_write_csv(csv, table)
     if len(table):
         kind = table["recording"].str.replace(r"[_\d]*\.\w+$", "", regex=True)  # generated_frogs.flac -> generated_frogs
         table["group"] = np.where(table["true"], "true: " + table["condition"], "false: " + table["condition"] + " " + kind)
-        spreads = table.groupby("group")["spread_db"].describe(percentiles=[0.01, 0.5, 0.99])
-        print("\npulse spread (dB) of each call found without a gate")
-        print(spreads[["count", "min", "1%", "50%", "99%", "max"]].round(2).to_string())
+        figures = table.groupby("group")["value"].describe(percentiles=[0.01, 0.5, 0.99])
+        print(f"\n{figure} of each call found without a gate")
+        print(figures[["count", "min", "1%", "50%", "99%", "max"]].round(3).to_string())
     for gate, found in kept.items():
         found = pd.DataFrame(found, columns=["true", "condition", "recording"])
         false = found[~found["true"]]
         kinds = false["condition"].str.removeprefix("no_call:").value_counts()
-        print(f"gate {gate:g} dB: true calls {int(found['true'].sum())}, false calls {len(false)} "
+        print(f"gate {gate:g}{unit}: true calls {int(found['true'].sum())}, false calls {len(false)} "
               f"({', '.join(f'{k} {n}' for k, n in kinds.items()) or 'none'})")
+
+
+def main() -> None:
+    import numpy as np
+
+    from data_pipeline.features.pulsing import pulse_frontend, window_pulse_spreads
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("runs", nargs="+")
+    p.add_argument("--gates", type=float, nargs="+", default=[0.0, 5.0, 6.0, 7.0], help="max_pulse_spread_db; 0: none")
+    p.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    p.add_argument("--out", default="runs/pulse-gate")
+    args = p.parse_args()
+
+    def measure(rec, audio, frontend, config):
+        starts = np.round(rec.starts_s * frontend.sample_rate_hz).astype(int)
+        return replace(rec, pulse_spreads=window_pulse_spreads(audio, starts, frontend.clip_samples, rec.scores,
+                                                               pulse_frontend(frontend)))
+
+    rows, kept = calls_under_gates(list(map(Path, args.runs)), Path(args.shared), "max_pulse_spread_db", args.gates,
+                                   measure, lambda rec, inside: float(np.nanmedian(rec.pulse_spreads[inside])))
+    report(rows, kept, Path(args.out) / "pulse_gate.csv", "pulse spread (dB)", " dB")
 
 
 if __name__ == "__main__":

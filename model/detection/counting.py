@@ -16,6 +16,7 @@ import pandas as pd
 from data_pipeline.audio.decoding import STREAM_BLOCK_S, AudioDecodeError, stream_audio
 from data_pipeline.audio.prefetch import background
 from data_pipeline.audio.startup_decoding import StartupDecoder
+from data_pipeline.features.harmonicity import window_harmonicities
 from data_pipeline.features.pulsing import pulse_frontend, window_pulse_spreads
 from data_pipeline.features.windows import iter_windows
 from model.detection.detector import Detector
@@ -35,6 +36,9 @@ class RecordingScores:
     pulse_spreads: for each window, the pulse spread (dB) around its centre (data_pipeline.features.pulsing),
     NaN where not measured (a score under MEASURED_FROM_SCORE, a front end that cannot measure it); None: none
     measured (scores saved before the pulse gate), so the gate lets every call pass.
+    harmonicities: for each window, how much the second around its centre is a harmonic stack
+    (data_pipeline.features.harmonicity), NaN where not measured; None: none measured, so the harmonic gate lets
+    every call pass.
     """
 
     recording: str
@@ -42,6 +46,7 @@ class RecordingScores:
     scores: np.ndarray
     duration_s: float
     pulse_spreads: np.ndarray | None = None
+    harmonicities: np.ndarray | None = None
 
 
 @dataclass
@@ -69,21 +74,23 @@ def score_recording(detector: Detector, path: str | os.PathLike, hop_s: float | 
             yield block
 
     measuring = pulse_frontend(fe)
-    starts, scores, spreads = [], [], []
+    starts, scores, spreads, harmonicities = [], [], [], []
     for batch in iter_windows(counted(blocks or stream_audio(path, fe.sample_rate_hz)), fe, hop_s):
         starts.append(batch.starts_s)
         scores.append(detector.window_probabilities(batch)[:, detector.positive_class])
-        spreads.append(window_pulse_spreads(batch.audio, np.arange(len(batch.starts_s)) * batch.hop_frames * fe.frame_step,
-                                            fe.clip_samples, scores[-1], measuring))
+        at = np.arange(len(batch.starts_s)) * batch.hop_frames * fe.frame_step
+        spreads.append(window_pulse_spreads(batch.audio, at, fe.clip_samples, scores[-1], measuring))
+        harmonicities.append(window_harmonicities(batch.audio, at, fe.clip_samples, scores[-1], fe.sample_rate_hz))
     return RecordingScores(Path(path).name, np.concatenate(starts), np.concatenate(scores),
-                           n_samples / fe.sample_rate_hz, np.concatenate(spreads))
+                           n_samples / fe.sample_rate_hz, np.concatenate(spreads), np.concatenate(harmonicities))
 
 
 def events_from_scores(scores: list[RecordingScores], window_s: float, config: CountingConfig) -> CountResult:
     """Counts and events for already-scored recordings under `config` (cheap: no model involved)."""
     counts, events = [], []
     for rec in scores:
-        calls = merge_windows(rec.starts_s, rec.scores, window_s, config, rec.duration_s, rec.pulse_spreads)
+        calls = merge_windows(rec.starts_s, rec.scores, window_s, config, rec.duration_s, rec.pulse_spreads,
+                              rec.harmonicities)
         counts.append((rec.recording, len(calls)))
         events.append(calls.assign(recording=rec.recording))
     event_table = pd.concat(events, ignore_index=True) if events else pd.DataFrame()

@@ -318,9 +318,12 @@ def train(
     plot_history(pd.DataFrame(history), run_dir / "curves.png")
 
     counting = counting or default_counting(config.network)
-    gated = counting.max_pulse_spread_db and len(classes) == 2
-    pulsing = _most_pulsing_call_db(table[kept], labels, classes[1], frontend) if gated else None  # files that decoded
-    counting = counting.for_labelled_calls(_longest_call_s(table, labels), pulsing)
+    calls = len(classes) == 2
+    pulsing = _most_pulsing_call_db(table[kept], labels, classes[1], frontend) if calls and counting.max_pulse_spread_db \
+        else None  # of the files that decoded
+    harmonic = _least_harmonic_call(table[kept], labels, classes[1], frontend) if calls and counting.min_harmonicity \
+        else None
+    counting = counting.for_labelled_calls(_longest_call_s(table, labels), pulsing, harmonic)
     detector = Detector(net, frontend, list(classes), config.arch, counting, pooling=pooling)
     detector.save(run_dir)
 
@@ -527,25 +530,46 @@ def _longest_call_s(table: pd.DataFrame, labels: pd.DataFrame | None) -> float |
 def _most_pulsing_call_db(table: pd.DataFrame, labels: pd.DataFrame | None, call_class: str,
                           frontend: FrontendConfig) -> float | None:
     """The highest pulse spread (dB) among the calls training and validation drew on, each measured as the pulse
-    gate measures a call (data_pipeline.features.pulsing): the labelled calls of their recordings whole, and each
-    call clip from elsewhere (a folder of clips) as it was cut; None: none measured, or no gate to set."""
+    gate measures a call (data_pipeline.features.pulsing; `_heard_call_stretches`); None: none measured, or no
+    gate to set."""
     from data_pipeline.audio.decoding import read_stretch
     from data_pipeline.features.pulsing import pulse_frontend, stretch_pulse_spread_db
 
     measuring = pulse_frontend(frontend)
     if measuring is None:
         return None
+    spreads = [stretch_pulse_spread_db(read_stretch(f, start, end, frontend.sample_rate_hz), measuring)
+               for f, start, end in _heard_call_stretches(table, labels, call_class, frontend)]
+    spreads = [s for s in spreads if np.isfinite(s)]
+    return max(spreads) if spreads else None
+
+
+def _least_harmonic_call(table: pd.DataFrame, labels: pd.DataFrame | None, call_class: str,
+                         frontend: FrontendConfig) -> float | None:
+    """The lowest harmonicity among the sure calls training and validation drew on, each measured as the harmonic
+    gate measures a call (data_pipeline.features.harmonicity); faint calls, which no count needs, are left out. None:
+    none measured."""
+    from data_pipeline.audio.decoding import read_stretch
+    from data_pipeline.features.harmonicity import stretch_harmonicity
+
+    rate = frontend.sample_rate_hz
+    values = [stretch_harmonicity(read_stretch(f, start, end, rate), rate)
+              for f, start, end in _heard_call_stretches(table, labels, call_class, frontend, ("sure",))]
+    values = [v for v in values if np.isfinite(v)]
+    return min(values) if values else None
+
+
+def _heard_call_stretches(table: pd.DataFrame, labels: pd.DataFrame | None, call_class: str, frontend: FrontendConfig,
+                          confidences: tuple[str, ...] = ("sure", "faint")) -> list[tuple[str, float, float]]:
+    """(file, start, end) of every call training and validation drew on: the labelled calls of their recordings
+    whole, and each call clip from elsewhere (a folder of clips) as it was cut."""
     heard = table[table["split"] != "test"]
     labelled = set(labels["recording"]) if labels is not None else set()
     files = {Path(f).name: f for f in heard["file"].unique()}
     stretches = [(files[c.recording], c.start, c.end) for c in (labels.itertuples() if labels is not None else [])
-                 if c.recording in files and c.confidence in ("sure", "faint")]
+                 if c.recording in files and c.confidence in confidences]
     clips = heard[(heard["label"] == call_class) & ~heard["file"].map(lambda f: Path(f).name in labelled)]
-    stretches += [(c.file, c.start, c.start + frontend.clip_s) for c in clips.itertuples()]
-    spreads = [stretch_pulse_spread_db(read_stretch(f, start, end, frontend.sample_rate_hz), measuring)
-               for f, start, end in stretches]
-    spreads = [s for s in spreads if np.isfinite(s)]
-    return max(spreads) if spreads else None
+    return stretches + [(c.file, c.start, c.start + frontend.clip_s) for c in clips.itertuples()]
 
 
 def _labelled_recordings(table: pd.DataFrame, labels: pd.DataFrame, split: str) -> list[str]:

@@ -1,0 +1,105 @@
+"""How much a stretch of audio is a harmonic stack: the measure counting's harmonic gate reads (model.detection.events).
+
+A Capuchinbird's call is a dense stack of harmonics, evenly spaced (about 125 Hz apart in ../shared/forest), over
+400-2000 Hz. Breaking glass, knocks, heartbeats, a steady tone and noise hold no such even spacing, and yet a
+network trained on a few recordings may score them as calls (README, "Calls that hold a harmonic stack"). Per
+frame of FRAME_S: the log magnitude over HARMONIC_BAND_HZ less its running mean over SMOOTH_HZ (what is left is
+the ripple partials make), and that ripple's autocorrelation, normalised, at its highest over the spacings of
+FUNDAMENTAL_HZ: near 1 for an even stack, about 0.2 for noise. A piece of PIECE_S takes the median over its frames.
+Numpy only: a 180 s recording's windows cost a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from data_pipeline.features.pulsing import MEASURED_FROM_SCORE, PIECE_S
+
+HARMONIC_BAND_HZ = (300.0, 2400.0)  # the call's stack, below the 2.5 kHz top of the default front end
+FUNDAMENTAL_HZ = (80.0, 450.0)  # partial spacings looked for; the forest calls' is about 125 Hz
+FRAME_S = 0.064  # 1024 samples at 16 kHz: 15.6 Hz bins, eight to a 125 Hz spacing
+HOP_S = 1 / 32  # 500 samples at 16 kHz, half a frame: 0.25 s hops fall on frame starts
+SMOOTH_HZ = 140.0  # the running mean the ripple is measured against: about one spacing
+
+
+def frame_length(sample_rate_hz: int) -> int:
+    """FRAME_S rounded up to a power of two, in samples."""
+    return 1 << max(0, math.ceil(math.log2(FRAME_S * sample_rate_hz)))
+
+
+def frame_harmonicity(audio: np.ndarray, sample_rate_hz: int) -> np.ndarray:
+    """Harmonicity of each frame of `audio` (FRAME_S long, every HOP_S), 0 to 1; NaN where the band holds no energy
+    or the rate leaves it too narrow to hold two spacings."""
+    n_fft, hop = frame_length(sample_rate_hz), max(1, round(HOP_S * sample_rate_hz))
+    audio = np.asarray(audio, np.float32)
+    if len(audio) < n_fft:
+        return np.zeros(0)
+    frames = np.lib.stride_tricks.sliding_window_view(audio, n_fft)[::hop]
+    bin_hz = sample_rate_hz / n_fft
+    hz = np.arange(n_fft // 2 + 1) * bin_hz
+    band = np.flatnonzero((hz >= HARMONIC_BAND_HZ[0]) & (hz <= min(HARMONIC_BAND_HZ[1], sample_rate_hz / 2)))
+    lags = np.arange(math.ceil(FUNDAMENTAL_HZ[0] / bin_hz), math.floor(FUNDAMENTAL_HZ[1] / bin_hz) + 1)
+    if len(band) < 2 * lags[-1] + 1:
+        return np.full(len(frames), np.nan)
+    magnitude = np.abs(np.fft.rfft(frames * np.hanning(n_fft).astype(np.float32), axis=1)[:, band])
+    level = np.log(magnitude + 1e-9)
+    ripple = level - _running_mean(level, max(1, round(SMOOTH_HZ / bin_hz)))
+    ripple -= ripple.mean(axis=1, keepdims=True)
+    spectrum = np.fft.rfft(ripple, n=2 * ripple.shape[1], axis=1)
+    autocorrelation = np.fft.irfft(np.abs(spectrum) ** 2, axis=1)[:, : lags[-1] + 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = autocorrelation[:, lags].max(axis=1) / autocorrelation[:, 0]
+    silent = (magnitude ** 2).sum(axis=1) <= 0
+    return np.where(silent | ~np.isfinite(value), np.nan, value)
+
+
+def _running_mean(x: np.ndarray, width: int) -> np.ndarray:
+    """Mean over `width` bins centred on each bin, the bins beyond the edges counted as 0 (np.convolve 'same')."""
+    padded = np.pad(x, ((0, 0), (width // 2, width - 1 - width // 2)))
+    sums = np.cumsum(np.pad(padded, ((0, 0), (1, 0))), axis=1)
+    return (sums[:, width:] - sums[:, :-width]) / width
+
+
+def piece_harmonicity(audio: np.ndarray, first_samples: np.ndarray, piece: int, sample_rate_hz: int) -> np.ndarray:
+    """Harmonicity of the pieces of `piece` samples starting at `first_samples` of `audio`: the median over the
+    frames that lie wholly inside each; the frames are analysed once over the stretch the pieces cover."""
+    first_samples = np.asarray(first_samples, int)
+    out = np.full(len(first_samples), np.nan)
+    if not len(first_samples):
+        return out
+    n_fft, hop = frame_length(sample_rate_hz), max(1, round(HOP_S * sample_rate_hz))
+    lo = int(first_samples.min())
+    values = frame_harmonicity(audio[lo: int(first_samples.max()) + piece], sample_rate_hz)
+    for k, start in enumerate(first_samples - lo):
+        a = -(-start // hop)  # the first frame starting at or after the piece's start
+        b = (start + piece - n_fft) // hop + 1  # one past the last frame ending inside it
+        inside = values[a: max(a, b)]
+        inside = inside[np.isfinite(inside)]
+        if len(inside):
+            out[k] = np.median(inside)
+    return out
+
+
+def window_harmonicities(audio: np.ndarray, starts: np.ndarray, window: int, scores: np.ndarray,
+                         sample_rate_hz: int) -> np.ndarray:
+    """Harmonicity of the PIECE_S around the centre of each window (`window` samples from `starts` in `audio`)
+    scored MEASURED_FROM_SCORE or more, as the pulse gate measures its pieces; NaN for the others."""
+    out = np.full(len(scores), np.nan)
+    measured = np.flatnonzero(np.asarray(scores) >= MEASURED_FROM_SCORE)
+    if len(measured):
+        piece = int(PIECE_S * sample_rate_hz)
+        first = np.maximum(np.asarray(starts)[measured] + (window - piece) // 2, 0)
+        out[measured] = piece_harmonicity(audio, first, min(piece, len(audio)), sample_rate_hz)
+    return out
+
+
+def stretch_harmonicity(audio: np.ndarray, sample_rate_hz: int, hop_s: float = 0.25) -> float:
+    """Harmonicity of a stretch as the harmonic gate reads a call: the highest over PIECE_S pieces every `hop_s`
+    along it (the whole stretch where it is shorter than a piece); NaN if none could be measured."""
+    piece = min(len(audio), int(PIECE_S * sample_rate_hz))
+    first = np.arange(0, len(audio) - piece + 1, max(1, round(hop_s * sample_rate_hz)))
+    values = piece_harmonicity(audio, first, piece, sample_rate_hz)
+    values = values[np.isfinite(values)]
+    return float(values.max()) if len(values) else float("nan")
