@@ -318,11 +318,11 @@ def train(
     plot_history(pd.DataFrame(history), run_dir / "curves.png")
 
     counting = counting or default_counting(config.network)
-    calls = len(classes) == 2
-    pulsing = _most_pulsing_call_db(table[kept], labels, classes[1], frontend) if calls and counting.max_pulse_spread_db \
-        else None  # of the files that decoded
-    harmonic = _least_harmonic_call(table[kept], labels, classes[1], frontend) if calls and counting.min_harmonicity \
-        else None
+    pulsing = harmonic = None  # of the calls in the files that decoded
+    if len(classes) == 2 and counting.max_pulse_spread_db:
+        pulsing = _most_pulsing_call_db(table[kept], labels, classes[1], frontend)
+    if len(classes) == 2 and counting.min_harmonicity:
+        harmonic = _least_harmonic_call(table[kept], labels, classes[1], frontend)
     counting = counting.for_labelled_calls(_longest_call_s(table, labels), pulsing, harmonic)
     detector = Detector(net, frontend, list(classes), config.arch, counting, pooling=pooling)
     detector.save(run_dir)
