@@ -14,10 +14,10 @@ of a material is the highest figure any false call in it could read. Prints, per
 and, per material, its highest piece and the share of its 2 s stretches that could pass each of --gates; writes
 OUT/calls.csv and OUT/no_call.csv.
 
-With --runs (fold models of `robustness.py` or `learning_curve.py`, as `pulse_gate.py` takes them): each fold's
-saved window scores are measured again from the audio and merged into calls with the fold's own counting settings,
-min_harmonicity at each of --gates (0: none); prints the true and false calls kept at each, and each call's figure
-(the highest over its windows at or above the threshold) by group; writes OUT/harmonic_gate.csv.
+With --runs (fold models of `robustness.py` or `learning_curve.py`, as `pulse_gate.py` takes them; without --data,
+only this): each fold's saved window scores are measured again from the audio and merged into calls with the fold's
+own counting settings, min_harmonicity at each of --gates (0: none); prints the true and false calls kept at each,
+and each call's figure (the highest over its windows at or above the threshold) by group; writes OUT/harmonic_gate.csv.
 """
 
 from __future__ import annotations
@@ -110,10 +110,25 @@ def highest(values) -> float:
     return float(np.nanmax(values)) if np.isfinite(values).any() else float("nan")
 
 
+def gates_on_runs(runs: list[Path], shared: Path, gates: list[float], out: Path) -> None:
+    import numpy as np
+    from pulse_gate import calls_under_gates, report
+
+    from data_pipeline.features.harmonicity import window_harmonicities
+
+    def measure(rec, audio, frontend, config):
+        starts = np.round(rec.starts_s * frontend.sample_rate_hz).astype(int)
+        return replace(rec, harmonicities=window_harmonicities(audio, starts, frontend.clip_samples, rec.scores,
+                                                               frontend.sample_rate_hz))
+
+    rows, kept = calls_under_gates(runs, shared, "min_harmonicity", gates, measure,
+                                   lambda rec, inside: highest(rec.harmonicities[inside]))
+    report(rows, kept, out / "harmonic_gate.csv", "harmonicity", "")
+
+
 def main() -> None:
     import numpy as np
 
-    from data_pipeline.features.harmonicity import window_harmonicities
     from model.outputs import atomic_write_csv
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -132,6 +147,8 @@ def main() -> None:
     if any(db <= 0 for db in args.noise_db):
         raise ValueError(f"--noise-db: noise is added above the recording's level, so more than 0 dB; got {args.noise_db}")
 
+    if args.runs and not data:  # the gate on the runs' saved scores alone
+        return gates_on_runs(list(map(Path, args.runs)), shared, args.gates, out)
     calls = labelled_calls_measured(shared, data, args.noise_db, Path(args.write_noisy) if args.write_noisy else None)
     atomic_write_csv(out / "calls.csv", calls)
     print("\nsure calls, each the highest of its pieces: the lowest four, and how many fall below each gate")
@@ -154,17 +171,7 @@ def main() -> None:
               f"stretches passing {share}")
 
     if args.runs:
-        from pulse_gate import calls_under_gates, report
-
-        def measure(rec, audio, frontend, config):
-            starts = np.round(rec.starts_s * frontend.sample_rate_hz).astype(int)
-            return replace(rec, harmonicities=window_harmonicities(audio, starts, frontend.clip_samples, rec.scores,
-                                                                   frontend.sample_rate_hz))
-
-        rows, kept = calls_under_gates(list(map(Path, args.runs)), shared, "min_harmonicity", args.gates, measure,
-                                       lambda rec, inside: highest(rec.harmonicities[inside]))
-        report(rows, kept, out / "harmonic_gate.csv", "harmonicity", "")
-
+        gates_on_runs(list(map(Path, args.runs)), shared, args.gates, out)
 
 if __name__ == "__main__":
     from model import cli
