@@ -1,5 +1,6 @@
 """The harmonic gate: a crash, a knock or a hum is not a call (data_pipeline.features.harmonicity,
-CountingConfig.min_harmonicity)."""
+CountingConfig.min_harmonicity). Counting's block-by-block measure and its parts: tests/test_pulse_gate.py, with the
+pulse spread's."""
 
 import numpy as np
 import pandas as pd
@@ -105,35 +106,6 @@ def test_training_lowers_the_gate_below_the_least_harmonic_sure_call_it_learnt_f
     assert CountingConfig(min_harmonicity=0.0).for_labelled_calls(None, None, least).min_harmonicity == 0.0
     assert CountingConfig().for_labelled_calls(None, None, float("nan")).min_harmonicity == 0.3
     assert _least_harmonic_call(table.assign(split="test"), labels, "call", fe) is None
-
-
-def test_counting_measures_each_window_scored_high_and_resumes_with_the_measure(tmp_path, untrained_model):
-    import soundfile as sf
-
-    from data_pipeline.audio.decoding import decode_audio
-    from data_pipeline.features.harmonicity import window_harmonicities
-    from data_pipeline.features.pulsing import MEASURED_FROM_SCORE
-    from model.detection.detector import load_detector
-    from model.detection.score_parts import count_resumably, load_part, part_path, scoring_fingerprint
-
-    path = tmp_path / "r.wav"
-    sf.write(path, np.concatenate([moo(5), crashes(5), np.zeros(SR, np.float32), moo(4)]), SR)
-    detector = load_detector(untrained_model)
-    result, _ = count_resumably(detector, [path], tmp_path / "parts", progress=False)
-    rec = result.scores[0]
-    high = rec.scores >= MEASURED_FROM_SCORE
-    assert high.any() and np.isfinite(rec.harmonicities[high]).any() and np.isnan(rec.harmonicities[~high]).all()
-    fe = detector.frontend
-    starts = np.round(rec.starts_s * fe.sample_rate_hz).astype(int)
-    expected = window_harmonicities(decode_audio(path, fe.sample_rate_hz), starts, fe.clip_samples, rec.scores,
-                                    fe.sample_rate_hz)
-    np.testing.assert_allclose(rec.harmonicities, expected, rtol=1e-5)  # block by block = all at once
-    fingerprint = scoring_fingerprint(detector, detector.counting.hop_s)
-    np.testing.assert_array_equal(load_part(tmp_path / "parts", path, fingerprint).harmonicities, rec.harmonicities)
-    with np.load(part_path(tmp_path / "parts", path)) as part:  # a part saved before the gate: scored again
-        older = {k: part[k] for k in part.files if k != "harmonicities"}
-    np.savez(part_path(tmp_path / "parts", path), **older)
-    assert load_part(tmp_path / "parts", path, fingerprint) is None
 
 
 def test_a_setting_out_of_range_is_one_line():

@@ -117,13 +117,16 @@ def test_training_raises_the_gate_above_the_most_pulsing_call_it_learnt_from(tmp
     assert _most_pulsing_call_db(table.assign(label="other"), None, "call", fe) is None
 
 
-def test_counting_measures_each_window_scored_high_and_resumes_with_the_measure(tmp_path, untrained_model):
+def test_counting_measures_each_window_scored_high_and_resumes_with_the_measures(tmp_path, untrained_model):
+    """Both gates' measures (pulse spread, harmonicity): block by block as over the whole recording, kept in the
+    count's parts, and a part saved before a measure existed is scored again."""
     import soundfile as sf
 
     from data_pipeline.audio.decoding import decode_audio
+    from data_pipeline.features.harmonicity import window_harmonicities
     from data_pipeline.features.pulsing import MEASURED_FROM_SCORE, pulse_frontend, window_pulse_spreads
     from model.detection.detector import load_detector
-    from model.detection.score_parts import count_resumably, load_part, scoring_fingerprint
+    from model.detection.score_parts import count_resumably, load_part, part_path, scoring_fingerprint
 
     path = tmp_path / "r.wav"
     sf.write(path, np.concatenate([harmonic_stack(5), trill(5), np.zeros(SR, np.float32), harmonic_stack(4)]), SR)
@@ -132,10 +135,19 @@ def test_counting_measures_each_window_scored_high_and_resumes_with_the_measure(
     rec = result.scores[0]
     high = rec.scores >= MEASURED_FROM_SCORE
     assert high.any() and np.isfinite(rec.pulse_spreads[high]).all() and np.isnan(rec.pulse_spreads[~high]).all()
+    assert np.isfinite(rec.harmonicities[high]).any() and np.isnan(rec.harmonicities[~high]).all()
     fe = detector.frontend
     starts = np.round(rec.starts_s * fe.sample_rate_hz).astype(int)
-    expected = window_pulse_spreads(decode_audio(path, fe.sample_rate_hz), starts, fe.clip_samples, rec.scores,
-                                    pulse_frontend(fe))
+    audio = decode_audio(path, fe.sample_rate_hz)
+    expected = window_pulse_spreads(audio, starts, fe.clip_samples, rec.scores, pulse_frontend(fe))
     np.testing.assert_allclose(rec.pulse_spreads, expected, rtol=1e-4, atol=1e-4)  # block by block = all at once
-    saved = load_part(tmp_path / "parts", path, scoring_fingerprint(detector, detector.counting.hop_s))
+    expected = window_harmonicities(audio, starts, fe.clip_samples, rec.scores, fe.sample_rate_hz)
+    np.testing.assert_allclose(rec.harmonicities, expected, rtol=1e-5)
+    fingerprint = scoring_fingerprint(detector, detector.counting.hop_s)
+    saved = load_part(tmp_path / "parts", path, fingerprint)
     np.testing.assert_array_equal(saved.pulse_spreads, rec.pulse_spreads)
+    np.testing.assert_array_equal(saved.harmonicities, rec.harmonicities)
+    with np.load(part_path(tmp_path / "parts", path)) as part:  # a part saved before the harmonic gate
+        older = {k: part[k] for k in part.files if k != "harmonicities"}
+    np.savez(part_path(tmp_path / "parts", path), **older)
+    assert load_part(tmp_path / "parts", path, fingerprint) is None
