@@ -133,8 +133,7 @@ class CountingConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "CountingConfig":
         """Settings saved before max_call_s, max_pulse_spread_db, join_within_s or min_harmonicity existed get its
-        default, as every run
-        with those settings counts now."""
+        default, as every run with those settings counts now."""
         return cls(**d)
 
 
