@@ -164,3 +164,23 @@ def test_ctrl_c_with_local_workers_ends_with_one_line(tmp_path, untrained_model)
     # Each worker printed pages of KeyboardInterrupt tracebacks, then a warning per recording it was scoring.
     assert proc.returncode == 130 and lines == ["interrupted; no output was left half-written"], err
     assert not (work / "out" / "counts.csv").exists() and any(parts.glob("site_*"))  # what was scored stays, to resume
+
+
+def test_local_workers_keep_quiet_only_about_the_news_of_their_own_close():
+    """The local workers' setup drops the two messages a closing local cluster makes (a heartbeat meeting the
+    scheduler already gone: two tracebacks after a count that had finished well, once in .ci/run), nothing else."""
+    import logging
+
+    from model.detection.cluster_counting import LOCAL_WORKER_SETUP
+
+    setup = {}
+    exec(LOCAL_WORKER_SETUP, setup)
+    quiet = setup["QuietAtClose"]()
+
+    def kept(message):
+        return quiet.filter(logging.LogRecord("distributed.worker", logging.ERROR, __file__, 1, message, None, None))
+
+    assert not kept("Failed to communicate with scheduler during heartbeat.")
+    assert not kept("Compute Failed ... ended with CancelledError")
+    assert kept("Compute Failed\nKey: score_task-1\nException: AudioDecodeError('r.wav: truncated')")
+    assert kept("Worker stream died during communication: tcp://127.0.0.1:40000")
