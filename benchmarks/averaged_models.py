@@ -8,7 +8,8 @@ a model saved was made on audio it never heard: a forest recording by the fold m
 (the folds differ by seed, so each recording's scores come from whichever fold held it in each run), the
 no-call material by every fold model. For each run alone and for every pair, the scores of a recording
 are averaged window by window and merged into calls with one setting for all (the shared network's
-defaults: `model.learning.training.SHARED_MIN_CALL_S`, the rest `CountingConfig`'s), then scored as `robustness.py` scores them:
+defaults: `model.learning.training.SHARED_MIN_CALL_S`, the rest `CountingConfig`'s, the pulse and harmonic gates
+included where the runs saved their measures), then scored as `robustness.py` scores them:
 count MAE / event F1 per condition, and false calls per no-call material (fold k of one run paired with
 fold k of the other there).
 """
@@ -42,6 +43,16 @@ def run_scores(run: Path, labelled: set[str]) -> tuple[dict, dict]:
     return forest, no_call
 
 
+def measured(recs: list, name: str):
+    """A gate's measure for the averaged windows: a measure of the audio, so the same wherever two runs measured a
+    window; each run measured only the windows it scored high (NaN elsewhere), so the average takes any run's.
+    None where a run saved none (scores from before that gate: it lets every call pass)."""
+    import numpy as np
+
+    values = [getattr(r, name) for r in recs]
+    return None if any(v is None for v in values) else np.fmax.reduce(values)
+
+
 def main() -> None:
     import numpy as np
     from rescore_counting import forest_table
@@ -68,7 +79,7 @@ def main() -> None:
         if any(not np.array_equal(r.starts_s, recs[0].starts_s) for r in recs):
             sys.exit(f"{recs[0].recording}: the runs scored other windows (another hop or front end)")
         return RecordingScores(recs[0].recording, recs[0].starts_s, np.mean([r.scores for r in recs], axis=0),
-                               recs[0].duration_s)
+                               recs[0].duration_s, measured(recs, "pulse_spreads"), measured(recs, "harmonicities"))
 
     def report(name, members):
         forests, no_calls = zip(*(runs[m] for m in members))

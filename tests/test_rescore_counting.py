@@ -132,3 +132,31 @@ def test_the_pulse_gate_on_saved_scores_drops_the_trill_and_keeps_the_call(tmp_p
     lines = done.stdout.splitlines()
     assert "gate 0 dB: true calls 1, false calls 1 (unseen 1)" in lines
     assert "gate 6 dB: true calls 1, false calls 0 (none)" in lines
+
+
+def test_averaged_runs_keep_the_harmonic_gate(tmp_path):
+    """benchmarks/averaged_models.py: each run measured only the windows it scored high, so the average must take
+    the measure from whichever run did; a stretch one run calls, that holds no harmonic stack, stays no call."""
+    (tmp_path / "forest").mkdir()
+    (tmp_path / "forest" / "calls.csv").write_text("recording,start,end,confidence\nrecording_a.mp3,10.0,15.0,sure\n")
+
+    def measured(rec: RecordingScores, harmonicity: float) -> RecordingScores:
+        high = rec.scores >= 0.2
+        rec.harmonicities = np.where(high, harmonicity, np.nan)
+        rec.pulse_spreads = np.where(high, 3.0, np.nan)
+        return rec
+
+    for run, noise_called in (("one", True), ("two", False)):
+        fold = tmp_path / run / "fold0"
+        fold.mkdir(parents=True)
+        noise = scores_with_runs("generated_noise.flac", [(10.5, 17)] if noise_called else [], 35.0)
+        saved = {"unheard": [measured(scores_with_runs("recording_a.mp3", [(10.5, 17)], 35.0), 0.7)],
+                 "no_call:generated": [measured(noise, 0.1)]}
+        with open(fold / "window_scores.pkl", "wb") as f:
+            pickle.dump(saved, f)
+    done = run_script("benchmarks/averaged_models.py", tmp_path / "one", tmp_path / "two", "--shared", tmp_path,
+                      cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    averaged = lines.index("[0] + [1] averaged: unheard 0.000 / 1.000")
+    assert lines[averaged + 1] == "  false calls: generated 0; all 0"
