@@ -1,7 +1,7 @@
 """The harmonic gate's measure on labelled calls and on audio with no call, and the gate on saved window scores.
 
     .venv/bin/python benchmarks/harmonic_gate.py [--data runs/robustness/data] [--noise-db 7 10]
-        [--runs RUN_DIR...] [--gates 0 0.25 0.3 0.35] [--shared ../shared] [--out runs/harmonic-gate]
+        [--runs RUN_DIR... [--min-call-s 1.5 2.0]] [--gates 0 0.25 0.3 0.35] [--shared ../shared] [--out runs/harmonic-gate]
 
 Needs no model. Every sure call of ../shared/forest is measured as the gate measures a call
 (`data_pipeline.features.harmonicity.stretch_harmonicity`: the highest of the 1 s pieces every 0.25 s along its
@@ -18,6 +18,8 @@ With --runs (fold models of `robustness.py` or `learning_curve.py`, as `pulse_ga
 only this): each fold's saved window scores are measured again from the audio and merged into calls with the fold's
 own counting settings, min_harmonicity at each of --gates (0: none); prints the true and false calls kept at each,
 and each call's figure (the highest over its windows at or above the threshold) by group; writes OUT/harmonic_gate.csv.
+With --min-call-s as well, the true and false calls kept at each of those minimum call lengths instead, with each
+fold's own gate (runs saved before the gate: 0.3), and no CSV: what a shorter minimum adds once the gate is in place.
 """
 
 from __future__ import annotations
@@ -110,7 +112,9 @@ def highest(values) -> float:
     return float(np.nanmax(values)) if np.isfinite(values).any() else float("nan")
 
 
-def gates_on_runs(runs: list[Path], shared: Path, gates: list[float], out: Path) -> None:
+def gates_on_runs(runs: list[Path], shared: Path, gates: list[float], out: Path, min_calls: list[float] | None = None):
+    """The runs' calls at each of `gates`; with `min_calls`, instead at each of those minimum call lengths, each fold's
+    own gate (0.3 for runs saved before it)."""
     import numpy as np
     from pulse_gate import calls_under_gates, report
 
@@ -121,8 +125,11 @@ def gates_on_runs(runs: list[Path], shared: Path, gates: list[float], out: Path)
         return replace(rec, harmonicities=window_harmonicities(audio, starts, frontend.clip_samples, rec.scores,
                                                                frontend.sample_rate_hz))
 
-    rows, kept = calls_under_gates(runs, shared, "min_harmonicity", gates, measure,
-                                   lambda rec, inside: highest(rec.harmonicities[inside]))
+    value = lambda rec, inside: highest(rec.harmonicities[inside])  # noqa: E731
+    if min_calls:
+        _, kept = calls_under_gates(runs, shared, "min_call_s", min_calls, measure, value)
+        return report([], kept, None, "harmonicity", " s", "min_call_s")
+    rows, kept = calls_under_gates(runs, shared, "min_harmonicity", gates, measure, value)
     report(rows, kept, out / "harmonic_gate.csv", "harmonicity", "")
 
 
@@ -138,6 +145,8 @@ def main() -> None:
                    "DIR/noise+<dB>dB/, to count with a model (count_calls.py --labels ../shared/forest/calls.csv)")
     p.add_argument("--runs", nargs="*", default=[])
     p.add_argument("--gates", type=float, nargs="+", default=[0.0, 0.25, 0.3, 0.35], help="min_harmonicity; 0: none")
+    p.add_argument("--min-call-s", type=float, nargs="+", help="with --runs alone: the calls at each of these minimum "
+                   "call lengths instead, each fold's own gate (0.3 where it saved none)")
     p.add_argument("--shared", default=str(ROOT.parent / "shared"))
     p.add_argument("--out", default="runs/harmonic-gate")
     args = p.parse_args()
@@ -148,7 +157,9 @@ def main() -> None:
         raise ValueError(f"--noise-db: noise is added above the recording's level, so more than 0 dB; got {args.noise_db}")
 
     if args.runs and not data:  # the gate on the runs' saved scores alone
-        return gates_on_runs(list(map(Path, args.runs)), shared, args.gates, out)
+        return gates_on_runs(list(map(Path, args.runs)), shared, args.gates, out, args.min_call_s)
+    if args.min_call_s:
+        p.error("--min-call-s goes with --runs alone")
     calls = labelled_calls_measured(shared, data, args.noise_db, Path(args.write_noisy) if args.write_noisy else None)
     atomic_write_csv(out / "calls.csv", calls)
     print("\nsure calls, each the highest of its pieces: the lowest four, and how many fall below each gate")

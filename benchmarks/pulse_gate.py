@@ -94,16 +94,17 @@ def calls_under_gates(runs: list[Path], shared: Path, setting: str, gates: list[
     return rows, kept
 
 
-def report(rows: list[dict], kept: dict, csv: Path, figure: str, unit: str) -> None:
-    """Write `csv` (one row per call found without a gate, its figure in column "value"), print each group's figures,
-    then the calls kept at each gate."""
+def report(rows: list[dict], kept: dict, csv: Path | None, figure: str, unit: str, setting: str = "gate") -> None:
+    """Write `csv` (one row per call found without a gate, its figure in column "value"; None: no rows to write),
+    print each group's figures, then the calls kept at each value of `setting`."""
     import numpy as np
     import pandas as pd
 
     from model.outputs import atomic_write_csv
 
     table = pd.DataFrame(rows)
-    atomic_write_csv(csv, table)
+    if csv is not None:
+        atomic_write_csv(csv, table)
     if len(table):
         kind = table["recording"].str.replace(r"[_\d]*\.\w+$", "", regex=True)  # generated_frogs.flac -> generated_frogs
         table["group"] = np.where(table["true"], "true: " + table["condition"], "false: " + table["condition"] + " " + kind)
@@ -112,9 +113,9 @@ def report(rows: list[dict], kept: dict, csv: Path, figure: str, unit: str) -> N
         print(figures[["count", "min", "1%", "50%", "99%", "max"]].round(3).to_string())
     for gate, found in kept.items():
         found = pd.DataFrame(found, columns=["true", "condition", "recording"])
-        false = found[~found["true"]]
+        false = found[~found["true"].astype(bool)]  # an empty column is of objects: no mask without the cast
         kinds = false["condition"].str.removeprefix("no_call:").value_counts()
-        print(f"gate {gate:g}{unit}: true calls {int(found['true'].sum())}, false calls {len(false)} "
+        print(f"{setting} {gate:g}{unit}: true calls {int(found['true'].sum())}, false calls {len(false)} "
               f"({', '.join(f'{k} {n}' for k, n in kinds.items()) or 'none'})")
 
 
