@@ -163,7 +163,7 @@ def test_train_py_shares_the_trunk_by_default_and_not_when_told(tmp_path):
         assert done.returncode == 0, done.stderr[-2000:]
         detector = Detector.load(run)
         assert shareable(detector.model, detector.frontend, 10) is shares, flags  # the 0.25 s counting hop, 25 ms frames
-        assert detector.counting.min_call_s == (2.0 if shares else 2.25), flags  # its calls come out shorter
+        assert detector.counting.min_call_s == (1.5 if shares else 2.25), flags  # its calls come out shorter
     refused = run_script("train.py", "--data-dir", data, "--arch", "seed", "--shared-trunk", *quick, cwd=tmp_path)
     assert refused.returncode == 2 and "--shared-trunk is a setting of the compact network" in refused.stderr
     heart = run_script("train.py", "--data-dir", data, "--preset", "heart", "--shared-trunk", *quick, cwd=tmp_path)
