@@ -103,10 +103,12 @@ def test_the_tuning_speed_benchmark_finds_both_paths_agree_on_every_setting(tmp_
     assert "1296 settings: tune_counting" in done.stdout and "settings scored differently: 0" in done.stdout, done.stdout
 
 
-def test_the_pulse_gate_on_saved_scores_drops_the_trill_and_keeps_the_call(tmp_path):
-    """benchmarks/pulse_gate.py: each scored recording decoded again and measured as counting measures it."""
+def saved_gate_run(tmp_path, material: str, name: str, audio: np.ndarray):
+    """A fold of saved scores as the gate benchmarks read it: ../shared/forest with one recording holding a harmonic
+    stack at 10-15 s (labelled), and a no-call file `name` of `material` (`audio`, 35 s at 16 kHz), each scored as one
+    call over the same 4.25 s. Returns the run folder."""
     import soundfile as sf
-    from test_pulse_gate import harmonic_stack, trill
+    from test_pulse_gate import harmonic_stack
 
     from data_pipeline.features.frontend import FrontendConfig
 
@@ -117,16 +119,25 @@ def test_the_pulse_gate_on_saved_scores_drops_the_trill_and_keeps_the_call(tmp_p
     (forest / "calls.csv").write_text("recording,start,end,confidence\nrecording_a.mp3,10.0,15.0,sure\n")
     no_call = tmp_path / "runs" / "data" / "no_call"
     no_call.mkdir(parents=True)
-    sf.write(no_call / "generated_frogs.flac", np.concatenate([quiet, trill(5), quiet, quiet]), 16000)
+    sf.write(no_call / name, audio, 16000)
     fold = tmp_path / "runs" / "setting" / "fold0"
     fold.mkdir(parents=True)
     (fold / "detector.json").write_text(json.dumps({"counting": CountingConfig().to_dict(),
                                                     "frontend": FrontendConfig().to_dict()}))
-    saved = {"unheard": [scores_with_runs("recording_a.mp3", [(10.5, 17)], 35.0)],  # the call's 4.25 s
-             "no_call:unseen": [scores_with_runs("generated_frogs.flac", [(10.5, 17)], 35.0)]}  # the trill's
+    saved = {"unheard": [scores_with_runs("recording_a.mp3", [(10.5, 17)], 35.0)],
+             f"no_call:{material}": [scores_with_runs(name, [(10.5, 17)], 35.0)]}
     with open(fold / "window_scores.pkl", "wb") as f:
         pickle.dump(saved, f)
-    done = run_script("benchmarks/pulse_gate.py", fold.parent, "--gates", "0", "6", "--shared", tmp_path / "shared",
+    return fold.parent
+
+
+def test_the_pulse_gate_on_saved_scores_drops_the_trill_and_keeps_the_call(tmp_path):
+    """benchmarks/pulse_gate.py: each scored recording decoded again and measured as counting measures it."""
+    from test_pulse_gate import trill
+
+    quiet = np.zeros(16000 * 10, np.float32)
+    run = saved_gate_run(tmp_path, "unseen", "generated_frogs.flac", np.concatenate([quiet, trill(5), quiet, quiet]))
+    done = run_script("benchmarks/pulse_gate.py", run, "--gates", "0", "6", "--shared", tmp_path / "shared",
                       "--out", tmp_path / "out", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -165,29 +176,9 @@ def test_averaged_runs_keep_the_harmonic_gate(tmp_path):
 def test_the_harmonic_gate_on_saved_scores_at_other_minimum_calls(tmp_path):
     """benchmarks/harmonic_gate.py --runs --min-call-s: the minimum call varied with each fold's own gate in place, so
     a noise stretch scored as a call stays dropped at every minimum while the call is kept until the minimum passes it."""
-    import soundfile as sf
-    from test_pulse_gate import harmonic_stack
-
-    from data_pipeline.features.frontend import FrontendConfig
-
-    forest = tmp_path / "shared" / "forest"
-    forest.mkdir(parents=True)
-    quiet = np.zeros(16000 * 10, np.float32)
-    sf.write(forest / "recording_a.mp3", np.concatenate([quiet, harmonic_stack(5), quiet, quiet]), 16000)
-    (forest / "calls.csv").write_text("recording,start,end,confidence\nrecording_a.mp3,10.0,15.0,sure\n")
-    no_call = tmp_path / "runs" / "data" / "no_call"
-    no_call.mkdir(parents=True)
     noise = np.random.default_rng(0).normal(0, 0.1, 16000 * 35).astype(np.float32)
-    sf.write(no_call / "generated_noise.flac", noise, 16000)
-    fold = tmp_path / "runs" / "setting" / "fold0"
-    fold.mkdir(parents=True)
-    (fold / "detector.json").write_text(json.dumps({"counting": CountingConfig().to_dict(),
-                                                    "frontend": FrontendConfig().to_dict()}))
-    saved = {"unheard": [scores_with_runs("recording_a.mp3", [(10.5, 17)], 35.0)],
-             "no_call:generated": [scores_with_runs("generated_noise.flac", [(10.5, 17)], 35.0)]}
-    with open(fold / "window_scores.pkl", "wb") as f:
-        pickle.dump(saved, f)
-    done = run_script("benchmarks/harmonic_gate.py", "--runs", fold.parent, "--min-call-s", "1", "6",
+    run = saved_gate_run(tmp_path, "generated", "generated_noise.flac", noise)
+    done = run_script("benchmarks/harmonic_gate.py", "--runs", run, "--min-call-s", "1", "6",
                       "--shared", tmp_path / "shared", "--out", tmp_path / "out", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
