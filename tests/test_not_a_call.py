@@ -170,6 +170,29 @@ def test_each_kind_is_what_its_name_says():
         assert x.shape == (n,) and np.isfinite(x).all(), kind
 
 
+def test_other_animals_are_what_their_names_say_and_never_in_the_bank():
+    """The unseen animals (a blind test: robustness.py and placed_sounds.py play them to models never trained on
+    them), each where its species group calls, between its calls silent, and the same from the same seed."""
+    from data_pipeline.synthetic.negatives import ANIMALS, UNSEEN_KINDS
+
+    assert set(ANIMALS) <= set(UNSEEN_KINDS) and not set(UNSEEN_KINDS) & set(NEGATIVE_KINDS)
+    sr, n = 16000, 160000
+    hz = np.fft.rfftfreq(n, 1 / sr)
+    for seed in range(3):
+        sound = {kind: synth_negative(np.random.default_rng(seed), kind, n, sr) for kind in ANIMALS}
+        for kind, x in sound.items():
+            assert np.array_equal(x, synth_negative(np.random.default_rng(seed), kind, n, sr)), kind
+            assert np.isclose(np.sqrt(np.mean(x**2)), 1.0) and (x == 0).mean() > 0.05, kind  # sound, then silence
+        power = {kind: np.abs(np.fft.rfft(x)) ** 2 for kind, x in sound.items()}
+        below = {kind: p[hz < 2000].sum() / p.sum() for kind, p in power.items()}
+        assert 800 <= dominant_hz(sound["songbird"], sr) <= 6000 and below["songbird"] < 0.5, seed  # high notes
+        assert dominant_hz(sound["howler"], sr) <= 1700 and below["howler"] > 0.5, seed  # a low roar
+        assert dominant_hz(sound["cattle"], sr) <= 1800 and below["cattle"] > 0.8, seed  # a low moo
+        assert 250 <= dominant_hz(sound["parrot"], sr) <= 6000, seed
+        lowest = hz[np.argmax(power["cattle"][hz > 60] > 0.01 * power["cattle"].max()) + np.count_nonzero(hz <= 60)]
+        assert 60 <= lowest <= 260, (seed, lowest)  # its fundamental, 70-250 Hz
+
+
 def test_a_harmonic_series_is_the_sum_of_its_sines():
     """Engines and speech build their harmonics by recurrence from one sine and cosine; each harmonic's own
     sine, as they were made before, must give the same sound."""

@@ -40,6 +40,16 @@ trained on them, a blind test of what the bank taught.
                   octave, in calls of 0.2-3 s or one trill through the clip. Tried in the bank on 2026-12-03
                   (an in-band insect stretch was the last false call): models trained on 7 recordings then
                   missed a seventh of the calls (README, "Know what is not a call").
+Other animals of a Capuchinbird's forest and its edges, added 2026-12-06 and written before any model heard them
+(README, "Other animals, unheard"); each is its species group's outline from the literature, not a recording:
+    songbird      a passerine's song: phrases of 0.5-3 s made of 2-4 syllable types repeated, each syllable a
+                  30-250 ms sweep (up, down or arched) between 0.8 and 6 kHz with a weaker second harmonic
+    howler        a howler monkey's roar: grunts of 0.3-1.2 s run into bouts, a noisy harmonic series on an
+                  80-250 Hz fundamental that wavers, shaped by two formants (300-700 and 800-1600 Hz)
+    cattle        a cow's moo: 0.8-3 s calls, a harmonic series whose 70-130 Hz fundamental arches up to 120-250 Hz
+                  and falls again, muffled at the start (mouth closed) and opening to formants
+    parrot        a parrot's or toucan's squawks: harsh 0.1-0.6 s calls in series, a 400-1200 Hz fundamental
+                  shaken by fast frequency modulation (20-80 Hz), harmonics up to 6 kHz, and noise
 """
 
 from __future__ import annotations
@@ -55,7 +65,8 @@ from data_pipeline.synthetic.capuchinbird import band_noise, pink_noise, rms
 
 NEGATIVE_KINDS = ("silence", "dither", "silent_gap", "silent_tail", "tone", "tone_bursts", "siren", "engine",
                   "whistle", "speech", "heartbeat", "clicks", "rain", "wind", "impacts", "insects", "low_rate")
-UNSEEN_KINDS = ("frogs",)  # synth_negative makes them; the bank does not (module doc)
+UNSEEN_KINDS = ("frogs", "songbird", "howler", "cattle", "parrot")  # synth_negative makes them; the bank
+# does not (module doc)
 SILENCE_KINDS = ("silence", "dither", "silent_gap", "silent_tail")
 FROM_BACKGROUND_KINDS = (*SILENCE_KINDS, "low_rate")  # made from (or into) a background already
 SOUND_KINDS = tuple(k for k in NEGATIVE_KINDS if k not in FROM_BACKGROUND_KINDS)  # what low_rate puts in its background
@@ -184,6 +195,8 @@ def synth_negative(rng: np.random.Generator, kind: str, n: int, sr: int,
             x += _unit(band) * pulses * ((t >= on) & (t < off)) * rng.uniform(0.3, 1.0)
     elif kind == "frogs":
         x = sum(frog_trill(rng, n, sr)[0] for _ in range(int(rng.integers(1, 4))))
+    elif kind in ANIMALS:
+        x = ANIMALS[kind](rng, n, sr)
     else:
         raise ValueError(f"unknown negative kind {kind!r}; choose from {NEGATIVE_KINDS + UNSEEN_KINDS}")
     return _unit(x)
@@ -208,6 +221,93 @@ def frog_trill(rng: np.random.Generator, n: int, sr: int) -> tuple[np.ndarray, d
     trill = _unit(carrier) * pulses * calls * rng.uniform(0.3, 1.0)
     return trill, {"dominant_hz": f, "carrier": "noise band" if noisy else "tone", "pulses_per_s": rate,
                    "pulse_fraction": float(np.arccos(threshold) / np.pi), "continuous": continuous}
+
+
+def _bouts(rng: np.random.Generator, n: int, sr: int, length_s: tuple, gap_s: tuple) -> list[tuple[int, int]]:
+    """(start, length) in samples of calls or phrases of `length_s` seconds apart by `gap_s`, from a random
+    moment before the clip (so the first may be cut) to its end."""
+    spans, at = [], -rng.uniform(0, length_s[1])
+    while at < n / sr:
+        length = rng.uniform(*length_s)
+        start = max(0.0, at)
+        if at + length > 0:
+            spans.append((int(start * sr), int(min(at + length, n / sr) * sr) - int(start * sr)))
+        at += length + rng.uniform(*gap_s)
+    return [(i, m) for i, m in spans if m > 0]
+
+
+def _shaped(x: np.ndarray, sr: int, formants_hz: list[float], width_hz: float, floor: float = 0.05) -> np.ndarray:
+    """`x` filtered by Gaussian resonances at `formants_hz` (a vocal tract's), `floor` of it passed everywhere."""
+    spectrum, hz = np.fft.rfft(x), np.fft.rfftfreq(len(x), 1 / sr)
+    spectrum *= sum(np.exp(-(((hz - f) / width_hz) ** 2)) for f in formants_hz) + floor
+    return np.fft.irfft(spectrum, len(x))
+
+
+def _songbird(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    top = min(6000.0, 0.45 * sr)
+    syllables = []
+    for _ in range(int(rng.integers(2, 5))):
+        low, high = sorted(rng.uniform(800, top, 2))
+        shape = rng.choice(["up", "down", "arch"])
+        syllables.append((low, high, shape, rng.uniform(0.03, 0.25), rng.uniform(0.02, 0.15), rng.uniform(0, 0.4)))
+    x = np.zeros(n)
+    for i0, m in _bouts(rng, n, sr, (0.5, 3.0), (1.0, 6.0)):
+        at = i0
+        while at < i0 + m:
+            low, high, shape, note_s, gap_s, second = syllables[int(rng.integers(len(syllables)))]
+            k = min(int(note_s * sr), n - at)
+            u = np.linspace(0, 1, k)
+            ramp = {"up": u, "down": 1 - u, "arch": np.sin(np.pi * u)}[shape]
+            f = low + (high - low) * ramp
+            note = _sine(f, k, sr) + second * (2 * high < 0.45 * sr) * _sine(2 * f, k, sr)
+            x[at : at + k] += note * np.hanning(k)
+            at += k + int(gap_s * sr)
+    return x
+
+
+def _howler(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    t = np.arange(n) / sr
+    f0 = rng.uniform(80, 250) * (1 + 0.08 * np.sin(2 * np.pi * rng.uniform(2, 8) * t + rng.uniform(0, 6)))
+    f0 *= 1 + 0.04 * band_noise(rng, n, sr, 1, 30)  # a rough voice wavers
+    voiced = _harmonics(f0, int(3000 / f0.max()), sr, lambda k: 1 / k**0.5)
+    noisy = rng.uniform(0.3, 0.8)
+    source = (1 - noisy) * _unit(voiced) + noisy * rng.standard_normal(n)
+    roar = _shaped(source, sr, [rng.uniform(300, 700), rng.uniform(800, 1600)], rng.uniform(150, 300))
+    envelope = np.zeros(n)
+    for i0, m in _bouts(rng, n, sr, (0.3, 1.2), (0.05, 0.4)):
+        envelope[i0 : i0 + m] = np.hanning(m) ** 0.5
+    return roar * envelope
+
+
+def _cattle(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    x = np.zeros(n)
+    for i0, m in _bouts(rng, n, sr, (0.8, 3.0), (2.0, 10.0)):
+        u = np.linspace(0, 1, m)
+        low = rng.uniform(70, 130)
+        f0 = low + (rng.uniform(120, 250) - low) * np.sin(np.pi * u) ** rng.uniform(0.5, 2)
+        count = int(4000 / f0.max())
+        muffled = _harmonics(f0, count, sr, lambda k: np.exp(-k / 2))  # lips closed: the lowest harmonics alone
+        open_ = _shaped(_harmonics(f0, count, sr, lambda k: 1 / k**0.5), sr,
+                        [rng.uniform(300, 800), rng.uniform(900, 1800)], 200)
+        opening = np.clip(u / rng.uniform(0.2, 0.5), 0, 1)
+        x[i0 : i0 + m] = ((1 - opening) * _unit(muffled) + opening * _unit(open_)) * np.hanning(m) ** 0.3
+    return x
+
+
+def _parrot(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    x = np.zeros(n)
+    top = min(6000.0, 0.45 * sr)
+    for b0, bm in _bouts(rng, n, sr, (0.3, 3.0), (1.0, 5.0)):
+        for i0, m in _bouts(rng, bm, sr, (0.1, 0.6), (0.05, 0.3)):
+            t = np.arange(m) / sr
+            f0 = rng.uniform(400, 1200) * (1 + rng.uniform(0.05, 0.3) * np.sin(2 * np.pi * rng.uniform(20, 80) * t))
+            harsh = _harmonics(f0, max(1, int(top / f0.max())), sr, lambda k: 1 / k**0.3)
+            noise = band_noise(rng, m, sr, 500, top) if m > 1 else np.zeros(m)
+            x[b0 + i0 : b0 + i0 + m] = (_unit(harsh) + rng.uniform(0.2, 0.8) * noise) * np.hanning(m)
+    return x
+
+
+ANIMALS = {"songbird": _songbird, "howler": _howler, "cattle": _cattle, "parrot": _parrot}
 
 
 def as_recorded_at(x: np.ndarray, sr: int, rate: int) -> np.ndarray:
