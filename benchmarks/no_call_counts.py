@@ -3,11 +3,13 @@ no-call material (heart recordings, glass breaks, generated sounds of the bank's
 digital silence, dither), counted by any models, e.g. the few-label models of the learning curve.
 
     .venv/bin/python benchmarks/no_call_counts.py RUN_DIR... [--shared ../shared] [--data runs/robustness/data]
-        [--out runs/no-call-counts]
+        [--materials unseen ...] [--min-call-s S] [--out runs/no-call-counts]
 
 Each RUN_DIR is a trained run folder; the material is made once by robustness.make_no_call (the same
 files robustness.py counts). Prints false calls and hours per material, summed over the models given;
 writes OUT/no_call_counts.csv and OUT/false_calls.csv (model, material, file, start, end, score).
+`--materials` counts some of the material only; `--min-call-s` counts every model with that minimum call instead
+of the one it saved (models saved before a default changed, counted as they would be today).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def main() -> None:
     import pandas as pd
-    from robustness import make_no_call
+    from robustness import NO_CALL_MATERIALS, make_no_call
 
     from data_pipeline.audio.decoding import audio_duration_s
     from model.detection.counting import count_calls
@@ -36,10 +38,17 @@ def main() -> None:
     p.add_argument("models", nargs="+", help="trained run folders")
     p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
     p.add_argument("--data", default="runs/robustness/data", help="where robustness.py keeps (or makes) its material")
+    p.add_argument("--materials", nargs="+", choices=NO_CALL_MATERIALS, help="count these only (default: all)")
+    p.add_argument("--min-call-s", type=float, help="the minimum call of every model (default: each one's saved)")
     p.add_argument("--out", default="runs/no-call-counts")
     args = p.parse_args()
+    if args.min_call_s is not None and args.min_call_s < 0:
+        raise ValueError(f"--min-call-s must be 0 or more, got {args.min_call_s}")
     detectors = {m: Detector.load(m) for m in args.models}  # every model loads (or fails) before any counting
+    for detector in detectors.values():
+        detector.counting = detector.counting.overridden(min_call_s=args.min_call_s)
     material = make_no_call(Path(args.shared), Path(args.data))
+    material = {name: files for name, files in material.items() if name in (args.materials or NO_CALL_MATERIALS)}
     hours = {m: sum(audio_duration_s(f) for f in files) / 3600 for m, files in material.items()}
 
     t0, events = time.time(), []

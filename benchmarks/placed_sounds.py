@@ -1,6 +1,7 @@
 """Generated sounds of one kind placed in the forest recordings a model never heard, counted by that model.
 
-    .venv/bin/python benchmarks/placed_sounds.py MODEL... --kind ringing [--per-recording 8] [--out runs/placed-sounds]
+    .venv/bin/python benchmarks/placed_sounds.py MODEL... --kind ringing [--per-recording 8] [--min-call-s S]
+        [--out runs/placed-sounds]
 
 For trying a sound kind on the backgrounds it would be met in before spending a full robustness run on it.
 Each MODEL is a run folder trained on some of ../shared/forest (a robustness or learning-curve fold); it
@@ -80,10 +81,15 @@ def main() -> None:
     p.add_argument("--kind", required=True, choices=kinds)
     p.add_argument("--per-recording", type=int, default=8)
     p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
+    p.add_argument("--min-call-s", type=float,
+                   help="the minimum call of every model (default: each one's saved; models saved before a default "
+                        "changed, counted as they would be today)")
     p.add_argument("--out", default="runs/placed-sounds")
     args = p.parse_args()
     if args.per_recording < 1:
         raise ValueError(f"--per-recording must be at least 1, got {args.per_recording}")
+    if args.min_call_s is not None and args.min_call_s < 0:
+        raise ValueError(f"--min-call-s must be 0 or more, got {args.min_call_s}")
 
     forest = Path(args.shared) / "forest"
     recordings = list_audio_files(forest)
@@ -97,7 +103,9 @@ def main() -> None:
         if not unheard:
             raise ValueError(f"{model}: its split.csv names every shared forest recording; none is left to count")
         paths = [placed_version(r, args.kind, args.per_recording, labels, Path(args.out)) for r in unheard]
-        result = count_calls(Detector.load(model), paths, progress=False)
+        detector = Detector.load(model)
+        detector.counting = detector.counting.overridden(min_call_s=args.min_call_s)
+        result = count_calls(detector, paths, progress=False)
         per_rec, summary = evaluate(result.events, placed_labels, [p.name for p in paths])
         all_rows.append(per_rec.assign(model=str(model)))
         rows.append({"model": str(model), "recordings": len(paths), "false_calls": int(per_rec["fp"].sum()),

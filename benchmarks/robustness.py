@@ -225,6 +225,9 @@ def no_call_stream(kind: str, seconds: float):
     return np.clip(np.concatenate(parts), -1, 1)
 
 
+NO_CALL_MATERIALS = ("heart", "glass_break", "generated", "unseen", "silence", "dither")  # make_no_call's keys
+
+
 def make_no_call(shared: Path, out: Path) -> dict[str, list[Path]]:
     """No-call material: heart recordings as they are; everything else written under out/no_call/ once, and
     again when a file is missing. Each generated kind's stream is drawn from a seed of its own (from its name),
