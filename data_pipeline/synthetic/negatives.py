@@ -230,7 +230,8 @@ def frog_trill(rng: np.random.Generator, n: int, sr: int) -> tuple[np.ndarray, d
 
 def _bouts(rng: np.random.Generator, n: int, sr: int, length_s: tuple, gap_s: tuple) -> list[tuple[int, int]]:
     """(start, length) in samples of calls or phrases of `length_s` seconds apart by `gap_s`, from a random
-    moment before the clip (so the first may be cut) to its end."""
+    moment before the clip (so the first may be cut) to its end. A clip shorter than the gaps may hold none: then
+    the kind's clip is silence (alone) or the background (mixed), as a recorder between two calls keeps it."""
     spans, at = [], -rng.uniform(0, length_s[1])
     while at < n / sr:
         length = rng.uniform(*length_s)
