@@ -23,8 +23,8 @@ The sounds of `real_sounds` and `generated` stay clear of labelled calls, and th
 to calls without removing any, so the labels stay true. Then every fold's model counts
 audio with no call at all: the 301 heart recordings, the glass_break clips joined into one-minute
 streams, two minutes of each generated kind (another unseen seed), two minutes of each kind the
-generator makes but the bank leaves out (`unseen`: frogs, and since 2026-12-06 a songbird, a howler monkey
-and a parrot; the cow's moo written with them is a bank kind now), and ten minutes each of digital silence and
+generator makes but the bank leaves out (`unseen`: frogs, and since 2026-12-06 four other animals,
+data_pipeline.synthetic.negatives.ANIMALS), and ten minutes each of digital silence and
 16-bit dither. The real sounds (heart, glass) are never in any training set, and the
 generated ones come from seeds the training bank never uses; the heart sounds in `real_sounds` and in
 the no-call set are the same recordings (counted as no-call material and as added sounds).

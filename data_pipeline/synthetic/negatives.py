@@ -32,22 +32,16 @@ Kinds (NEGATIVE_KINDS):
                   empty above 0.5-2.4 kHz. The network had never seen such an edge, and called it: heart
                   recordings (made at 2 kHz) and forest backgrounds taken through 2-3 kHz gave false calls that
                   a faint hiss above 1 kHz took away (README, "Recordings made at a low rate").
-    cattle        a cow's moo (below, with the other animals). Written as an unseen kind, it drew false calls from
-                  every group of models (the sound the "calf bird" is named for); in the bank it cut them by more
-                  than half in three trials, and the unseen howlers' too, without costing the 7-recording models
-                  a call (README, "Other animals, unheard"). Last in the list, so every kind before it keeps its clips.
 
 Made, but left out of the bank (UNSEEN_KINDS): the robustness benchmark plays them to models that never
-trained on them, a blind test of what the bank taught (and `benchmarks/placed_sounds.py` places them in forest
-recordings).
+trained on them, a blind test of what the bank taught.
     frogs         a frog chorus inside the front end's band: 1-3 callers, each a pulsed trill (5-100 pulses a
                   second) on a dominant frequency of 0.4-2.4 kHz, a narrow noise band or a tone with its
                   octave, in calls of 0.2-3 s or one trill through the clip. Tried in the bank on 2026-12-03
                   (an in-band insect stretch was the last false call): models trained on 7 recordings then
                   missed a seventh of the calls (README, "Know what is not a call").
-Other animals of a Capuchinbird's forest and its edges (ANIMALS), added 2026-12-06 and written before any model
-heard them (README, "Other animals, unheard"), each its species group's outline from the literature, not a
-recording; all but `cattle` unseen:
+Other animals of a Capuchinbird's forest and its edges, added 2026-12-06 and written before any model heard them
+(README, "Other animals, unheard"); each is its species group's outline from the literature, not a recording:
     songbird      a passerine's song: phrases of 0.5-3 s made of 2-4 syllable types repeated, each syllable a
                   30-250 ms sweep (up, down or arched) between 0.8 and 6 kHz with a weaker second harmonic
     howler        a howler monkey's roar: grunts of 0.3-1.2 s run into bouts, a noisy harmonic series on an
@@ -70,8 +64,9 @@ import pandas as pd
 from data_pipeline.synthetic.capuchinbird import band_noise, pink_noise, rms
 
 NEGATIVE_KINDS = ("silence", "dither", "silent_gap", "silent_tail", "tone", "tone_bursts", "siren", "engine",
-                  "whistle", "speech", "heartbeat", "clicks", "rain", "wind", "impacts", "insects", "low_rate", "cattle")
-UNSEEN_KINDS = ("frogs", "songbird", "howler", "parrot")  # synth_negative makes them; the bank does not (module doc)
+                  "whistle", "speech", "heartbeat", "clicks", "rain", "wind", "impacts", "insects", "low_rate")
+UNSEEN_KINDS = ("frogs", "songbird", "howler", "cattle", "parrot")  # synth_negative makes them; the bank
+# does not (module doc)
 SILENCE_KINDS = ("silence", "dither", "silent_gap", "silent_tail")
 FROM_BACKGROUND_KINDS = (*SILENCE_KINDS, "low_rate")  # made from (or into) a background already
 SOUND_KINDS = tuple(k for k in NEGATIVE_KINDS if k not in FROM_BACKGROUND_KINDS)  # what low_rate puts in its background
