@@ -144,12 +144,9 @@ def synth_negative(rng: np.random.Generator, kind: str, n: int, sr: int,
     elif kind == "speech":
         f0 = rng.uniform(90, 250) * (1 + 0.1 * np.sin(2 * np.pi * rng.uniform(0.5, 2) * t))
         pulses = _harmonics(f0, int(3500 / f0.max()) - 1, sr)
-        formants = [rng.uniform(300, 900), rng.uniform(900, 2400)]
-        spectrum = np.fft.rfft(pulses)
-        freqs = np.fft.rfftfreq(n, 1 / sr)
-        spectrum *= sum(np.exp(-((freqs - fm) / 150) ** 2) for fm in formants) + 0.05
+        voice = _shaped(pulses, sr, [rng.uniform(300, 900), rng.uniform(900, 2400)], 150)
         syllables = np.clip(np.sin(2 * np.pi * rng.uniform(3, 5) * t + rng.uniform(0, 6)), 0, None) ** 0.5
-        x = np.fft.irfft(spectrum, n) * syllables
+        x = voice * syllables
     elif kind == "heartbeat":
         x = np.zeros(n)
         beat = 60 / rng.uniform(50, 130)
