@@ -57,3 +57,35 @@ def test_placed_sounds_stay_clear_of_the_calls_and_are_the_same_for_every_model(
     assert (added > 100 * quantisation).mean() > 0.2  # tones placed elsewhere, above the background
     assert placed_version(recording, "siren", 8, labels, tmp_path / "a") != first  # another setting, another file
     assert placed_version(recording, "tone", 2, labels, tmp_path / "a") != first
+
+
+def test_pitch_shift_plays_a_recording_faster_so_every_frequency_rises_and_it_shortens(tmp_path):
+    """benchmarks/pitch_shift.py: a 1 kHz tone played at 1.25 and 0.8 times its speed lies at 1250 and 800 Hz
+    and lasts 1/1.25 and 1/0.8 as long; the same file is written once and reused."""
+    import numpy as np
+    import soundfile as sf
+    from pitch_shift import SR, shifted_version
+
+    source = tmp_path / "recording_99.wav"
+    sf.write(source, np.sin(2 * np.pi * 1000 * np.arange(4 * 48000) / 48000) * 0.5, 48000)
+    for factor in (1.25, 0.8):
+        path = shifted_version(source, factor, tmp_path / "out")
+        audio, rate = sf.read(path)
+        assert rate == SR and abs(len(audio) / SR - 4 / factor) < 0.01
+        peak_hz = np.argmax(np.abs(np.fft.rfft(audio))) * SR / len(audio)
+        assert abs(peak_hz - 1000 * factor) < 2, (factor, peak_hz)
+        stamp = path.stat().st_mtime_ns
+        assert shifted_version(source, factor, tmp_path / "out") == path and path.stat().st_mtime_ns == stamp
+
+
+def test_call_pitch_measures_the_spacing_of_a_harmonic_stack():
+    """benchmarks/call_pitch.py: the spacing it reports for the shared calls (133 Hz) is the fundamental of a stack,
+    whatever the rate and the strongest partial."""
+    import numpy as np
+    from call_pitch import harmonic_spacing_hz
+
+    for f0, sr in ((110.0, 16000), (133.0, 16000), (170.0, 44100)):
+        t = np.arange(2 * sr) / sr
+        stack = sum(np.exp(-((k * f0 - 900) / 400) ** 2) * np.sin(2 * np.pi * k * f0 * t) for k in range(2, 16))
+        stack += 0.05 * np.random.default_rng(0).standard_normal(len(t))
+        assert abs(harmonic_spacing_hz(stack, sr) - f0) < 3, (f0, sr)

@@ -1,12 +1,13 @@
 """How much a stretch of audio is a harmonic stack: the measure counting's harmonic gate reads (model.detection.events).
 
-A Capuchinbird's call is a dense stack of harmonics, evenly spaced (about 125 Hz apart in ../shared/forest), over
-400-2000 Hz. Breaking glass, knocks, heartbeats, a steady tone and noise hold no such even spacing, and yet a
-network trained on a few recordings may score them as calls (README, "Calls that hold a harmonic stack"). Per
-frame of FRAME_S: the log magnitude over HARMONIC_BAND_HZ less its running mean over SMOOTH_HZ (what is left is
-the ripple partials make), and that ripple's autocorrelation, normalised, at its highest over the spacings of
-FUNDAMENTAL_HZ: near 1 for an even stack, about 0.2 for noise. A piece of PIECE_S takes the median over its frames.
-Numpy only: the windows of the 40 shared 180 s recordings took 0.26-0.45 s of one core (README).
+A Capuchinbird's call is a dense stack of harmonics, evenly spaced (133-156 Hz apart in every sure call of
+../shared/forest: benchmarks/call_pitch.py), over 400-2000 Hz. Breaking glass, knocks, heartbeats, a steady tone and
+noise hold no such even spacing, and yet a network trained on a few recordings may score them as calls (README,
+"Calls that hold a harmonic stack"). Per frame of FRAME_S: the log magnitude over HARMONIC_BAND_HZ less its running
+mean over SMOOTH_HZ (what is left is the ripple partials make), and that ripple's autocorrelation, normalised, at its
+highest over the spacings of FUNDAMENTAL_HZ: near 1 for an even stack, about 0.2 for noise. A piece of PIECE_S takes
+the median over its frames. Numpy only: the windows of the 40 shared 180 s recordings took 0.26-0.45 s of one core
+(README).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import numpy as np
 from data_pipeline.features.pulsing import MEASURED_FROM_SCORE, PIECE_S
 
 HARMONIC_BAND_HZ = (300.0, 2400.0)  # the call's stack, below the 2.5 kHz top of the default front end
-FUNDAMENTAL_HZ = (80.0, 450.0)  # partial spacings looked for; the forest calls' is about 125 Hz
-FRAME_S = 0.064  # 1024 samples at 16 kHz: 15.6 Hz bins, eight to a 125 Hz spacing
+FUNDAMENTAL_HZ = (80.0, 450.0)  # partial spacings looked for; the forest calls' is 133 Hz
+FRAME_S = 0.064  # 1024 samples at 16 kHz: 15.6 Hz bins, about eight to the calls' spacing
 HOP_S = 1 / 32  # 500 samples at 16 kHz, half a frame: 0.25 s hops fall on frame starts
 SMOOTH_HZ = 140.0  # the running mean the ripple is measured against: about one spacing
 
