@@ -12,7 +12,7 @@ def main() -> int:
     from dataclasses import replace
 
     from data_pipeline.audio.decoding import DECODER_BACKENDS, require_decoder
-    from data_pipeline.features.augment import AugmentConfig
+    from data_pipeline.features.augment import augment_setting
     from data_pipeline.features.frontend import SEED_FRONTEND
     from data_pipeline.training_data.clips import training_clips
     from model.learning.distribution import STRATEGIES, is_chief, make_strategy
@@ -68,6 +68,8 @@ def main() -> int:
                    help="soundfile (default) or tfio (tensorflow-io, TensorFlow 2.16 only: requirements-tfio.txt)")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=False,
                    help="background mixing, time shifts and SpecAugment masks (see data_pipeline/features/augment.py)")
+    p.add_argument("--pitch-augment", action="store_true",
+                   help="half the training clips at another pitch, 0.8-1.25 times (README, 'Calls at another pitch')")
     p.add_argument("--mixed-precision", action="store_true", help="float16 compute (for GPUs; slower on CPU)")
     p.add_argument("--jit", action="store_true", help="compile with XLA (for GPUs; slower on CPU)")
     p.add_argument("--strategy", default="none", choices=STRATEGIES,
@@ -83,7 +85,7 @@ def main() -> int:
     preset = get_preset(args.preset)
     config = TrainConfig(arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                          patience=args.patience, seed=args.seed, decoder=args.decoder,
-                         augment=AugmentConfig() if args.augment else None,
+                         augment=augment_setting(args.augment, args.pitch_augment),
                          mixed_precision=args.mixed_precision, jit_compile=args.jit, freeze_epochs=args.freeze_epochs,
                          network=preset.network if args.arch == "compact" else {},
                          negative_bank_per_kind=bank_per_kind(preset, args.negative_bank_per_kind),

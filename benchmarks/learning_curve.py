@@ -1,7 +1,7 @@
 """How counts on unheard forest recordings grow with the number of labelled recordings trained on.
 
     .venv/bin/python benchmarks/learning_curve.py [--sizes 3 5 7 10 20 all] [--folds 5] [--fold F ...] [--seed 0 [--train-seed N]]
-        [--augment [--augment-without mixing|masks]] [--frame-length 512 --frame-step 400 --fft-length 512]
+        [--augment [--augment-without mixing|masks]] [--pitch-augment] [--frame-length 512 --frame-step 400 --fft-length 512]
 
 The 40 shared recordings are dealt into folds by background family, as forest_crossval.py does.
 For each fold and each size K, a model trains on K recordings drawn at random from the other folds
@@ -63,7 +63,7 @@ def main() -> None:
     )
 
     from data_pipeline.audio.decoding import list_audio_files
-    from data_pipeline.features.augment import AugmentConfig
+    from data_pipeline.features.augment import augment_setting
     from data_pipeline.labels.annotations import read_call_labels
     from data_pipeline.labels.class_folders import KAGGLE_CLASSES
     from model.detection.counting import count_calls
@@ -92,6 +92,7 @@ def main() -> None:
     p.add_argument("--augment", action="store_true", help="train with data_pipeline.features.augment.AugmentConfig()")
     p.add_argument("--augment-without", choices=["mixing", "masks"],
                    help="with --augment: leave out the background mixing, or the frequency and time masks")
+    p.add_argument("--pitch-augment", action="store_true", help="train with calls at other pitches (augment.PITCH_ONLY)")
     add_fold_argument(p, "learning_curve-fold<F>.csv")
     p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
     add_mining_arguments(p)
@@ -101,7 +102,7 @@ def main() -> None:
     if args.augment_without and not args.augment:
         raise ValueError("--augment-without leaves a part out of --augment: give --augment too")
     folds_run, subset = folds_to_run(args)
-    augment = AugmentConfig() if args.augment else None
+    augment = augment_setting(args.augment, args.pitch_augment)
     if args.augment_without == "mixing":
         augment = replace(augment, mix_probability=0.0)
     elif args.augment_without == "masks":
@@ -163,8 +164,9 @@ def main() -> None:
         print(f"| {r.size} ({r.recordings:.0f} rec., {r.calls:.0f} calls) | {r.count_mae:.3f} | {r.exact:.0%} | "
               f"{r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} |")
     without = f" without {args.augment_without}" if args.augment_without else ""
-    print(f"augment {args.augment}{without}, folds {folds_run}, bank {args.negative_bank_per_kind} per kind, mining pool "
-          f"{args.hard_negative_pool_per_kind} per kind, {args.hard_negative_rounds} round(s) at >= "
+    print(f"augment {args.augment}{without}, pitch {args.pitch_augment}, folds {folds_run}, "
+          f"bank {args.negative_bank_per_kind} per kind, mining pool {args.hard_negative_pool_per_kind} per kind, "
+          f"{args.hard_negative_rounds} round(s) at >= "
           f"{args.hard_negative_threshold:g}, frames {frontend.frame_length}/{frontend.frame_step}/{frontend.fft_length}; "
           f"{(time.time() - t0) / 60:.1f} min; "
           f"{os.cpu_count()} cores, "

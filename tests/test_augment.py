@@ -95,3 +95,54 @@ def test_the_mixed_in_background_is_a_no_call_clip_of_the_same_data():
         feature_dataset(features, labels, fe, augment=mix_only)
     with pytest.raises(ValueError, match="hold none"):
         feature_dataset(features, np.ones(9, np.float32), fe, augment=mix_only, epoch=epoch)
+
+
+def _tone_spectrogram(fe, hz):
+    t = np.arange(fe.clip_samples) / fe.sample_rate_hz
+    harmonics = sum(np.sin(2 * np.pi * k * hz * t) / k for k in (1, 2, 3))  # a small harmonic stack
+    return spectrogram(harmonics[None].astype(np.float32), fe)[0]
+
+
+def test_pitch_moves_a_harmonic_stack_where_the_same_stack_higher_or_lower_lies():
+    from data_pipeline.features.augment import _pitch
+
+    fe = FrontendConfig(clip_s=1.0)
+    for factor in (0.8, 1.25):
+        shifted = _pitch(_tone_spectrogram(fe, 400.0), fe, (factor, factor), KEY).numpy().mean(axis=0)
+        played = _tone_spectrogram(fe, 400.0 * factor).numpy().mean(axis=0)
+        peaks = lambda s: set(np.argsort(s)[-3:].tolist())  # noqa: E731 - the three harmonics' bins
+        assert peaks(shifted) == peaks(played), factor
+        assert np.isfinite(shifted).all()
+
+
+def test_pitch_draws_its_factor_apart_and_leaves_the_other_parts_as_they_were():
+    """Turning pitch on (here at a factor of exactly 1) must not change what --augment's other draws give."""
+    from dataclasses import replace
+
+    fe = FrontendConfig()
+    spec = tf.random.stateless_normal(fe.input_shape, seed=[5, 6])
+    bg = tf.random.stateless_normal(fe.input_shape, seed=[7, 8])
+    still = replace(AugmentConfig(), pitch_probability=1.0, pitch_range=(1.0, 1.0))
+    for k in range(5):
+        key = tf.constant([11, k], tf.int64)
+        np.testing.assert_allclose(make_augment(fe, still)((spec, 1.0), (bg, 0.0), key)[0],
+                                   make_augment(fe, AugmentConfig())((spec, 1.0), (bg, 0.0), key)[0], atol=1e-6)
+    from data_pipeline.features.augment import PITCH_ONLY
+
+    moved = [make_augment(fe, PITCH_ONLY)((spec, 1.0), (bg, 0.0), tf.constant([11, k], tf.int64))[0].numpy()
+             for k in range(20)]
+    unchanged = sum(np.array_equal(m, spec.numpy()) for m in moved)
+    assert 4 <= unchanged <= 16  # about half the clips keep their pitch (pitch_probability 0.5)
+
+
+def test_pitch_settings_out_of_range_and_mel_bins_are_refused_in_one_line():
+    from data_pipeline.features.augment import PITCH_ONLY, augment_setting
+
+    with pytest.raises(ValueError, match="pitch_range"):
+        AugmentConfig(pitch_range=(0.3, 1.0))
+    with pytest.raises(ValueError, match="pitch_probability"):
+        AugmentConfig(pitch_probability=1.5)
+    with pytest.raises(ValueError, match="mel bins"):
+        make_augment(FrontendConfig(mel_bins=40), PITCH_ONLY)
+    assert augment_setting(False, False) is None and augment_setting(False, True) == PITCH_ONLY
+    assert augment_setting(True, True).pitch_probability == 0.5 and augment_setting(True, False) == AugmentConfig()

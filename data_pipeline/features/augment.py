@@ -6,6 +6,11 @@
 - Time shift: a roll of a few frames (clips are labelled by their centre; shifts stay well inside
   the 0.5 s margin around labelled call edges).
 - SpecAugment: one frequency band and one time stretch masked to the clip's mean.
+- Pitch (`pitch_probability`, off in `--augment`, on with `--pitch-augment`): the clip's frequencies times a factor
+  drawn log-uniformly from `pitch_range`, its timing kept (each frame's linear bins read at bin / factor). Every
+  sure call of ../shared/forest has a fundamental of 133-156 Hz, so a model learns the Capuchinbird at one pitch:
+  played 25% higher, unheard recordings lost calls (benchmarks/pitch_shift.py; README "Calls at another pitch").
+  Bins the shift reads from above the band repeat the top bin, so no edge appears that the data never has.
 
 Gain is not augmented: the compact network standardises each window, so a gain change cannot
 move its score (tests/test_networks.py holds that).
@@ -16,7 +21,7 @@ the same variants, and a training run resumed at epoch k sees what an uninterrup
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from data_pipeline.features.frontend import FrontendConfig
 
@@ -28,9 +33,31 @@ class AugmentConfig:
     max_shift_frames: int = 4
     freq_mask_bins: int = 12
     time_mask_frames: int = 10
+    pitch_probability: float = 0.0
+    pitch_range: tuple[float, float] = (0.8, 1.25)
+
+    def __post_init__(self):
+        lo, hi = self.pitch_range
+        if not 0.5 <= lo <= hi <= 2.0:
+            raise ValueError(f"pitch_range must be two factors from 0.5 to 2, the lower first; got {self.pitch_range}")
+        for name in ("mix_probability", "pitch_probability"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} is a probability, 0 to 1; got {getattr(self, name)}")
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+PITCH_ONLY = AugmentConfig(mix_probability=0.0, max_shift_frames=0, freq_mask_bins=0, time_mask_frames=0,
+                           pitch_probability=0.5)
+
+
+def augment_setting(augment: bool, pitch: bool) -> AugmentConfig | None:
+    """The augmentation the command-line flags ask for: `--augment`'s parts, `--pitch-augment`'s pitch, both, or
+    none (None)."""
+    if not augment:
+        return PITCH_ONLY if pitch else None
+    return replace(AugmentConfig(), pitch_probability=PITCH_ONLY.pitch_probability) if pitch else AugmentConfig()
 
 
 def _mask(spec, axis: int, max_width: int, fill, key):
@@ -48,6 +75,22 @@ def _mask(spec, axis: int, max_width: int, fill, key):
     return tf.where(keep, spec, fill)
 
 
+def _pitch(spec, frontend: FrontendConfig, pitch_range: tuple[float, float], key):
+    """`spec` with every frame's frequencies times a factor drawn log-uniformly from `pitch_range` (linear bins,
+    interpolated; above the band the top bin repeats)."""
+    import numpy as np
+    import tensorflow as tf
+
+    lo_bin, hi_bin = frontend.bin_range
+    n = hi_bin - lo_bin
+    factor = tf.exp(tf.random.stateless_uniform([], key, *np.log(pitch_range)))
+    source = tf.clip_by_value(tf.range(lo_bin, hi_bin, dtype=tf.float32) / factor - lo_bin, 0.0, n - 1.0)
+    below = tf.cast(tf.floor(source), tf.int32)
+    above = tf.minimum(below + 1, n - 1)
+    weight = source - tf.cast(below, tf.float32)
+    return tf.gather(spec, below, axis=1) * (1 - weight) + tf.gather(spec, above, axis=1) * weight
+
+
 def make_augment(frontend: FrontendConfig, config: AugmentConfig = AugmentConfig()):
     """Map function ((spectrogram, label), (background spectrogram, _), key) -> (spectrogram, label).
 
@@ -55,9 +98,18 @@ def make_augment(frontend: FrontendConfig, config: AugmentConfig = AugmentConfig
     """
     import tensorflow as tf
 
+    if config.pitch_probability and (frontend.mel_bins or frontend.panels > 1):
+        raise ValueError("pitch augmentation reads linear frequency bins: a front end with mel bins or a pulse panel "
+                         "cannot take it")
+
     def augment(example, background, key):
         spec, label = example
         bg = background[0]
+        if config.pitch_probability:  # from a key of its own, so --augment's other draws stay what they were
+            pitch_key, factor_key = tf.unstack(tf.random.experimental.stateless_split(
+                tf.random.experimental.stateless_fold_in(key, 1), 2))
+            shifted = _pitch(spec, frontend, config.pitch_range, factor_key)
+            spec = tf.where(tf.random.stateless_uniform([], pitch_key) < config.pitch_probability, shifted, spec)
         gain_key, mix_key, shift_key, freq_key, time_key = tf.unstack(tf.random.experimental.stateless_split(key, 5))
         lo, hi = config.mix_gain_db
         gain = 10.0 ** (tf.random.stateless_uniform([], gain_key, lo, hi) / 20.0)
