@@ -48,7 +48,8 @@ Other animals of a Capuchinbird's forest and its edges, added 2026-12-06 and wri
                   80-250 Hz fundamental that wavers, shaped by two formants (300-700 and 800-1600 Hz)
     cattle        a cow's moo: 0.8-3 s calls, a harmonic series whose 70-130 Hz fundamental arches up to 120-250 Hz
                   and falls again, muffled at the start (mouth closed) and opening to formants. Every group of
-                  saved models called some; in the bank it halved that, but cost a synthetic call (README).
+                  saved models called some; in the bank it halved that, but cost calls at pitches the shared
+                  recordings do not hold: synthetic calls below 125 Hz, real ones played 25% higher (README).
     parrot        a parrot's or toucan's squawks: harsh 0.1-0.6 s calls in series, a 400-1200 Hz fundamental
                   shaken by fast frequency modulation (20-80 Hz), harmonics up to 6 kHz, and noise
 """
