@@ -1,12 +1,13 @@
 """The pitch of the calls the project learns from, and what a detector makes of calls at other pitches.
 
-    .venv/bin/python benchmarks/call_pitch.py [--shared ../shared] [--out runs/call-pitch]
+    .venv/bin/python benchmarks/call_pitch.py [--shared ../shared] [--pitch-augment] [--out runs/call-pitch]
 
 1. The harmonic spacing (the fundamental) of every sure call of ../shared/forest, measured on its body (from 1 s
    after its labelled start to 0.5 s before its end): the spectrum averaged over the body, its slow envelope
    taken away, and the autocorrelation of what is left at its highest over 60-400 Hz.
 2. The detector of tests/test_end_to_end.py (the synthetic Kaggle layout of seed 7, trained for 15 epochs with
-   the checkout's bank; trained once under OUT/model) scores 80 fresh synthetic call clips at 10-20 dB, as that
+   the checkout's bank, and with --pitch-augment if given; trained once under OUT/model, which a rerun reuses
+   whatever its settings: give another setting another OUT) scores 80 fresh synthetic call clips at 10-20 dB, as that
    test's clips are made (another seed), grouped by the fundamental of each clip's call (100-180 Hz, drawn by
    data_pipeline.synthetic.capuchinbird.synth_call).
 
@@ -68,11 +69,12 @@ def shared_call_spacings(shared: Path):
     return pd.DataFrame(rows)
 
 
-def synthetic_call_scores(out: Path):
+def synthetic_call_scores(out: Path, pitch_augment: bool = False):
     """One row per fresh synthetic call clip: its call's spacing and the end-to-end detector's probability."""
     import numpy as np
     import pandas as pd
 
+    from data_pipeline.features.augment import augment_setting
     from data_pipeline.features.frontend import FrontendConfig
     from data_pipeline.labels.class_folders import clips_from_folders
     from data_pipeline.synthetic import capuchinbird
@@ -86,8 +88,9 @@ def synthetic_call_scores(out: Path):
                                         clips_per_source=5, n_recordings=4, recording_s=40.0)
         clips, classes = clips_from_folders(out / "data")
         network = network_settings(None, frontend, {}, shared_by_default=True)
-        train(clips, classes, out / "model", TrainConfig(epochs=15, patience=4, verbose=0, network=network),
-              frontend=frontend)
+        config = TrainConfig(epochs=15, patience=4, verbose=0, network=network,
+                             augment=augment_setting(False, pitch_augment))
+        train(clips, classes, out / "model", config, frontend=frontend)
 
     spacings, make_call = [], capuchinbird.synth_call
 
@@ -121,6 +124,7 @@ def main() -> None:
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
+    p.add_argument("--pitch-augment", action="store_true", help="train the small detector with --pitch-augment")
     p.add_argument("--out", default="runs/call-pitch")
     args = p.parse_args()
     out = Path(args.out)
@@ -129,7 +133,7 @@ def main() -> None:
     q = real["spacing_hz"].quantile([0, 0.1, 0.5, 0.9, 1]).round(0).tolist()
     print(f"shared forest: {len(real)} sure calls, spacing min {q[0]:g}, 10% {q[1]:g}, median {q[2]:g}, "
           f"90% {q[3]:g}, max {q[4]:g} Hz", flush=True)
-    synthetic = synthetic_call_scores(out)
+    synthetic = synthetic_call_scores(out, args.pitch_augment)
     synthetic["spacing band"] = pd.cut(synthetic["spacing_hz"], [0, 125, 150, 175, 400])
     print(synthetic.groupby("spacing band", observed=True).agg(
         clips=("probability", "size"), missed=("probability", lambda s: int((s < 0.5).sum())),
