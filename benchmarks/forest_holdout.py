@@ -89,6 +89,17 @@ def reusable_detector(chosen: list[Path], folder: Path, frontend=None, config=No
     return None
 
 
+def unheard_recordings(model: str | os.PathLike, recordings: list[Path]) -> list[Path]:
+    """The `recordings` a run folder's split.csv does not name: those its model never heard (one line when none)."""
+    import pandas as pd
+
+    heard = {Path(f).name for f in pd.read_csv(Path(model) / "split.csv")["file"]}
+    unheard = [r for r in recordings if r.name not in heard]
+    if not unheard:
+        raise ValueError(f"{model}: its split.csv names every shared forest recording; none is left to count")
+    return unheard
+
+
 STFT_OPTIONS = ("frame_length", "frame_step", "fft_length", "pulse_frame_length")
 
 

@@ -55,6 +55,7 @@ def shifted_version(recording: Path, factor: float, out: Path) -> Path:
 
 def main() -> None:
     import pandas as pd
+    from forest_holdout import unheard_recordings
 
     from data_pipeline.audio.decoding import list_audio_files
     from data_pipeline.labels.annotations import read_call_labels
@@ -79,10 +80,7 @@ def main() -> None:
     out = Path(args.out)
     rows, tables = [], []
     for model in args.models:
-        heard = {Path(f).name for f in pd.read_csv(Path(model) / "split.csv")["file"]}
-        unheard = [r for r in recordings if r.name not in heard]
-        if not unheard:
-            p.error(f"{model}: its split.csv names every shared forest recording; none is left to count")
+        unheard = unheard_recordings(model, recordings)
         detector = Detector.load(model)
         saved = detector.counting
         for factor in args.factors:

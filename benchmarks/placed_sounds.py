@@ -66,6 +66,7 @@ def placed_version(recording: Path, kind: str, per_recording: int, labels, out: 
 
 def main() -> None:
     import pandas as pd
+    from forest_holdout import unheard_recordings
 
     from data_pipeline.audio.decoding import list_audio_files
     from data_pipeline.labels.annotations import read_call_labels
@@ -98,10 +99,7 @@ def main() -> None:
     placed_labels = labels.assign(recording=labels["recording"].map(lambda r: f"{Path(r).stem}.flac"))
     rows, all_rows = [], []
     for model in args.models:
-        heard = {Path(f).name for f in pd.read_csv(Path(model) / "split.csv")["file"]}
-        unheard = [r for r in recordings if r.name not in heard]
-        if not unheard:
-            raise ValueError(f"{model}: its split.csv names every shared forest recording; none is left to count")
+        unheard = unheard_recordings(model, recordings)
         paths = [placed_version(r, args.kind, args.per_recording, labels, Path(args.out)) for r in unheard]
         detector = Detector.load(model)
         detector.counting = detector.counting.overridden(min_call_s=args.min_call_s)
