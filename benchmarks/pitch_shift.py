@@ -37,20 +37,13 @@ DURATION_SETTINGS = ("min_call_s", "max_call_s", "min_gap_s", "join_within_s")  
 
 def shifted_version(recording: Path, factor: float, out: Path) -> Path:
     """`recording` played at `factor` times its speed, written once as 16 kHz FLAC under out/x<factor>/."""
-    import numpy as np
-    import soundfile as sf
-
     from data_pipeline.audio.decoding import decode_audio
+    from model.outputs import atomic_write_flac
 
     path = out / f"x{factor:g}" / f"{recording.stem}.flac"
     if path.exists():
         return path
-    audio = decode_audio(recording, round(SR / factor))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.flac")
-    sf.write(tmp, np.clip(audio, -1, 1), SR, subtype="PCM_16")
-    tmp.replace(path)
-    return path
+    return atomic_write_flac(path, decode_audio(recording, round(SR / factor)), SR)
 
 
 def main() -> None:

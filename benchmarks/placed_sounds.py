@@ -37,12 +37,12 @@ def placed_version(recording: Path, kind: str, per_recording: int, labels, out: 
     """`recording` with `per_recording` sounds of `kind` placed away from its calls, written once as 16 kHz FLAC
     under `placed_folder(out, kind, per_recording)`."""
     import numpy as np
-    import soundfile as sf
     from robustness import SR, _calls_in, _free_stretches, _place
 
     from data_pipeline.audio.decoding import decode_audio
     from data_pipeline.synthetic.capuchinbird import rms
     from data_pipeline.synthetic.negatives import synth_negative
+    from model.outputs import atomic_write_flac
 
     path = placed_folder(out, kind, per_recording) / f"{recording.stem}.flac"
     if path.exists():
@@ -57,11 +57,7 @@ def placed_version(recording: Path, kind: str, per_recording: int, labels, out: 
         if start is not None and rms(sound) > 1e-6:
             i0 = int(start * SR)
             mixed[i0 : i0 + len(sound)] += sound / rms(sound) * level * 10 ** (rng.uniform(0, 10) / 20)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.flac")
-    sf.write(tmp, np.clip(mixed, -1, 1), SR, subtype="PCM_16")
-    tmp.replace(path)
-    return path
+    return atomic_write_flac(path, mixed, SR)
 
 
 def main() -> None:

@@ -55,6 +55,15 @@ def atomic_savez(path: str | os.PathLike, **arrays) -> Path:
     return _atomic(path, write)
 
 
+def atomic_write_flac(path: str | os.PathLike, audio, sample_rate_hz: int) -> Path:
+    """Mono audio (floats, clipped to -1..1) as 16-bit FLAC."""
+    import numpy as np
+    import soundfile as sf
+
+    return _atomic(path, lambda tmp: sf.write(tmp, np.clip(audio, -1, 1), sample_rate_hz, format="FLAC",
+                                              subtype="PCM_16"))
+
+
 def atomic_write_csv(path: str | os.PathLike, table: pd.DataFrame, **kwargs) -> Path:
     return _atomic(path, lambda tmp: table.to_csv(tmp, index=False, **kwargs))
 
