@@ -21,6 +21,19 @@ pytestmark = pytest.mark.slow  # starts clusters of TensorFlow processes: `make 
 DASK = str(Path(sys.executable).parent / "dask")
 
 
+def _scheduler_address(scheduler_file: Path, timeout: float) -> str:
+    """The address in the scheduler's file once it is whole: the scheduler creates the file before it writes
+    into it, so a file that exists may still be empty (a CI run read it empty once)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            return json.loads(scheduler_file.read_text())["address"]
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            if time.time() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 @contextmanager
 def dask_cluster(folder: Path, workers: int, project_on_path: bool = True):
     """A scheduler and `workers` single-threaded worker processes (no nanny: killing one kills the worker)
@@ -37,10 +50,7 @@ def dask_cluster(folder: Path, workers: int, project_on_path: bool = True):
     procs = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                                "--scheduler-file", str(scheduler_file)], **quiet)]
     try:
-        deadline = time.time() + 60
-        while not scheduler_file.exists() and time.time() < deadline:
-            time.sleep(0.1)
-        address = json.loads(scheduler_file.read_text())["address"]
+        address = _scheduler_address(scheduler_file, timeout=60)
         for i in range(workers):
             procs.append(subprocess.Popen([DASK, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
                                            "--name", f"w{i}", "--local-directory", str(folder / f"w{i}")], **quiet))
