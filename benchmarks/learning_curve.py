@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/learning_curve.py [--sizes 3 5 7 10 20 all] [--folds 5] [--fold F ...] [--seed 0 [--train-seed N]]
         [--augment [--augment-without mixing|masks]] [--pitch-augment] [--frame-length 512 --frame-step 400 --fft-length 512]
+        [--self-train [ROUNDS] [--pseudo-sure-score 0.9] [--pseudo-unsure-score 0.2]]
 
 The 40 shared recordings are dealt into folds by background family, as forest_crossval.py does.
 For each fold and each size K, a model trains on K recordings drawn at random from the other folds
@@ -17,6 +18,10 @@ reuses every model already trained on the same recordings (RUN_DIR/k<K>/fold<F>/
 the same training settings (test_metrics.json),
 so adding a size or recovering from a crash trains only what is missing. Each model's window scores on its
 fold are kept (RUN_DIR/k<K>/fold<F>/window_scores.pkl), to try counting settings without the network.
+
+With --self-train, each model labels the other recordings outside its fold itself, as if nobody had
+(model.learning.pseudo_labels), and a model trains again on both (RUN_DIR/k<K>/fold<F>-self<r>, with its
+pseudo_labels.csv): a row "K + self-training r" beside each size.
 """
 
 from __future__ import annotations
@@ -47,6 +52,36 @@ def nested_draw(recordings: list[Path], calls_in: dict[str, int], seed: int) -> 
         first = order[:3]
         if sum(calls_in.get(r.name, 0) for r in first) and len({background_group(r.stem) for r in first}) == 3:
             return order
+
+
+def self_train(detector, folder: Path, again: Path, chosen: list[Path], unlabelled: list[Path], labels, config, args):
+    """A model trained in `again` on the `chosen` recordings' labels and the labels `detector` (in `folder`)
+    writes for the `unlabelled` ones (model.learning.pseudo_labels; saved as again/pseudo_labels.csv). The
+    validation recordings stay those `folder`'s model used, with their hand labels; every unlabelled recording
+    trains."""
+    import pandas as pd
+    from forest_holdout import forest_clips
+
+    from data_pipeline.labels.class_folders import KAGGLE_CLASSES
+    from model.detection.counting import count_calls
+    from model.learning.pseudo_labels import pseudo_labels
+    from model.learning.training import train
+    from model.outputs import atomic_write_csv
+
+    scored = count_calls(detector, unlabelled, progress=False)
+    guessed = pseudo_labels(scored.scores, scored.events, detector.frontend.clip_s, args.pseudo_sure_score,
+                            args.pseudo_unsure_score)
+    again.mkdir(parents=True, exist_ok=True)
+    atomic_write_csv(again / "pseudo_labels.csv", guessed)
+    print(f"pseudo-labels for {len(unlabelled)} unlabelled recordings: {(guessed['confidence'] == 'sure').sum()} calls, "
+          f"{(guessed['confidence'] == 'faint').sum()} unsure stretches", flush=True)
+    mine = labels[labels["recording"].isin({r.name for r in chosen})]
+    clips = forest_clips(chosen + unlabelled, pd.concat([mine, guessed], ignore_index=True), detector.frontend.clip_s)
+    first = pd.read_csv(folder / "split.csv").drop_duplicates("file").set_index("file")["split"]
+    clips["split"] = clips["file"].map(first).fillna("train")
+    # The gates and the longest call are measured on the calls training heard: the hand-labelled and the sure guessed.
+    heard = pd.concat([mine, guessed[guessed["confidence"] == "sure"]], ignore_index=True)
+    return train(clips, list(KAGGLE_CLASSES), again, config, frontend=detector.frontend, labels=heard)
 
 
 def main() -> None:
@@ -93,12 +128,22 @@ def main() -> None:
     p.add_argument("--augment-without", choices=["mixing", "masks"],
                    help="with --augment: leave out the background mixing, or the frequency and time masks")
     p.add_argument("--pitch-augment", action="store_true", help="train with calls at other pitches (augment.PITCH_ONLY)")
+    p.add_argument("--self-train", type=int, nargs="?", const=1, default=0, metavar="ROUNDS",
+                   help="also train each model again with the labels it writes for the fold's other recordings, as if "
+                        "nobody had labelled them, ROUNDS times, each from the last (rows K+self<r>; "
+                        "model.learning.pseudo_labels; k<K>/fold<F>-self<r>)")
+    p.add_argument("--pseudo-sure-score", type=float, default=0.9, help="with --self-train: calls scoring this much are calls")
+    p.add_argument("--pseudo-unsure-score", type=float, default=0.2,
+                   help="with --self-train: windows scoring this much, and weaker calls, are neither call nor no call")
     add_fold_argument(p, "learning_curve-fold<F>.csv")
     p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
     add_mining_arguments(p)
     add_stft_arguments(p)
     add_network_arguments(p)
     args = p.parse_args()
+    if args.self_train and not 0 < args.pseudo_unsure_score <= args.pseudo_sure_score <= 1:
+        raise ValueError(f"--pseudo-unsure-score {args.pseudo_unsure_score:g} and --pseudo-sure-score "
+                         f"{args.pseudo_sure_score:g}: give 0 < unsure <= sure <= 1")
     if args.augment_without and not args.augment:
         raise ValueError("--augment-without leaves a part out of --augment: give --augment too")
     folds_run, subset = folds_to_run(args)
@@ -131,28 +176,42 @@ def main() -> None:
     for fold in folds_run:
         held = [r for r, f in zip(recordings, fold_of) if f == fold]
         order = nested_draw([r for r, f in zip(recordings, fold_of) if f != fold], calls_in, args.seed + fold)
+
+        def count_held(detector, size, rounds, folder, chosen):
+            """Count the fold with `detector` (trained on `chosen`, then `rounds` rounds of self-training)."""
+            result = count_calls(detector, held, progress=False)
+            with open(folder / "window_scores.pkl", "wb") as f:  # to try counting settings without the network
+                pickle.dump(result.scores, f)
+            per_rec, summary = evaluate(result.events, labels, [r.name for r in held])
+            tables.setdefault((size, rounds), []).append(per_rec.assign(fold=fold))
+            rows.append({"size": size, "self_training_rounds": rounds, "fold": fold, "recordings": len(chosen),
+                         "calls": sum(calls_in.get(r.name, 0) for r in chosen)})
+            after = f" + self-training {rounds}" if rounds else ""
+            print(f"K={size}{after} fold {fold} ({len(chosen)} recordings, {rows[-1]['calls']} calls): {format_summary(summary)}",
+                  flush=True)
+
         for size in args.sizes:
             chosen = order if size == "all" else order[: int(size)]
             folder = run_dir / f"k{size}" / f"fold{fold}"
             detector = reusable_detector(chosen, folder, frontend, config) or train(
                 forest_clips(chosen, labels, frontend.clip_s), list(KAGGLE_CLASSES), folder, config,
                 frontend=frontend, labels=labels)
-            result = count_calls(detector, held, progress=False)
-            with open(folder / "window_scores.pkl", "wb") as f:  # to try counting settings without the network
-                pickle.dump(result.scores, f)
-            per_rec, summary = evaluate(result.events, labels, [r.name for r in held])
-            tables.setdefault(size, []).append(per_rec.assign(fold=fold))
-            rows.append({"size": size, "fold": fold, "recordings": len(chosen),
-                         "calls": sum(calls_in.get(r.name, 0) for r in chosen)})
-            print(f"K={size} fold {fold} ({len(chosen)} recordings, {rows[-1]['calls']} calls): {format_summary(summary)}",
-                  flush=True)
+            count_held(detector, size, 0, folder, chosen)
+            rounds = args.self_train if size != "all" else 0  # "all" leaves no recording unlabelled
+            for round_ in range(1, rounds + 1):
+                unlabelled, again = order[len(chosen):], run_dir / f"k{size}" / f"fold{fold}-self{round_}"
+                detector = reusable_detector(order, again, frontend, config) or self_train(
+                    detector, folder, again, chosen, unlabelled, labels, config, args)
+                count_held(detector, size, round_, again, chosen)
+                folder = again
 
     folds = pd.DataFrame(rows)
     curve = []
-    for size, parts in tables.items():
+    for (size, rounds), parts in tables.items():
         s = summarise(pd.concat(parts, ignore_index=True))
-        mine = folds[folds["size"] == size]
-        curve.append({"size": size, "recordings": mine["recordings"].mean(), "calls": mine["calls"].mean(),
+        mine = folds[(folds["size"] == size) & (folds["self_training_rounds"] == rounds)]
+        curve.append({"size": size, "self_training_rounds": rounds,
+                      "recordings": mine["recordings"].mean(), "calls": mine["calls"].mean(),
                       "count_mae": s["count_mae"], "exact": s["exact_count_fraction"], "precision": s["precision"],
                       "recall": s["recall"], "f1": s["f1"]})
     curve = pd.DataFrame(curve)
@@ -161,10 +220,13 @@ def main() -> None:
     print("| labelled recordings (mean calls) | count MAE | exact counts | precision | recall | event F1 |")
     print("|---|---|---|---|---|---|")
     for r in curve.itertuples():
-        print(f"| {r.size} ({r.recordings:.0f} rec., {r.calls:.0f} calls) | {r.count_mae:.3f} | {r.exact:.0%} | "
+        after = f" + self-training {r.self_training_rounds}" if r.self_training_rounds else ""
+        print(f"| {r.size}{after} ({r.recordings:.0f} rec., {r.calls:.0f} calls) | {r.count_mae:.3f} | {r.exact:.0%} | "
               f"{r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} |")
     without = f" without {args.augment_without}" if args.augment_without else ""
-    print(f"augment {args.augment}{without}, pitch {args.pitch_augment}, folds {folds_run}, "
+    pseudo = (f"self-training {args.self_train} round(s) at {args.pseudo_sure_score:g}/{args.pseudo_unsure_score:g}, "
+              if args.self_train else "")
+    print(f"augment {args.augment}{without}, pitch {args.pitch_augment}, {pseudo}folds {folds_run}, "
           f"bank {args.negative_bank_per_kind} per kind, mining pool {args.hard_negative_pool_per_kind} per kind, "
           f"{args.hard_negative_rounds} round(s) at >= "
           f"{args.hard_negative_threshold:g}, frames {frontend.frame_length}/{frontend.frame_step}/{frontend.fft_length}; "

@@ -51,17 +51,27 @@ def confusion_figure(matrix: np.ndarray, classes: list[str], title: str):
 
 
 def plot_learning_curve(curve: pd.DataFrame, path: str | os.PathLike) -> None:
+    atomic_save_figure(path, learning_curve_figure(curve))
+
+
+def learning_curve_figure(curve: pd.DataFrame):
     """Event F1 and count MAE against the number of labelled recordings trained on (columns
-    recordings, f1, count_mae; one row per size)."""
+    recordings, f1, count_mae; one row per size), a line per number of self-training rounds where the
+    column self_training_rounds is there."""
     fig, (f1_ax, mae_ax) = new_figure(1, 2, figsize=(9, 3.4))
+    rounds = curve["self_training_rounds"] if "self_training_rounds" in curve else pd.Series(0, index=curve.index)
     for ax, column, title in ((f1_ax, "f1", "event F1"), (mae_ax, "count_mae", "count MAE")):
-        ax.plot(curve["recordings"], curve[column], marker="o")
+        for r, line in curve.groupby(rounds):
+            ax.plot(line["recordings"], line[column], marker="o",
+                    label=f"+ {r} round(s) of self-training" if r else "labelled recordings alone")
+        if rounds.any():
+            ax.legend(fontsize=8)
         ax.set_xscale("log")
         ax.minorticks_off()
         ax.set_xticks(curve["recordings"], [f"{n:.0f}" for n in curve["recordings"]])
         ax.set_xlabel("labelled recordings trained on")
         ax.set_title(f"{title} on unheard recordings")
-    atomic_save_figure(path, fig)
+    return fig
 
 
 def plot_counts(counts: pd.DataFrame, path: str | os.PathLike, truth: pd.Series | None = None) -> None:
