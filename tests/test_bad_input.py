@@ -314,3 +314,14 @@ def test_a_learning_curve_size_that_cannot_be_drawn_stops_before_training(tmp_pa
                                                     "(the first three hold calls from three families) to 29 (the fewest "
                                                     "outside any fold)")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("scores", [("0.5", "0.9"), ("1.5", "0.2"), ("0.9", "0")])
+def test_pseudo_label_scores_out_of_order_stop_the_learning_curve_before_training(tmp_path, scores):
+    sure, unsure = scores
+    proc = run_script("benchmarks/learning_curve.py", "--shared", SHARED, "--run-dir", tmp_path / "curve", "--sizes", "7",
+                      "--self-train", "--pseudo-sure-score", sure, "--pseudo-unsure-score", unsure, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (f"error: --pseudo-unsure-score {float(unsure):g} and --pseudo-sure-score "
+                                                    f"{float(sure):g}: give 0 < unsure <= sure <= 1")
+    assert list(tmp_path.iterdir()) == []
