@@ -18,6 +18,8 @@ def main() -> int:
     from model.learning.distribution import STRATEGIES, is_chief, make_strategy
     from model.learning.networks import ARCHITECTURES
     from model.learning.presets import PRESETS, bank_per_kind, get_preset, preset_counting, shares_by_default
+    from model.learning.pseudo_labels import check_pseudo_scores
+    from model.learning.self_training import add_self_training_arguments, train_with_self_training, unlabelled_recordings
     from model.learning.training import (
         TrainConfig,
         add_mining_arguments,
@@ -39,6 +41,13 @@ def main() -> int:
     p.add_argument("--review", help="a review of a count over --recordings (review.py's <output>_review.csv): "
                    "confirmed items train as calls, rejected ones as hard negatives, unsure ones not at all; in a "
                    "reviewed recording --labels does not cover, the stretches clear of every listed item as background")
+    p.add_argument("--unlabelled", nargs="+",
+                   help="recordings (files or folders) nobody labelled, beside --recordings: the model trained on the labels "
+                        "labels them itself and a model trains again on both (self-training; README, 'Recordings nobody "
+                        "labelled')")
+    p.add_argument("--self-training-rounds", type=int, default=1,
+                   help="with --unlabelled: how many times the last model labels them and a model trains again")
+    add_self_training_arguments(p)
     p.add_argument("--negatives", nargs="+", help="files or folders of audio known to hold no call, added as negatives")
     p.add_argument("--negative-bank-per-kind", type=int,
                    help="generated non-call clips per kind, alone and as many mixed into your negatives "
@@ -81,6 +90,14 @@ def main() -> int:
         p.error(f"--folds must be 2 or more (cross-validation holds each fold out once), got {args.folds}")
     if args.folds and args.strategy != "none":
         p.error("--strategy trains one model; cross-validation (--folds) runs without it")
+    if args.unlabelled:
+        if not (args.recordings and args.labels):
+            p.error("--unlabelled goes with --recordings and --labels: the model that labels them learns from those")
+        if args.folds or args.strategy != "none":
+            p.error("--unlabelled trains one model after another on one machine: not with --folds or --strategy")
+        if args.self_training_rounds < 1:
+            p.error(f"--self-training-rounds must be 1 or more, got {args.self_training_rounds}")
+        check_pseudo_scores(args.pseudo_sure_score, args.pseudo_unsure_score)
 
     preset = get_preset(args.preset)
     config = TrainConfig(arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
@@ -104,7 +121,12 @@ def main() -> int:
     counting = preset_counting(preset)
     name = f"{args.preset}-{args.arch}" + (f"-{args.folds}fold" if args.folds else "")
     run_dir = Path(args.run_dir or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{name}")
-    if args.folds:
+    if args.unlabelled:
+        unlabelled = unlabelled_recordings(args.unlabelled, set(labels["recording"]))
+        train_with_self_training(clips, classes, run_dir, config, unlabelled, labels, args.self_training_rounds,
+                                 args.pseudo_sure_score, args.pseudo_unsure_score, frontend=frontend, counting=counting,
+                                 pooling=preset.pooling)
+    elif args.folds:
         from model.learning.crossval import cross_validate
 
         cross_validate(clips, classes, run_dir, args.folds, config, frontend, counting, preset.pooling)

@@ -54,36 +54,6 @@ def nested_draw(recordings: list[Path], calls_in: dict[str, int], seed: int) -> 
             return order
 
 
-def self_train(detector, folder: Path, again: Path, chosen: list[Path], unlabelled: list[Path], labels, config, args):
-    """A model trained in `again` on the `chosen` recordings' labels and the labels `detector` (in `folder`)
-    writes for the `unlabelled` ones (model.learning.pseudo_labels; saved as again/pseudo_labels.csv). The
-    validation recordings stay those `folder`'s model used, with their hand labels; every unlabelled recording
-    trains."""
-    import pandas as pd
-    from forest_holdout import forest_clips
-
-    from data_pipeline.labels.class_folders import KAGGLE_CLASSES
-    from model.detection.counting import count_calls
-    from model.learning.pseudo_labels import pseudo_labels
-    from model.learning.training import train
-    from model.outputs import atomic_write_csv
-
-    scored = count_calls(detector, unlabelled, progress=False)
-    guessed = pseudo_labels(scored.scores, scored.events, detector.frontend.clip_s, args.pseudo_sure_score,
-                            args.pseudo_unsure_score)
-    again.mkdir(parents=True, exist_ok=True)
-    atomic_write_csv(again / "pseudo_labels.csv", guessed)
-    print(f"pseudo-labels for {len(unlabelled)} unlabelled recordings: {(guessed['confidence'] == 'sure').sum()} calls, "
-          f"{(guessed['confidence'] == 'faint').sum()} unsure stretches", flush=True)
-    mine = labels[labels["recording"].isin({r.name for r in chosen})]
-    clips = forest_clips(chosen + unlabelled, pd.concat([mine, guessed], ignore_index=True), detector.frontend.clip_s)
-    first = pd.read_csv(folder / "split.csv").drop_duplicates("file").set_index("file")["split"]
-    clips["split"] = clips["file"].map(first).fillna("train")
-    # The gates and the longest call are measured on the calls training heard: the hand-labelled and the sure guessed.
-    heard = pd.concat([mine, guessed[guessed["confidence"] == "sure"]], ignore_index=True)
-    return train(clips, list(KAGGLE_CLASSES), again, config, frontend=detector.frontend, labels=heard)
-
-
 def main() -> None:
     import pandas as pd
     from forest_holdout import (
@@ -102,6 +72,8 @@ def main() -> None:
     from data_pipeline.labels.annotations import read_call_labels
     from data_pipeline.labels.class_folders import KAGGLE_CLASSES
     from model.detection.counting import count_calls
+    from model.learning.pseudo_labels import check_pseudo_scores
+    from model.learning.self_training import add_self_training_arguments, self_training_round
     from model.learning.training import (
         TrainConfig,
         add_mining_arguments,
@@ -132,18 +104,14 @@ def main() -> None:
                    help="also train each model again with the labels it writes for the fold's other recordings, as if "
                         "nobody had labelled them, ROUNDS times, each from the last (rows K+self<r>; "
                         "model.learning.pseudo_labels; k<K>/fold<F>-self<r>)")
-    p.add_argument("--pseudo-sure-score", type=float, default=0.9, help="with --self-train: calls scoring this much are calls")
-    p.add_argument("--pseudo-unsure-score", type=float, default=0.2,
-                   help="with --self-train: windows scoring this much, and weaker calls, are neither call nor no call")
+    add_self_training_arguments(p)
     add_fold_argument(p, "learning_curve-fold<F>.csv")
     p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
     add_mining_arguments(p)
     add_stft_arguments(p)
     add_network_arguments(p)
     args = p.parse_args()
-    if args.self_train and not 0 < args.pseudo_unsure_score <= args.pseudo_sure_score <= 1:
-        raise ValueError(f"--pseudo-unsure-score {args.pseudo_unsure_score:g} and --pseudo-sure-score "
-                         f"{args.pseudo_sure_score:g}: give 0 < unsure <= sure <= 1")
+    check_pseudo_scores(args.pseudo_sure_score, args.pseudo_unsure_score)
     if args.augment_without and not args.augment:
         raise ValueError("--augment-without leaves a part out of --augment: give --augment too")
     folds_run, subset = folds_to_run(args)
@@ -200,8 +168,11 @@ def main() -> None:
             rounds = args.self_train if size != "all" else 0  # "all" leaves no recording unlabelled
             for round_ in range(1, rounds + 1):
                 unlabelled, again = order[len(chosen):], run_dir / f"k{size}" / f"fold{fold}-self{round_}"
-                detector = reusable_detector(order, again, frontend, config) or self_train(
-                    detector, folder, again, chosen, unlabelled, labels, config, args)
+                mine = labels[labels["recording"].isin({r.name for r in chosen})]
+                detector = reusable_detector(order, again, frontend, config) or self_training_round(
+                    detector, folder, again, forest_clips(chosen, labels, frontend.clip_s), list(KAGGLE_CLASSES),
+                    unlabelled, mine, config, args.pseudo_sure_score, args.pseudo_unsure_score, progress=False,
+                    frontend=frontend)
                 count_held(detector, size, round_, again, chosen)
                 folder = again
 

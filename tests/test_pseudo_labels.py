@@ -56,7 +56,7 @@ def test_training_clips_cut_from_pseudo_labels_leave_the_unsure_stretches_out(wr
 
 
 def test_scores_out_of_order_are_refused():
-    with pytest.raises(ValueError, match="unsure score"):
+    with pytest.raises(ValueError, match="give 0 < unsure <= sure <= 1"):
         pseudo_labels([], pd.DataFrame(columns=["recording", "start", "end", "score"]), WINDOW_S, 0.5, 0.9)
 
 

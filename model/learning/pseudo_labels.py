@@ -19,6 +19,12 @@ from model.detection.counting import RecordingScores
 LABEL_COLUMNS = ["recording", "start", "end", "confidence", "note"]
 
 
+def check_pseudo_scores(sure_score: float, unsure_score: float) -> None:
+    if not 0 < unsure_score <= sure_score <= 1:
+        raise ValueError(f"--pseudo-unsure-score {unsure_score:g} and --pseudo-sure-score {sure_score:g}: "
+                         "give 0 < unsure <= sure <= 1")
+
+
 def _stretches(starts_s: np.ndarray, scores: np.ndarray, window_s: float, at_least: float) -> list[tuple[float, float]]:
     """Merged stretches attributed to windows scoring `at_least` or more: each window's score belongs to the
     hop-long stretch at its centre, as model.detection.events counts it."""
@@ -39,10 +45,10 @@ def _stretches(starts_s: np.ndarray, scores: np.ndarray, window_s: float, at_lea
 def pseudo_labels(scores: list[RecordingScores], events: pd.DataFrame, window_s: float,
                   sure_score: float, unsure_score: float) -> pd.DataFrame:
     """Labels for the scored recordings: calls (events) scoring `sure_score` or more are `sure`; weaker calls
-    and every stretch of windows scoring `unsure_score` or more are `faint`; a recording with neither gets a
+    and every stretch of windows scoring `unsure_score` or more are `faint` (a sure call's own windows too: call
+    clips are cut from within a sure call whatever else covers it); a recording with neither gets a
     `none` row. `events`: the calls counted from `scores` (model.detection.counting.CountResult.events)."""
-    if not 0 < unsure_score <= sure_score <= 1:
-        raise ValueError(f"pseudo-labels need 0 < unsure score ({unsure_score:g}) <= sure score ({sure_score:g}) <= 1")
+    check_pseudo_scores(sure_score, unsure_score)
     rows = []
     for rec in scores:
         mine = events[events["recording"] == rec.recording]

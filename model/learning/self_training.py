@@ -1,0 +1,109 @@
+"""Self-training: a model trained on a few labelled recordings labels the recordings nobody labelled, and a
+model trains again on both.
+
+A biologist labels an hour and has a season. The second model hears the calls and backgrounds of the
+unlabelled recordings (model.learning.pseudo_labels says which stretches become calls, which are left out,
+which are background); its validation recordings stay the hand-labelled ones of the first, so early stopping,
+the counting settings and the gates are still chosen on labels a person made. Measured on the learning curve
+(README, "From a few labelled recordings"; benchmarks/learning_curve.py --self-train).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from model.detection.counting import count_calls
+from model.detection.detector import Detector
+from model.learning.pseudo_labels import check_pseudo_scores, pseudo_labels
+from model.learning.training import TrainConfig, train
+from model.outputs import atomic_write_csv
+
+SURE_SCORE = 0.9  # a call the first model scores this much is taught as a call
+UNSURE_SCORE = 0.2  # a window it scores this much (and a weaker call) is taught as neither
+
+
+def add_self_training_arguments(parser) -> None:
+    parser.add_argument("--pseudo-sure-score", type=float, default=SURE_SCORE,
+                        help="self-training: a call the model before scores this much is taught as a call")
+    parser.add_argument("--pseudo-unsure-score", type=float, default=UNSURE_SCORE,
+                        help="self-training: windows the model before scores this much, and its weaker calls, are "
+                             "taught as neither call nor no call")
+
+
+def unlabelled_recordings(paths: list[str | os.PathLike], labelled: set[str]) -> list[Path]:
+    """The audio files `paths` name (files or folders), each readable, none of them among the `labelled` file
+    names: checked before any training, each problem in one line."""
+    from data_pipeline.audio.decoding import audio_duration_s, expand_audio_paths
+
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise FileNotFoundError(f"--unlabelled: no such file or folder: {', '.join(missing)}")
+    found = expand_audio_paths(paths)
+    if not found:
+        raise ValueError(f"--unlabelled: no audio file in {', '.join(map(str, paths))}")
+    both = sorted(p.name for p in found if p.name in labelled)
+    if both:
+        raise ValueError(f"--unlabelled: {', '.join(both[:5])} {'is' if len(both) == 1 else 'are'} labelled in --labels; "
+                         "give each recording either labelled or unlabelled")
+    for path in found:
+        audio_duration_s(path)  # an unreadable file says so in one line now, not after the first fit
+    return found
+
+
+def self_training_round(detector: Detector, previous_dir: str | os.PathLike, run_dir: str | os.PathLike,
+                        clips: pd.DataFrame, classes: list[str], unlabelled: list[Path], labels: pd.DataFrame,
+                        config: TrainConfig, sure_score: float = SURE_SCORE, unsure_score: float = UNSURE_SCORE,
+                        progress: bool = True, **train_settings) -> Detector:
+    """`detector` (trained in `previous_dir` on `clips`, cut from recordings labelled in `labels`) counts the
+    `unlabelled` recordings; a model trains in `run_dir` on `clips`, split as in previous_dir/split.csv, and
+    the clips its labels give (all of them training clips). Writes run_dir/pseudo_labels.csv.
+    train_settings: passed on to model.learning.training.train (frontend, counting, pooling)."""
+    from data_pipeline.labels.annotations import clips_from_annotations
+
+    if len(classes) != 2:
+        raise ValueError(f"self-training needs a call detector (2 classes), not {len(classes)} classes")
+    scored = count_calls(detector, unlabelled, progress=progress)
+    if scored.failures:
+        raise ValueError(f"unlabelled recordings that could not be read: {'; '.join(scored.failures)}")
+    guessed = pseudo_labels(scored.scores, scored.events, detector.frontend.clip_s, sure_score, unsure_score)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_csv(run_dir / "pseudo_labels.csv", guessed)
+    sure = guessed[guessed["confidence"] == "sure"]
+    print(f"self-training: {len(unlabelled)} unlabelled recording(s) labelled by the model before: {len(sure)} calls "
+          f"scored >= {sure_score:g}, {(guessed['confidence'] == 'faint').sum()} stretches left out (>= {unsure_score:g}); "
+          f"{run_dir / 'pseudo_labels.csv'}", flush=True)
+    split = pd.read_csv(Path(previous_dir) / "split.csv").drop_duplicates("file").set_index("file")["split"]
+    labelled = clips.assign(split=clips["file"].astype(str).map(split).fillna("train"))
+    extra = clips_from_annotations(unlabelled, guessed, detector.frontend.clip_s, call_class=classes[1],
+                                   other_class=classes[0]).assign(split="train")
+    # The gates and the longest call are measured on the calls training heard: the hand-labelled and the sure guessed.
+    heard = pd.concat([labels, sure], ignore_index=True)
+    # In recording order, as clips cut from all the recordings at once are: training draws its batches from that order.
+    table = pd.concat([labelled, extra], ignore_index=True)
+    table = table.sort_values("file", key=lambda files: files.map(lambda f: Path(f).name), kind="stable", ignore_index=True)
+    return train(table, classes, run_dir, config, labels=heard, **train_settings)
+
+
+def train_with_self_training(clips: pd.DataFrame, classes: list[str], run_dir: str | os.PathLike, config: TrainConfig,
+                             unlabelled: list[Path], labels: pd.DataFrame, rounds: int = 1,
+                             sure_score: float = SURE_SCORE, unsure_score: float = UNSURE_SCORE,
+                             **train_settings) -> Detector:
+    """Train on the labelled `clips`, then `rounds` rounds of self-training on the `unlabelled` recordings, each
+    labelled by the model of the round before. The last model is run_dir's; the ones before it, each a whole run
+    folder, are in run_dir/self_training/fit<r> (fit0: the labels alone), with the pseudo-labels each round used."""
+    check_pseudo_scores(sure_score, unsure_score)
+    if rounds < 1:
+        raise ValueError(f"--self-training-rounds must be 1 or more, got {rounds}")
+    run_dir = Path(run_dir)
+    previous = run_dir / "self_training" / "fit0"
+    detector = train(clips, classes, previous, config, labels=labels, **train_settings)
+    for r in range(1, rounds + 1):
+        out = run_dir if r == rounds else run_dir / "self_training" / f"fit{r}"
+        detector = self_training_round(detector, previous, out, clips, classes, unlabelled, labels, config,
+                                       sure_score, unsure_score, **train_settings)
+        previous = out
+    return detector

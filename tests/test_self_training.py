@@ -1,0 +1,72 @@
+"""`train.py --unlabelled`: a detector trained on a few labelled synthetic recordings labels the others itself and
+a model trains again on both; what it guessed is kept and is right, the validation recordings stay the labelled
+ones, and bad input stops in one line before any training."""
+
+import pandas as pd
+import pytest
+from conftest import run_script
+
+from data_pipeline.labels.annotations import read_call_labels
+from data_pipeline.labels.class_folders import KAGGLE_RECORDINGS_DIR
+from data_pipeline.synthetic.capuchinbird import write_demo_dataset
+from model.reporting.evaluation import evaluate
+
+LABELLED = [f"recording_{i:02d}.wav" for i in range(6)]
+UNLABELLED = [f"recording_{i:02d}.wav" for i in range(6, 10)]
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory):
+    """10 synthetic recordings of 40 s, the first six labelled (labelled.csv), and the truth of all of them."""
+    root = tmp_path_factory.mktemp("self-training")
+    truth = read_call_labels(write_demo_dataset(root / "data", seed=3, n_positive_sources=4, n_negative_sources=4,
+                                                clips_per_source=1, n_recordings=10, recording_s=40.0,
+                                                recording_format="wav"))
+    truth[truth["recording"].isin(LABELLED)].to_csv(root / "labelled.csv", index=False)
+    return root, root / "data" / KAGGLE_RECORDINGS_DIR, truth
+
+
+def _train(root, folder, *extra):
+    return run_script("train.py", "--recordings", *[folder / n for n in LABELLED], "--labels", root / "labelled.csv",
+                      "--negative-bank-per-kind", "0", "--epochs", "8", "--patience", "3", *extra, cwd=root)
+
+
+@pytest.mark.slow  # trains two networks
+def test_the_model_labels_the_unlabelled_recordings_and_trains_again_on_them(recordings):
+    root, folder, truth = recordings
+    proc = _train(root, folder, "--unlabelled", *[folder / n for n in UNLABELLED], "--run-dir", root / "run")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    run = root / "run"
+    assert (run / "model.keras").is_file() and (run / "self_training" / "fit0" / "model.keras").is_file()
+    guessed = pd.read_csv(run / "pseudo_labels.csv")
+    assert sorted(guessed["recording"].unique()) == UNLABELLED
+    sure = guessed[guessed["confidence"] == "sure"].assign(score=1.0)
+    _, summary = evaluate(sure[["recording", "start", "end", "score"]], truth, UNLABELLED)
+    assert summary["precision"] == 1.0 and summary["recall"] >= 0.8, summary  # what it taught as calls were calls
+    assert f"self-training: 4 unlabelled recording(s) labelled by the model before: {len(sure)} calls" in proc.stdout
+
+    def splits(run_dir):
+        table = pd.read_csv(run_dir / "split.csv")
+        return table.assign(recording=table["file"].map(lambda f: f.rsplit("/", 1)[-1])).groupby("recording")["split"]
+
+    before, after = splits(run / "self_training" / "fit0"), splits(run)
+    assert set(before.groups) == set(LABELLED) and set(after.groups) == set(LABELLED + UNLABELLED)
+    assert all(after.get_group(n).eq("train").all() for n in UNLABELLED)  # guessed labels only ever train
+    assert {n: set(after.get_group(n)) for n in LABELLED} == {n: set(before.get_group(n)) for n in LABELLED}
+
+
+@pytest.mark.parametrize("case, message", [
+    ("labelled", "error: --unlabelled: recording_00.wav is labelled in --labels; give each recording either labelled or "
+                 "unlabelled"),
+    ("missing", "error: --unlabelled: no such file or folder: nowhere"),
+    ("scores", "error: --pseudo-unsure-score 0.95 and --pseudo-sure-score 0.9: give 0 < unsure <= sure <= 1"),
+    ("rounds", "train.py: error: --self-training-rounds must be 1 or more, got 0"),
+])
+def test_bad_self_training_input_stops_in_one_line_before_training(recordings, case, message):
+    root, folder, _ = recordings
+    unlabelled = {"labelled": [folder / LABELLED[0]], "missing": ["nowhere"]}.get(case, [folder / UNLABELLED[0]])
+    extra = {"scores": ["--pseudo-unsure-score", "0.95"], "rounds": ["--self-training-rounds", "0"]}.get(case, [])
+    proc = _train(root, folder, "--unlabelled", *unlabelled, *extra, "--run-dir", root / f"bad-{case}")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == message
+    assert not (root / f"bad-{case}").exists()
