@@ -55,12 +55,16 @@ def test_the_model_labels_the_unlabelled_recordings_and_trains_again_on_them(rec
     assert {n: set(after.get_group(n)) for n in LABELLED} == {n: set(before.get_group(n)) for n in LABELLED}
 
 
+SLOW = pytest.mark.slow  # each case starts train.py: one is in `make test-fast`, the rest in `make test`
+
+
 @pytest.mark.parametrize("case, message", [
     ("labelled", "error: --unlabelled: recording_00.wav is labelled in --labels; give each recording either labelled or "
                  "unlabelled"),
-    ("missing", "error: --unlabelled: no such file or folder: nowhere"),
-    ("scores", "error: --pseudo-unsure-score 0.95 and --pseudo-sure-score 0.9: give 0 < unsure <= sure <= 1"),
-    ("rounds", "train.py: error: --self-training-rounds must be 1 or more, got 0"),
+    pytest.param("missing", "error: --unlabelled: no such file or folder: nowhere", marks=SLOW),
+    pytest.param("scores", "error: --pseudo-unsure-score 0.95 and --pseudo-sure-score 0.9: give 0 < unsure <= sure <= 1",
+                 marks=SLOW),
+    pytest.param("rounds", "train.py: error: --self-training-rounds must be 1 or more, got 0", marks=SLOW),
 ])
 def test_bad_self_training_input_stops_in_one_line_before_training(recordings, case, message):
     root, folder, _ = recordings
