@@ -173,6 +173,11 @@ def main() -> None:
                     detector, folder, again, forest_clips(chosen, labels, frontend.clip_s), list(KAGGLE_CLASSES),
                     unlabelled, mine, config, args.pseudo_sure_score, args.pseudo_unsure_score, progress=False,
                     frontend=frontend)
+                guessed = pd.read_csv(again / "pseudo_labels.csv")
+                sure = guessed[guessed["confidence"] == "sure"].assign(score=1.0)
+                _, truth = evaluate(sure[["recording", "start", "end", "score"]], labels, [r.name for r in unlabelled])
+                print(f"K={size} round {round_} fold {fold}: the calls it trained on in the {len(unlabelled)} unlabelled "
+                      f"recordings against their hand labels: {format_summary(truth)}", flush=True)
                 count_held(detector, size, round_, again, chosen)
                 folder = again
 
