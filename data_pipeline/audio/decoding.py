@@ -83,6 +83,18 @@ def expand_audio_paths(paths: list[str | os.PathLike]) -> list[Path]:
     return out
 
 
+def existing_audio_paths(paths: list[str | os.PathLike], option: str) -> list[Path]:
+    """The audio files an option names (files, and the audio inside folders) where every path must be there
+    (--negatives, --unlabelled): one line naming the paths that are not, or saying that none holds audio."""
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise FileNotFoundError(f"{option}: no such file or folder: {', '.join(missing)}")
+    found = expand_audio_paths(paths)
+    if not found:
+        raise FileNotFoundError(f"{option}: no audio files in {' '.join(map(str, paths))}")
+    return found
+
+
 def require_unique_names(paths: list[Path]) -> None:
     """Stop (ValueError, one line) when two inputs share a file name: counts, events and the Raven and
     Audacity files are keyed by name, so one recording's results would hide the other's. Recorders

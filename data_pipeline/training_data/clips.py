@@ -59,7 +59,7 @@ def training_clips(
         calls, rejected ones hard negatives, and in a reviewed recording no labels cover, the stretches
         clear of every item the review lists are background (data_pipeline.labels.review_decisions).
     """
-    from data_pipeline.audio.decoding import expand_audio_paths
+    from data_pipeline.audio.decoding import existing_audio_paths, expand_audio_paths
 
     if bool(recordings) != bool(labels_path or review_path):
         raise ValueError("--recordings goes with --labels or --review: the recordings, and the calls known in them")
@@ -93,12 +93,7 @@ def training_clips(
     if negatives:
         if len(classes) != 2:
             raise ValueError(f"--negatives adds no-call audio to a call detector; it cannot join {len(classes)} classes")
-        missing = [str(n) for n in negatives if not Path(n).exists()]
-        if missing:
-            raise FileNotFoundError(f"--negatives: no such file or folder: {', '.join(missing)}")
-        paths = expand_audio_paths(negatives)
-        if not paths:
-            raise FileNotFoundError(f"--negatives: no audio files in {' '.join(map(str, negatives))}")
+        paths = existing_audio_paths(negatives, "--negatives")
         files = pd.DataFrame({"file": list(map(str, paths)), "start": 0.0, "label": classes[0],
                               "group": ["negatives:" + Path(p).stem for p in paths]})
         tables.append(cut_into_windows(files, clip_s, clip_s))

@@ -36,14 +36,9 @@ def add_self_training_arguments(parser) -> None:
 def unlabelled_recordings(paths: list[str | os.PathLike], labelled: set[str]) -> list[Path]:
     """The audio files `paths` name (files or folders), each readable, none of them among the `labelled` file
     names: checked before any training, each problem in one line."""
-    from data_pipeline.audio.decoding import audio_duration_s, expand_audio_paths
+    from data_pipeline.audio.decoding import audio_duration_s, existing_audio_paths
 
-    missing = [str(p) for p in paths if not Path(p).exists()]
-    if missing:
-        raise FileNotFoundError(f"--unlabelled: no such file or folder: {', '.join(missing)}")
-    found = expand_audio_paths(paths)
-    if not found:
-        raise ValueError(f"--unlabelled: no audio file in {', '.join(map(str, paths))}")
+    found = existing_audio_paths(paths, "--unlabelled")
     both = sorted(p.name for p in found if p.name in labelled)
     if both:
         raise ValueError(f"--unlabelled: {', '.join(both[:5])} {'is' if len(both) == 1 else 'are'} labelled in --labels; "
