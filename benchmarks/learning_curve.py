@@ -102,8 +102,8 @@ def main() -> None:
     p.add_argument("--pitch-augment", action="store_true", help="train with calls at other pitches (augment.PITCH_ONLY)")
     p.add_argument("--self-train", type=int, nargs="?", const=1, default=0, metavar="ROUNDS",
                    help="also train each model again with the labels it writes for the fold's other recordings, as if "
-                        "nobody had labelled them, ROUNDS times, each from the last (rows K+self<r>; "
-                        "model.learning.pseudo_labels; k<K>/fold<F>-self<r>)")
+                        "nobody had labelled them, ROUNDS times, each from the last (rows 'K + self-training r'; "
+                        "model.learning.self_training; k<K>/fold<F>-self<r>)")
     add_self_training_arguments(p)
     add_fold_argument(p, "learning_curve-fold<F>.csv")
     p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
@@ -166,9 +166,9 @@ def main() -> None:
                 frontend=frontend, labels=labels)
             count_held(detector, size, 0, folder, chosen)
             rounds = args.self_train if size != "all" else 0  # "all" leaves no recording unlabelled
+            unlabelled, mine = order[len(chosen):], labels[labels["recording"].isin({r.name for r in chosen})]
             for round_ in range(1, rounds + 1):
-                unlabelled, again = order[len(chosen):], run_dir / f"k{size}" / f"fold{fold}-self{round_}"
-                mine = labels[labels["recording"].isin({r.name for r in chosen})]
+                again = run_dir / f"k{size}" / f"fold{fold}-self{round_}"
                 detector = reusable_detector(order, again, frontend, config) or self_training_round(
                     detector, folder, again, forest_clips(chosen, labels, frontend.clip_s), list(KAGGLE_CLASSES),
                     unlabelled, mine, config, args.pseudo_sure_score, args.pseudo_unsure_score, progress=False,
