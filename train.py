@@ -124,8 +124,8 @@ def main() -> int:
     if args.unlabelled:
         unlabelled = unlabelled_recordings(args.unlabelled, set(labels["recording"]))
         train_with_self_training(clips, classes, run_dir, config, unlabelled, labels, args.self_training_rounds,
-                                 args.pseudo_sure_score, args.pseudo_unsure_score, frontend=frontend, counting=counting,
-                                 pooling=preset.pooling)
+                                 args.pseudo_sure_score, args.pseudo_unsure_score, args.pseudo_background,
+                                 frontend=frontend, counting=counting, pooling=preset.pooling)
     elif args.folds:
         from model.learning.crossval import cross_validate
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/learning_curve.py [--sizes 3 5 7 10 20 all] [--folds 5] [--fold F ...] [--seed 0 [--train-seed N]]
         [--augment [--augment-without mixing|masks]] [--pitch-augment] [--frame-length 512 --frame-step 400 --fft-length 512]
-        [--self-train [ROUNDS] [--pseudo-sure-score 0.9] [--pseudo-unsure-score 0.2]]
+        [--self-train [ROUNDS] [--pseudo-sure-score 0.9] [--pseudo-unsure-score 0.2] [--no-pseudo-background]]
 
 The 40 shared recordings are dealt into folds by background family, as forest_crossval.py does.
 For each fold and each size K, a model trains on K recordings drawn at random from the other folds
@@ -172,7 +172,7 @@ def main() -> None:
                 detector = reusable_detector(order, again, frontend, config) or self_training_round(
                     detector, folder, again, forest_clips(chosen, labels, frontend.clip_s), list(KAGGLE_CLASSES),
                     unlabelled, mine, config, args.pseudo_sure_score, args.pseudo_unsure_score, progress=False,
-                    frontend=frontend)
+                    background=args.pseudo_background, frontend=frontend)
                 guessed = pd.read_csv(again / "pseudo_labels.csv")
                 sure = guessed[guessed["confidence"] == "sure"].assign(score=1.0)
                 _, truth = evaluate(sure[["recording", "start", "end", "score"]], labels, [r.name for r in unlabelled])
@@ -200,8 +200,8 @@ def main() -> None:
         print(f"| {r.size}{after} ({r.recordings:.0f} rec., {r.calls:.0f} calls) | {r.count_mae:.3f} | {r.exact:.0%} | "
               f"{r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} |")
     without = f" without {args.augment_without}" if args.augment_without else ""
-    pseudo = (f"self-training {args.self_train} round(s) at {args.pseudo_sure_score:g}/{args.pseudo_unsure_score:g}, "
-              if args.self_train else "")
+    pseudo = (f"self-training {args.self_train} round(s) at {args.pseudo_sure_score:g}/{args.pseudo_unsure_score:g}"
+              f"{'' if args.pseudo_background else ' (calls only)'}, " if args.self_train else "")
     print(f"augment {args.augment}{without}, pitch {args.pitch_augment}, {pseudo}folds {folds_run}, "
           f"bank {args.negative_bank_per_kind} per kind, mining pool {args.hard_negative_pool_per_kind} per kind, "
           f"{args.hard_negative_rounds} round(s) at >= "

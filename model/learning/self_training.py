@@ -10,6 +10,7 @@ the counting settings and the gates are still chosen on labels a person made. Me
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def add_self_training_arguments(parser) -> None:
     parser.add_argument("--pseudo-unsure-score", type=float, default=UNSURE_SCORE,
                         help="self-training: windows the model before scores this much, and its weaker calls, are "
                              "taught as neither call nor no call")
+    parser.add_argument("--pseudo-background", action=argparse.BooleanOptionalAction, default=True,
+                        help="self-training: teach what the model before scores under --pseudo-unsure-score as "
+                             "no call (--no-pseudo-background: take only the sure calls from the unlabelled recordings)")
 
 
 def unlabelled_recordings(paths: list[str | os.PathLike], labelled: set[str]) -> list[Path]:
@@ -48,16 +52,34 @@ def unlabelled_recordings(paths: list[str | os.PathLike], labelled: set[str]) ->
     return found
 
 
+def self_training_clips(clips: pd.DataFrame, split: pd.DataFrame, unlabelled: list[Path], guessed: pd.DataFrame,
+                        classes: list[str], clip_s: float, background: bool = True) -> pd.DataFrame:
+    """The clips a self-training round trains on: the labelled `clips` in the splits the model before had
+    (`split`, its split.csv), and the clips the `guessed` labels (model.learning.pseudo_labels) give the
+    `unlabelled` recordings, all of them training clips, only the call clips unless `background` (so that a
+    call the model before missed is never taught as background). In recording order, as clips cut from all
+    the recordings at once are: training draws its batches from that order."""
+    from data_pipeline.labels.annotations import clips_from_annotations
+
+    split_of = split.drop_duplicates("file").set_index("file")["split"]
+    labelled = clips.assign(split=clips["file"].astype(str).map(split_of).fillna("train"))
+    extra = clips_from_annotations(unlabelled, guessed, clip_s, call_class=classes[1],
+                                   other_class=classes[0]).assign(split="train")
+    if not background:
+        extra = extra[extra["label"] == classes[1]]
+    table = pd.concat([labelled, extra], ignore_index=True)
+    return table.sort_values("file", key=lambda files: files.map(lambda f: Path(f).name), kind="stable", ignore_index=True)
+
+
 def self_training_round(detector: Detector, previous_dir: str | os.PathLike, run_dir: str | os.PathLike,
                         clips: pd.DataFrame, classes: list[str], unlabelled: list[Path], labels: pd.DataFrame,
                         config: TrainConfig, sure_score: float = SURE_SCORE, unsure_score: float = UNSURE_SCORE,
-                        progress: bool = True, **train_settings) -> Detector:
+                        progress: bool = True, background: bool = True, **train_settings) -> Detector:
     """`detector` (trained in `previous_dir` on `clips`, cut from recordings labelled in `labels`) counts the
     `unlabelled` recordings; a model trains in `run_dir` on `clips`, split as in previous_dir/split.csv, and
-    the clips its labels give (all of them training clips). Writes run_dir/pseudo_labels.csv.
+    the clips its labels give (all of them training clips; only the call clips unless `background`). Writes
+    run_dir/pseudo_labels.csv.
     train_settings: passed on to model.learning.training.train (frontend, counting, pooling)."""
-    from data_pipeline.labels.annotations import clips_from_annotations
-
     if len(classes) != 2:
         raise ValueError(f"self-training needs a call detector (2 classes), not {len(classes)} classes")
     scored = count_calls(detector, unlabelled, progress=progress)
@@ -69,24 +91,20 @@ def self_training_round(detector: Detector, previous_dir: str | os.PathLike, run
     atomic_write_csv(run_dir / "pseudo_labels.csv", guessed)
     sure = guessed[guessed["confidence"] == "sure"]
     print(f"self-training: {len(unlabelled)} unlabelled recording(s) labelled by the model before: {len(sure)} calls "
-          f"scored >= {sure_score:g}, {(guessed['confidence'] == 'faint').sum()} stretches left out (>= {unsure_score:g}); "
+          f"scored >= {sure_score:g}, {(guessed['confidence'] == 'faint').sum()} stretches left out (>= {unsure_score:g})"
+          f"{'' if background else ', the rest left out too (--no-pseudo-background)'}; "
           f"{run_dir / 'pseudo_labels.csv'}", flush=True)
-    split = pd.read_csv(Path(previous_dir) / "split.csv").drop_duplicates("file").set_index("file")["split"]
-    labelled = clips.assign(split=clips["file"].astype(str).map(split).fillna("train"))
-    extra = clips_from_annotations(unlabelled, guessed, detector.frontend.clip_s, call_class=classes[1],
-                                   other_class=classes[0]).assign(split="train")
+    split = pd.read_csv(Path(previous_dir) / "split.csv")
+    table = self_training_clips(clips, split, unlabelled, guessed, classes, detector.frontend.clip_s, background)
     # The gates and the longest call are measured on the calls training heard: the hand-labelled and the sure guessed.
     heard = pd.concat([labels, sure], ignore_index=True)
-    # In recording order, as clips cut from all the recordings at once are: training draws its batches from that order.
-    table = pd.concat([labelled, extra], ignore_index=True)
-    table = table.sort_values("file", key=lambda files: files.map(lambda f: Path(f).name), kind="stable", ignore_index=True)
     return train(table, classes, run_dir, config, labels=heard, **train_settings)
 
 
 def train_with_self_training(clips: pd.DataFrame, classes: list[str], run_dir: str | os.PathLike, config: TrainConfig,
                              unlabelled: list[Path], labels: pd.DataFrame, rounds: int = 1,
                              sure_score: float = SURE_SCORE, unsure_score: float = UNSURE_SCORE,
-                             **train_settings) -> Detector:
+                             background: bool = True, **train_settings) -> Detector:
     """Train on the labelled `clips`, then `rounds` rounds of self-training on the `unlabelled` recordings, each
     labelled by the model of the round before. The last model is run_dir's; the ones before it, each a whole run
     folder, are in run_dir/self_training/fit<r> (fit0: the labels alone), with the pseudo-labels each round used."""
@@ -99,6 +117,6 @@ def train_with_self_training(clips: pd.DataFrame, classes: list[str], run_dir: s
     for r in range(1, rounds + 1):
         out = run_dir if r == rounds else run_dir / "self_training" / f"fit{r}"
         detector = self_training_round(detector, previous, out, clips, classes, unlabelled, labels, config,
-                                       sure_score, unsure_score, **train_settings)
+                                       sure_score, unsure_score, background=background, **train_settings)
         previous = out
     return detector
