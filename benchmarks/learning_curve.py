@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/learning_curve.py [--sizes 3 5 7 10 20 all] [--folds 5] [--fold F ...] [--seed 0 [--train-seed N]]
         [--augment [--augment-without mixing|masks]] [--pitch-augment] [--frame-length 512 --frame-step 400 --fft-length 512]
-        [--self-train [ROUNDS] [--pseudo-sure-score 0.9] [--pseudo-unsure-score 0.2] [--no-pseudo-background]]
+        [--self-train [ROUNDS] [--pseudo-sure-score 0.9] [--pseudo-unsure-score 0.2] [--pseudo-background]]
 
 The 40 shared recordings are dealt into folds by background family, as forest_crossval.py does.
 For each fold and each size K, a model trains on K recordings drawn at random from the other folds
@@ -21,7 +21,8 @@ fold are kept (RUN_DIR/k<K>/fold<F>/window_scores.pkl), to try counting settings
 
 With --self-train, each model labels the other recordings outside its fold itself, as if nobody had
 (model.learning.pseudo_labels), and a model trains again on both (RUN_DIR/k<K>/fold<F>-self<r>, with its
-pseudo_labels.csv): a row "K + self-training r" beside each size.
+pseudo_labels.csv and self_training.json, which a rerun compares before reusing it): a row
+"K + self-training r" beside each size.
 """
 
 from __future__ import annotations
@@ -52,6 +53,26 @@ def nested_draw(recordings: list[Path], calls_in: dict[str, int], seed: int) -> 
         first = order[:3]
         if sum(calls_in.get(r.name, 0) for r in first) and len({background_group(r.stem) for r in first}) == 3:
             return order
+
+
+def reusable_self_trained(folder: Path, chosen: list[Path], unlabelled: list[Path], args, frontend, config):
+    """The self-trained detector already in `folder` when its round was run with these self-training settings
+    (its self_training.json) on these recordings, else None. Without --pseudo-background it trained only on the
+    unlabelled recordings the model before found a sure call in (its pseudo_labels.csv)."""
+    import json
+
+    import pandas as pd
+    from forest_holdout import reusable_detector
+
+    from model.learning.self_training import SETTINGS_FILE, self_training_settings
+
+    saved = folder / SETTINGS_FILE
+    wanted = self_training_settings(args.pseudo_sure_score, args.pseudo_unsure_score, args.pseudo_background, unlabelled)
+    if not saved.exists() or json.loads(saved.read_text()) != wanted:
+        return None
+    guessed = pd.read_csv(folder / "pseudo_labels.csv")
+    taught = set(guessed["recording"] if args.pseudo_background else guessed.loc[guessed["confidence"] == "sure", "recording"])
+    return reusable_detector(chosen + [r for r in unlabelled if r.name in taught], folder, frontend, config)
 
 
 def main() -> None:
@@ -169,7 +190,7 @@ def main() -> None:
             unlabelled, mine = order[len(chosen):], labels[labels["recording"].isin({r.name for r in chosen})]
             for round_ in range(1, rounds + 1):
                 again = run_dir / f"k{size}" / f"fold{fold}-self{round_}"
-                detector = reusable_detector(order, again, frontend, config) or self_training_round(
+                detector = reusable_self_trained(again, chosen, unlabelled, args, frontend, config) or self_training_round(
                     detector, folder, again, forest_clips(chosen, labels, frontend.clip_s), list(KAGGLE_CLASSES),
                     unlabelled, mine, config, args.pseudo_sure_score, args.pseudo_unsure_score, progress=False,
                     background=args.pseudo_background, frontend=frontend)
@@ -201,7 +222,7 @@ def main() -> None:
               f"{r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} |")
     without = f" without {args.augment_without}" if args.augment_without else ""
     pseudo = (f"self-training {args.self_train} round(s) at {args.pseudo_sure_score:g}/{args.pseudo_unsure_score:g}"
-              f"{'' if args.pseudo_background else ' (calls only)'}, " if args.self_train else "")
+              f"{' with background' if args.pseudo_background else ''}, " if args.self_train else "")
     print(f"augment {args.augment}{without}, pitch {args.pitch_augment}, {pseudo}folds {folds_run}, "
           f"bank {args.negative_bank_per_kind} per kind, mining pool {args.hard_negative_pool_per_kind} per kind, "
           f"{args.hard_negative_rounds} round(s) at >= "

@@ -2,6 +2,8 @@
 a model trains again on both; what it guessed is kept and is right, the validation recordings stay the labelled
 ones, and bad input stops in one line before any training."""
 
+import json
+
 import pandas as pd
 import pytest
 from conftest import run_script
@@ -50,15 +52,22 @@ def test_the_model_labels_the_unlabelled_recordings_and_trains_again_on_them(rec
         return table.assign(recording=table["file"].map(lambda f: f.rsplit("/", 1)[-1])).groupby("recording")["split"]
 
     before, after = splits(run / "self_training" / "fit0"), splits(run)
-    assert set(before.groups) == set(LABELLED) and set(after.groups) == set(LABELLED + UNLABELLED)
+    # By default a guessed recording gives its sure calls and nothing else (--pseudo-background: its background too).
+    assert set(before.groups) == set(LABELLED) and set(after.groups) == set(LABELLED) | set(sure["recording"])
+    taught = pd.read_csv(run / "split.csv")
+    assert set(taught.loc[taught["file"].map(lambda f: f.rsplit("/", 1)[-1]).isin(UNLABELLED), "label"]) == {"capuchinbird"}
+    settings = json.loads((run / "self_training.json").read_text())
+    assert settings == {"pseudo_sure_score": 0.9, "pseudo_unsure_score": 0.2, "pseudo_background": False,
+                        "unlabelled": UNLABELLED}
     assert all(after.get_group(n).eq("train").all() for n in UNLABELLED)  # guessed labels only ever train
     assert {n: set(after.get_group(n)) for n in LABELLED} == {n: set(before.get_group(n)) for n in LABELLED}
 
 
 @pytest.mark.parametrize("background", [True, False])
 def test_the_clips_a_round_trains_on_keep_the_labelled_splits_and_take_the_guessed_calls(recordings, background):
-    """--no-pseudo-background: the unlabelled recordings give their sure calls and nothing else, so a call the
-    model before missed is never taught as background; the labelled clips are the same either way."""
+    """By default the unlabelled recordings give their sure calls and nothing else, so a call the model before
+    missed is never taught as background (--pseudo-background: their background too); the labelled clips are the
+    same either way."""
     from data_pipeline.labels.annotations import clips_from_annotations
     from model.learning.self_training import self_training_clips
 

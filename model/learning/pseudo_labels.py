@@ -3,9 +3,9 @@
 A biologist labels a few recordings and has many more. The calls a first model counts with a high score
 become calls; every stretch it scores at all (a window at or above `unsure_score`, a call under
 `sure_score`) becomes "faint", which training neither learns as a call nor as no call
-(data_pipeline.labels.annotations.clips_from_annotations); the rest becomes no-call material. So the second
-model hears the backgrounds, and the calls, of recordings nobody labelled, and is not taught that a call
-the first model half found is background. The table has the columns of a labels file
+(data_pipeline.labels.annotations.clips_from_annotations); the rest is no-call material, which
+self-training uses only when asked (model.learning.self_training: a call the first model missed would be
+taught as background). The table has the columns of a labels file
 (recording, start, end, confidence, note), one `none` row for a recording with neither.
 """
 

@@ -1,16 +1,18 @@
 """Self-training: a model trained on a few labelled recordings labels the recordings nobody labelled, and a
 model trains again on both.
 
-A biologist labels an hour and has a season. The second model hears the calls and backgrounds of the
-unlabelled recordings (model.learning.pseudo_labels says which stretches become calls, which are left out,
-which are background); its validation recordings stay the hand-labelled ones of the first, so early stopping,
-the counting settings and the gates are still chosen on labels a person made. Measured on the learning curve
-(README, "From a few labelled recordings"; benchmarks/learning_curve.py --self-train).
+A biologist labels an hour and has a season. The second model hears the calls the first one was sure of in
+the unlabelled recordings (model.learning.pseudo_labels says which stretches become calls, which are left out,
+which are background); their background only with `background` (--pseudo-background), since a call the first
+model missed is then taught as background. Its validation recordings stay the hand-labelled ones of the first,
+so early stopping, the counting settings and the gates are still chosen on labels a person made. Measured on
+the learning curve (README, "From a few labelled recordings"; benchmarks/learning_curve.py --self-train).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
 
@@ -20,21 +22,23 @@ from model.detection.counting import count_calls
 from model.detection.detector import Detector
 from model.learning.pseudo_labels import check_pseudo_scores, pseudo_labels
 from model.learning.training import TrainConfig, train
-from model.outputs import atomic_write_csv
+from model.outputs import atomic_write_csv, atomic_write_text
 
 SURE_SCORE = 0.9  # a call the first model scores this much is taught as a call
-UNSURE_SCORE = 0.2  # a window it scores this much (and a weaker call) is taught as neither
+UNSURE_SCORE = 0.2  # a window it scores this much (and a weaker call) is taught as neither (with background)
+SETTINGS_FILE = "self_training.json"  # in each self-trained run folder: how its labels were guessed and used
 
 
 def add_self_training_arguments(parser) -> None:
     parser.add_argument("--pseudo-sure-score", type=float, default=SURE_SCORE,
                         help="self-training: a call the model before scores this much is taught as a call")
     parser.add_argument("--pseudo-unsure-score", type=float, default=UNSURE_SCORE,
-                        help="self-training: windows the model before scores this much, and its weaker calls, are "
-                             "taught as neither call nor no call")
-    parser.add_argument("--pseudo-background", action=argparse.BooleanOptionalAction, default=True,
-                        help="self-training: teach what the model before scores under --pseudo-unsure-score as "
-                             "no call (--no-pseudo-background: take only the sure calls from the unlabelled recordings)")
+                        help="self-training with --pseudo-background: windows the model before scores this much, and "
+                             "its weaker calls, are taught as neither call nor no call")
+    parser.add_argument("--pseudo-background", action=argparse.BooleanOptionalAction, default=False,
+                        help="self-training: teach what the model before scores under --pseudo-unsure-score in the "
+                             "unlabelled recordings as no call too, not only their sure calls as calls (fewer false "
+                             "calls on a moo, more calls missed: README, 'Self-training')")
 
 
 def unlabelled_recordings(paths: list[str | os.PathLike], labelled: set[str]) -> list[Path]:
@@ -52,8 +56,14 @@ def unlabelled_recordings(paths: list[str | os.PathLike], labelled: set[str]) ->
     return found
 
 
+def self_training_settings(sure_score: float, unsure_score: float, background: bool, unlabelled: list[Path]) -> dict:
+    """What a self-training round's run folder records (self_training.json), and a rerun compares before reusing it."""
+    return {"pseudo_sure_score": sure_score, "pseudo_unsure_score": unsure_score, "pseudo_background": background,
+            "unlabelled": sorted(Path(p).name for p in unlabelled)}
+
+
 def self_training_clips(clips: pd.DataFrame, split: pd.DataFrame, unlabelled: list[Path], guessed: pd.DataFrame,
-                        classes: list[str], clip_s: float, background: bool = True) -> pd.DataFrame:
+                        classes: list[str], clip_s: float, background: bool = False) -> pd.DataFrame:
     """The clips a self-training round trains on: the labelled `clips` in the splits the model before had
     (`split`, its split.csv), and the clips the `guessed` labels (model.learning.pseudo_labels) give the
     `unlabelled` recordings, all of them training clips, only the call clips unless `background` (so that a
@@ -74,11 +84,11 @@ def self_training_clips(clips: pd.DataFrame, split: pd.DataFrame, unlabelled: li
 def self_training_round(detector: Detector, previous_dir: str | os.PathLike, run_dir: str | os.PathLike,
                         clips: pd.DataFrame, classes: list[str], unlabelled: list[Path], labels: pd.DataFrame,
                         config: TrainConfig, sure_score: float = SURE_SCORE, unsure_score: float = UNSURE_SCORE,
-                        progress: bool = True, background: bool = True, **train_settings) -> Detector:
+                        progress: bool = True, background: bool = False, **train_settings) -> Detector:
     """`detector` (trained in `previous_dir` on `clips`, cut from recordings labelled in `labels`) counts the
     `unlabelled` recordings; a model trains in `run_dir` on `clips`, split as in previous_dir/split.csv, and
     the clips its labels give (all of them training clips; only the call clips unless `background`). Writes
-    run_dir/pseudo_labels.csv.
+    run_dir/pseudo_labels.csv and run_dir/self_training.json (the scores, `background`, the recordings labelled).
     train_settings: passed on to model.learning.training.train (frontend, counting, pooling)."""
     if len(classes) != 2:
         raise ValueError(f"self-training needs a call detector (2 classes), not {len(classes)} classes")
@@ -89,11 +99,13 @@ def self_training_round(detector: Detector, previous_dir: str | os.PathLike, run
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_csv(run_dir / "pseudo_labels.csv", guessed)
+    settings = self_training_settings(sure_score, unsure_score, background, unlabelled)
+    atomic_write_text(run_dir / SETTINGS_FILE, json.dumps(settings, indent=2))
     sure = guessed[guessed["confidence"] == "sure"]
+    taught = (f"{(guessed['confidence'] == 'faint').sum()} stretches left out (>= {unsure_score:g}), the rest taught as "
+              "no call (--pseudo-background)" if background else "nothing else of them taught")
     print(f"self-training: {len(unlabelled)} unlabelled recording(s) labelled by the model before: {len(sure)} calls "
-          f"scored >= {sure_score:g}, {(guessed['confidence'] == 'faint').sum()} stretches left out (>= {unsure_score:g})"
-          f"{'' if background else ', the rest left out too (--no-pseudo-background)'}; "
-          f"{run_dir / 'pseudo_labels.csv'}", flush=True)
+          f"scored >= {sure_score:g}, {taught}; {run_dir / 'pseudo_labels.csv'}", flush=True)
     split = pd.read_csv(Path(previous_dir) / "split.csv")
     table = self_training_clips(clips, split, unlabelled, guessed, classes, detector.frontend.clip_s, background)
     # The gates and the longest call are measured on the calls training heard: the hand-labelled and the sure guessed.
@@ -104,7 +116,7 @@ def self_training_round(detector: Detector, previous_dir: str | os.PathLike, run
 def train_with_self_training(clips: pd.DataFrame, classes: list[str], run_dir: str | os.PathLike, config: TrainConfig,
                              unlabelled: list[Path], labels: pd.DataFrame, rounds: int = 1,
                              sure_score: float = SURE_SCORE, unsure_score: float = UNSURE_SCORE,
-                             background: bool = True, **train_settings) -> Detector:
+                             background: bool = False, **train_settings) -> Detector:
     """Train on the labelled `clips`, then `rounds` rounds of self-training on the `unlabelled` recordings, each
     labelled by the model of the round before. The last model is run_dir's; the ones before it, each a whole run
     folder, are in run_dir/self_training/fit<r> (fit0: the labels alone), with the pseudo-labels each round used."""
