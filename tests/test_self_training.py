@@ -78,17 +78,15 @@ def test_the_clips_a_round_trains_on_keep_the_labelled_splits_and_take_the_guess
     guessed = truth[truth["recording"].isin(UNLABELLED)]
     table = self_training_clips(labelled, split, [folder / n for n in UNLABELLED], guessed, classes, 3.0, background)
 
-    name = table["file"].map(lambda f: str(f).rsplit("/", 1)[-1])
-    assert list(name) == sorted(name)  # in recording order
-    mine = table[name.isin(LABELLED)]
+    table = table.assign(name=table["file"].map(lambda f: str(f).rsplit("/", 1)[-1]))
+    assert list(table["name"]) == sorted(table["name"])  # in recording order
+    mine = table[table["name"].isin(LABELLED)]
     assert len(mine) == len(labelled) and (mine["label"].value_counts() == labelled["label"].value_counts()).all()
-    assert dict(zip(mine["file"].map(lambda f: str(f).rsplit("/", 1)[-1]), mine["split"])) == dict(
-        zip(LABELLED, ["train"] * 4 + ["val"] * 2))
-    theirs = table[name.isin(UNLABELLED)]
+    assert dict(zip(mine["name"], mine["split"])) == dict(zip(LABELLED, ["train"] * 4 + ["val"] * 2))
+    theirs = table[table["name"].isin(UNLABELLED)]
     assert set(theirs["split"]) == {"train"}
     calls = theirs[theirs["label"] == classes[1]]
-    assert len(calls) > 0 and set(calls["file"].map(lambda f: str(f).rsplit("/", 1)[-1])) == set(
-        guessed.dropna()["recording"])
+    assert len(calls) > 0 and set(calls["name"]) == set(guessed.dropna()["recording"])
     if background:
         assert (theirs["label"] == classes[0]).sum() > 0  # their background too
     else:
