@@ -63,6 +63,28 @@ def test_the_model_labels_the_unlabelled_recordings_and_trains_again_on_them(rec
     assert {n: set(after.get_group(n)) for n in LABELLED} == {n: set(before.get_group(n)) for n in LABELLED}
 
 
+@pytest.mark.slow  # trains one network
+def test_with_no_sure_call_to_teach_the_model_before_is_kept_not_trained_again(recordings):
+    """Calls only, and the first model is sure of no call in the unlabelled audio (here 40 s of silence): the
+    second fit would train on the same clips again, so the first model is copied, and train.py says why."""
+    import filecmp
+
+    import numpy as np
+    import soundfile as sf
+
+    root, folder, _ = recordings
+    sf.write(root / "silent.wav", np.zeros(40 * 16000, dtype=np.float32), 16000)
+    proc = _train(root, folder, "--unlabelled", root / "silent.wav", "--run-dir", root / "kept")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    run, fit0 = root / "kept", root / "kept" / "self_training" / "fit0"
+    assert "the model before was sure (>= 0.9) of no call in the 1 unlabelled recording(s)" in proc.stdout
+    assert proc.stdout.count("Epoch 1/") == 1  # one fit, not two
+    same, different, missing = filecmp.cmpfiles(fit0, run, ["model.keras", "detector.json", "split.csv"], shallow=False)
+    assert same == ["model.keras", "detector.json", "split.csv"], (different, missing)
+    assert (pd.read_csv(run / "pseudo_labels.csv")["confidence"] != "sure").all()
+    assert json.loads((run / "self_training.json").read_text())["unlabelled"] == ["silent.wav"]
+
+
 @pytest.mark.parametrize("background", [True, False])
 def test_the_clips_a_round_trains_on_keep_the_labelled_splits_and_take_the_guessed_calls(recordings, background):
     """By default the unlabelled recordings give their sure calls and nothing else, so a call the model before

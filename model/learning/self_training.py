@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -89,6 +90,8 @@ def self_training_round(detector: Detector, previous_dir: str | os.PathLike, run
     `unlabelled` recordings; a model trains in `run_dir` on `clips`, split as in previous_dir/split.csv, and
     the clips its labels give (all of them training clips; only the call clips unless `background`). Writes
     run_dir/pseudo_labels.csv and run_dir/self_training.json (the scores, `background`, the recordings labelled).
+    Where there is nothing new to teach (no sure call, and not `background`), previous_dir's model is kept: copied
+    to run_dir, not trained again on the same clips.
     train_settings: passed on to model.learning.training.train (frontend, counting, pooling)."""
     if len(classes) != 2:
         raise ValueError(f"self-training needs a call detector (2 classes), not {len(classes)} classes")
@@ -96,12 +99,19 @@ def self_training_round(detector: Detector, previous_dir: str | os.PathLike, run
     if scored.failures:
         raise ValueError(f"unlabelled recordings that could not be read: {'; '.join(scored.failures)}")
     guessed = pseudo_labels(scored.scores, scored.events, detector.frontend.clip_s, sure_score, unsure_score)
+    sure = guessed[guessed["confidence"] == "sure"]
     run_dir = Path(run_dir)
+    if sure.empty and not background:  # the same clips as the model before: training again would remake it
+        shutil.copytree(previous_dir, run_dir, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("self_training", "pseudo_labels.csv", SETTINGS_FILE))
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_csv(run_dir / "pseudo_labels.csv", guessed)
     settings = self_training_settings(sure_score, unsure_score, background, unlabelled)
     atomic_write_text(run_dir / SETTINGS_FILE, json.dumps(settings, indent=2))
-    sure = guessed[guessed["confidence"] == "sure"]
+    if sure.empty and not background:
+        print(f"self-training: the model before was sure (>= {sure_score:g}) of no call in the {len(unlabelled)} "
+              f"unlabelled recording(s), so there is nothing new to teach: it is kept, copied to {run_dir}", flush=True)
+        return detector
     taught = (f"{(guessed['confidence'] == 'faint').sum()} stretches left out (>= {unsure_score:g}), the rest taught as "
               "no call (--pseudo-background)" if background else "nothing else of them taught")
     print(f"self-training: {len(unlabelled)} unlabelled recording(s) labelled by the model before: {len(sure)} calls "
