@@ -12,12 +12,11 @@ def main() -> int:
     from dataclasses import replace
 
     from data_pipeline.audio.decoding import DECODER_BACKENDS, require_decoder
-    from data_pipeline.features.augment import augment_setting
     from data_pipeline.features.frontend import SEED_FRONTEND
     from data_pipeline.training_data.clips import training_clips
     from model.learning.distribution import STRATEGIES, is_chief, make_strategy
     from model.learning.networks import ARCHITECTURES
-    from model.learning.presets import PRESETS, bank_per_kind, get_preset, preset_counting, shares_by_default
+    from model.learning.presets import PRESETS, bank_per_kind, get_preset, preset_augment, preset_counting, shares_by_default
     from model.learning.pseudo_labels import check_pseudo_scores
     from model.learning.self_training import add_self_training_arguments, train_with_self_training, unlabelled_recordings
     from model.learning.training import (
@@ -77,8 +76,9 @@ def main() -> int:
                    help="soundfile (default) or tfio (tensorflow-io, TensorFlow 2.16 only: requirements-tfio.txt)")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=False,
                    help="background mixing, time shifts and SpecAugment masks (see data_pipeline/features/augment.py)")
-    p.add_argument("--pitch-augment", action="store_true",
-                   help="half the training clips at another pitch, 0.8-1.25 times (README, 'Calls at another pitch')")
+    p.add_argument("--pitch-augment", action=argparse.BooleanOptionalAction, default=None,
+                   help="half the training clips at another pitch, 0.8-1.25 times (default: the preset's, on for "
+                        "capuchinbird where the front end has linear bins; README, 'Calls at another pitch')")
     p.add_argument("--mixed-precision", action="store_true", help="float16 compute (for GPUs; slower on CPU)")
     p.add_argument("--jit", action="store_true", help="compile with XLA (for GPUs; slower on CPU)")
     p.add_argument("--strategy", default="none", choices=STRATEGIES,
@@ -102,7 +102,6 @@ def main() -> int:
     preset = get_preset(args.preset)
     config = TrainConfig(arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                          patience=args.patience, seed=args.seed, decoder=args.decoder,
-                         augment=augment_setting(args.augment, args.pitch_augment),
                          mixed_precision=args.mixed_precision, jit_compile=args.jit, freeze_epochs=args.freeze_epochs,
                          network=preset.network if args.arch == "compact" else {},
                          negative_bank_per_kind=bank_per_kind(preset, args.negative_bank_per_kind),
@@ -111,6 +110,7 @@ def main() -> int:
     frontend = SEED_FRONTEND if args.arch == "seed" else preset.frontend
     if args.config:
         config, frontend = apply_swept_config(args.config, config)
+    config = replace(config, augment=preset_augment(preset, frontend, args.augment, args.pitch_augment))
     if args.shared_trunk and config.arch != "compact":
         p.error(f"--shared-trunk is a setting of the compact network, not of {config.arch!r}")
     config = replace(config, network=network_settings(args, frontend, config.network, preset.window_hop_s,

@@ -1,12 +1,12 @@
 """The pitch of the calls the project learns from, and what a detector makes of calls at other pitches.
 
-    .venv/bin/python benchmarks/call_pitch.py [--shared ../shared] [--pitch-augment] [--out runs/call-pitch]
+    .venv/bin/python benchmarks/call_pitch.py [--shared ../shared] [--no-pitch-augment] [--out runs/call-pitch]
 
 1. The harmonic spacing (the fundamental) of every sure call of ../shared/forest, measured on its body (from 1 s
    after its labelled start to 0.5 s before its end): the spectrum averaged over the body, its slow envelope
    taken away, and the autocorrelation of what is left at its highest over 60-400 Hz.
 2. The detector of tests/test_end_to_end.py (the synthetic Kaggle layout of seed 7, trained for 15 epochs with
-   the checkout's bank, and with --pitch-augment if given; trained once under OUT/model, which a rerun reuses
+   the checkout's bank and train.py's pitch augmentation unless --no-pitch-augment; trained once under OUT/model, which a rerun reuses
    whatever its settings: give another setting another OUT) scores 80 fresh synthetic call clips at 10-20 dB, as that
    test's clips are made (another seed), grouped by the fundamental of each clip's call (100-180 Hz, drawn by
    data_pipeline.synthetic.capuchinbird.synth_call).
@@ -69,17 +69,17 @@ def shared_call_spacings(shared: Path):
     return pd.DataFrame(rows)
 
 
-def synthetic_call_scores(out: Path, pitch_augment: bool = False):
+def synthetic_call_scores(out: Path, pitch_augment: bool | None = None):
     """One row per fresh synthetic call clip: its call's spacing and the end-to-end detector's probability."""
     import numpy as np
     import pandas as pd
 
-    from data_pipeline.features.augment import augment_setting
     from data_pipeline.features.frontend import FrontendConfig
     from data_pipeline.labels.class_folders import clips_from_folders
     from data_pipeline.synthetic import capuchinbird
     from model.detection.detector import load_detector
     from model.detection.prediction import predict_files
+    from model.learning.presets import get_preset, preset_augment
     from model.learning.training import TrainConfig, network_settings, train
 
     frontend = FrontendConfig(clip_s=2.5)  # as tests/test_end_to_end.py trains it
@@ -89,7 +89,7 @@ def synthetic_call_scores(out: Path, pitch_augment: bool = False):
         clips, classes = clips_from_folders(out / "data")
         network = network_settings(None, frontend, {}, shared_by_default=True)
         config = TrainConfig(epochs=15, patience=4, verbose=0, network=network,
-                             augment=augment_setting(False, pitch_augment))
+                             augment=preset_augment(get_preset("capuchinbird"), frontend, pitch=pitch_augment))
         train(clips, classes, out / "model", config, frontend=frontend)
 
     spacings, make_call = [], capuchinbird.synth_call
@@ -124,7 +124,8 @@ def main() -> None:
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
-    p.add_argument("--pitch-augment", action="store_true", help="train the small detector with --pitch-augment")
+    p.add_argument("--pitch-augment", action=argparse.BooleanOptionalAction, default=None,
+                   help="train the small detector with or without train.py's pitch augmentation (default: train.py's)")
     p.add_argument("--out", default="runs/call-pitch")
     args = p.parse_args()
     out = Path(args.out)

@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def main() -> None:
     import pandas as pd
-    from forest_holdout import background_folds, forest_clips, forest_network
+    from forest_holdout import background_folds, forest_augment, forest_clips, forest_network
 
     from data_pipeline.audio.decoding import list_audio_files
     from data_pipeline.labels.annotations import read_call_labels
@@ -58,7 +58,7 @@ def main() -> None:
         config, frontend = apply_swept_config(args.config, config)
     if args.max_freq_hz:
         frontend = replace(frontend, max_freq_hz=args.max_freq_hz)
-    config = replace(config, network=forest_network(args, frontend, config.network))
+    config = replace(config, network=forest_network(args, frontend, config.network), augment=forest_augment(args, frontend))
 
     fold_of = background_folds(recordings, args.folds, args.seed)
     tables, t0 = [], time.time()

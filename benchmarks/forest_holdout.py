@@ -114,6 +114,23 @@ def forest_network(args, frontend, network: dict) -> dict:
     return network_settings(args, frontend, network, shared_by_default=by_default)
 
 
+def add_augment_arguments(parser) -> None:
+    """--augment and --pitch-augment / --no-pitch-augment, as train.py takes them."""
+    parser.add_argument("--augment", action="store_true", help="train with data_pipeline.features.augment.AugmentConfig()")
+    parser.add_argument("--pitch-augment", action=argparse.BooleanOptionalAction, default=None,
+                        help="train with calls at other pitches (augment.PITCH_ONLY; default: the capuchinbird "
+                             "preset's, on where the front end has linear bins and no pulse panel)")
+
+
+def forest_augment(args, frontend):
+    """The augmentation these benchmarks train with, as `train.py` chooses it for the capuchinbird preset
+    (model.learning.presets.preset_augment) from the options of add_augment_arguments."""
+    from model.learning.presets import get_preset, preset_augment
+
+    return preset_augment(get_preset("capuchinbird"), frontend, getattr(args, "augment", False),
+                          getattr(args, "pitch_augment", None))
+
+
 def add_fold_argument(parser, tables: str) -> None:
     """--fold F (repeatable): train and count only these folds of a cross-validated benchmark, whose figures
     then go to `tables` (named with folds_to_run's suffix)."""
@@ -166,7 +183,6 @@ def main() -> None:
     from dataclasses import replace
 
     from data_pipeline.audio.decoding import list_audio_files
-    from data_pipeline.features.augment import AugmentConfig
     from data_pipeline.labels.annotations import read_call_labels
     from data_pipeline.labels.class_folders import KAGGLE_CLASSES
     from model.detection.counting import count_calls
@@ -185,7 +201,7 @@ def main() -> None:
     p.add_argument("--arch", default="compact")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--augment", action="store_true", help="train with data_pipeline.features.augment.AugmentConfig()")
+    add_augment_arguments(p)
     p.add_argument("--config", help="a sweep's best.json (see benchmarks/forest_sweep.py) instead of the defaults")
     add_network_arguments(p)
     args = p.parse_args()
@@ -197,12 +213,11 @@ def main() -> None:
     recordings = list_audio_files(forest)
     test = [r for r in recordings if r.stem.rsplit("_", 1)[-1] in HELD_OUT]
     train_recs = [r for r in recordings if r not in test]
-    config = TrainConfig(arch=args.arch, epochs=args.epochs, seed=args.seed, split_fractions=(0.8, 0.2, 0.0),
-                         augment=AugmentConfig() if args.augment else None)
+    config = TrainConfig(arch=args.arch, epochs=args.epochs, seed=args.seed, split_fractions=(0.8, 0.2, 0.0))
     frontend = default_frontend(args.arch)
     if args.config:
         config, frontend = apply_swept_config(args.config, config)
-    config = replace(config, network=forest_network(args, frontend, config.network))
+    config = replace(config, network=forest_network(args, frontend, config.network), augment=forest_augment(args, frontend))
     t0 = time.time()
     clips = forest_clips(train_recs, labels, frontend.clip_s)
     detector = train(clips, list(KAGGLE_CLASSES), args.run_dir, config, frontend=frontend, labels=labels)

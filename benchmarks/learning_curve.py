@@ -1,7 +1,7 @@
 """How counts on unheard forest recordings grow with the number of labelled recordings trained on.
 
     .venv/bin/python benchmarks/learning_curve.py [--sizes 3 5 7 10 20 all] [--folds 5] [--fold F ...] [--seed 0 [--train-seed N]]
-        [--augment [--augment-without mixing|masks]] [--pitch-augment] [--frame-length 512 --frame-step 400 --fft-length 512]
+        [--augment [--augment-without mixing|masks]] [--no-pitch-augment] [--frame-length 512 --frame-step 400 --fft-length 512]
         [--self-train [ROUNDS] [--pseudo-sure-score 0.9] [--pseudo-unsure-score 0.2] [--pseudo-background]]
 
 The 40 shared recordings are dealt into folds by background family, as forest_crossval.py does.
@@ -78,10 +78,12 @@ def reusable_self_trained(folder: Path, chosen: list[Path], unlabelled: list[Pat
 def main() -> None:
     import pandas as pd
     from forest_holdout import (
+        add_augment_arguments,
         add_fold_argument,
         add_stft_arguments,
         background_folds,
         folds_to_run,
+        forest_augment,
         forest_clips,
         forest_network,
         reusable_detector,
@@ -89,7 +91,6 @@ def main() -> None:
     )
 
     from data_pipeline.audio.decoding import list_audio_files
-    from data_pipeline.features.augment import augment_setting
     from data_pipeline.labels.annotations import read_call_labels
     from data_pipeline.labels.class_folders import KAGGLE_CLASSES
     from model.detection.counting import count_calls
@@ -117,10 +118,9 @@ def main() -> None:
     p.add_argument("--train-seed", type=int,
                    help="seed of the training alone (default: --seed): another model of the same folds and draws, "
                         "to average with the first (benchmarks/averaged_models.py RUN/k7 RUN2/k7)")
-    p.add_argument("--augment", action="store_true", help="train with data_pipeline.features.augment.AugmentConfig()")
+    add_augment_arguments(p)
     p.add_argument("--augment-without", choices=["mixing", "masks"],
                    help="with --augment: leave out the background mixing, or the frequency and time masks")
-    p.add_argument("--pitch-augment", action="store_true", help="train with calls at other pitches (augment.PITCH_ONLY)")
     p.add_argument("--self-train", type=int, nargs="?", const=1, default=0, metavar="ROUNDS",
                    help="also train each model again with the labels it writes for the fold's other recordings, as if "
                         "nobody had labelled them, ROUNDS times, each from the last (rows 'K + self-training r'; "
@@ -136,11 +136,6 @@ def main() -> None:
     if args.augment_without and not args.augment:
         raise ValueError("--augment-without leaves a part out of --augment: give --augment too")
     folds_run, subset = folds_to_run(args)
-    augment = augment_setting(args.augment, args.pitch_augment)
-    if args.augment_without == "mixing":
-        augment = replace(augment, mix_probability=0.0)
-    elif args.augment_without == "masks":
-        augment = replace(augment, freq_mask_bins=0, time_mask_frames=0)
 
     forest = Path(args.shared) / "forest"
     labels = read_call_labels(forest / "calls.csv")
@@ -149,6 +144,11 @@ def main() -> None:
     recordings = list_audio_files(forest)
     # Another STFT retrains (and replaces) the models of the same --run-dir: give each STFT a run folder of its own.
     frontend, _ = with_stft(default_frontend("compact"), args)
+    augment = forest_augment(args, frontend)
+    if args.augment_without == "mixing":
+        augment = replace(augment, mix_probability=0.0)
+    elif args.augment_without == "masks":
+        augment = replace(augment, freq_mask_bins=0, time_mask_frames=0)
     train_seed = args.seed if args.train_seed is None else args.train_seed
     config = TrainConfig(seed=train_seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
                          augment=augment,
@@ -223,7 +223,7 @@ def main() -> None:
     without = f" without {args.augment_without}" if args.augment_without else ""
     pseudo = (f"self-training {args.self_train} round(s) at {args.pseudo_sure_score:g}/{args.pseudo_unsure_score:g}"
               f"{' with background' if args.pseudo_background else ''}, " if args.self_train else "")
-    print(f"augment {args.augment}{without}, pitch {args.pitch_augment}, {pseudo}folds {folds_run}, "
+    print(f"augment {args.augment}{without}, pitch {bool(augment and augment.pitch_probability)}, {pseudo}folds {folds_run}, "
           f"bank {args.negative_bank_per_kind} per kind, mining pool {args.hard_negative_pool_per_kind} per kind, "
           f"{args.hard_negative_rounds} round(s) at >= "
           f"{args.hard_negative_threshold:g}, frames {frontend.frame_length}/{frontend.frame_step}/{frontend.fft_length}; "

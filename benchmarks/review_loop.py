@@ -53,7 +53,7 @@ def simulated_decision(item, labels) -> tuple[str, float, float, list[tuple[floa
 
 def main() -> None:
     import pandas as pd
-    from forest_holdout import background_folds, background_group, forest_clips, forest_network, reusable_detector
+    from forest_holdout import background_folds, background_group, forest_augment, forest_clips, forest_network, reusable_detector
     from learning_curve import nested_draw
 
     from data_pipeline.audio.decoding import list_audio_files
@@ -89,7 +89,7 @@ def main() -> None:
     recordings = list_audio_files(forest)
     frontend = default_frontend("compact")
     config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
-                         network=forest_network(args, frontend, {}))
+                         network=forest_network(args, frontend, {}), augment=forest_augment(args, frontend))
     fold_of = background_folds(recordings, args.folds, args.seed)
     run_dir, rows, t0 = Path(args.run_dir), [], time.time()
 

@@ -1,7 +1,7 @@
 """Robustness: counts on unheard forest recordings under realistic damage, and false calls on audio with no call.
 
     .venv/bin/python benchmarks/robustness.py [--negative-bank-per-kind 8] [--hard-negative-pool-per-kind 32]
-        [--folds 5] [--fold F ...] [--frame-length 512 --frame-step 400 --fft-length 512] [--augment] [--pitch-augment]
+        [--folds 5] [--fold F ...] [--frame-length 512 --frame-step 400 --fft-length 512] [--augment] [--no-pitch-augment]
         [--run-dir runs/robustness]
 
 Models are cross-validated as in forest_crossval.py: the 40 shared recordings are dealt into folds
@@ -266,10 +266,12 @@ def make_no_call(shared: Path, out: Path) -> dict[str, list[Path]]:
 def main() -> None:
     import pandas as pd
     from forest_holdout import (
+        add_augment_arguments,
         add_fold_argument,
         add_stft_arguments,
         background_folds,
         folds_to_run,
+        forest_augment,
         forest_clips,
         forest_network,
         reusable_detector,
@@ -277,7 +279,6 @@ def main() -> None:
     )
 
     from data_pipeline.audio.decoding import audio_duration_s
-    from data_pipeline.features.augment import augment_setting
     from data_pipeline.labels.annotations import read_call_labels
     from data_pipeline.labels.class_folders import KAGGLE_CLASSES
     from model.detection.counting import count_calls
@@ -301,8 +302,7 @@ def main() -> None:
     p.add_argument("--negative-bank-per-kind", type=int, default=TrainConfig.negative_bank_per_kind)
     add_mining_arguments(p)
     p.add_argument("--silence-floor-dbfs", default="default", help="a number, 'none', or 'default' (the front end's)")
-    p.add_argument("--augment", action="store_true", help="train with data_pipeline.features.augment.AugmentConfig()")
-    p.add_argument("--pitch-augment", action="store_true", help="train with calls at other pitches (augment.PITCH_ONLY)")
+    add_augment_arguments(p)
     add_stft_arguments(p)
     add_network_arguments(p)
     add_fold_argument(p, "robustness-fold<F>.csv and false_calls-fold<F>.csv")
@@ -325,8 +325,9 @@ def main() -> None:
     frontend, stft = with_stft(frontend, args)
     config = TrainConfig(seed=args.seed, split_fractions=(0.8, 0.2, 0.0), verbose=0,
                          negative_bank_per_kind=args.negative_bank_per_kind,
-                         network=forest_network(args, frontend, {}), augment=augment_setting(args.augment, args.pitch_augment),
+                         network=forest_network(args, frontend, {}), augment=forest_augment(args, frontend),
                          **mining_settings(args))
+    pitch = bool(config.augment and config.augment.pitch_probability)
     recordings = conditions["clean"]
     fold_of = background_folds(recordings, args.folds, args.seed)
     per_condition = {c: [] for c in CONDITIONS}
@@ -336,7 +337,7 @@ def main() -> None:
     run = out / (f"bank{args.negative_bank_per_kind}-mine{args.hard_negative_pool_per_kind}-floor{args.silence_floor_dbfs}"
                  f"-mineat{args.hard_negative_threshold:g}" + (f"-rounds{rounds}" if rounds != 1 else "")
                  + (f"-seed{args.seed}" if args.seed else "") + ("-augment" if args.augment else "")
-                 + ("-pitch" if args.pitch_augment else "")
+                 + ("-pitch" if pitch else "")
                  + stft + ("-shared" if is_shared_trunk(config.network) else ""))
     for fold in folds:
         held = [i for i, f in enumerate(fold_of) if f == fold]
@@ -384,7 +385,7 @@ def main() -> None:
     print(report.astype(object).fillna("").to_string(index=False))
     print(f"bank per kind {args.negative_bank_per_kind}, mining pool per kind {args.hard_negative_pool_per_kind} "
           f"at >= {args.hard_negative_threshold}, {args.hard_negative_rounds} round(s), seed {args.seed}, "
-          f"augment {args.augment}, pitch {args.pitch_augment}, silence floor {frontend.silence_floor_dbfs}, "
+          f"augment {args.augment}, pitch {pitch}, silence floor {frontend.silence_floor_dbfs}, "
           f"frames {frontend.frame_length}/{frontend.frame_step}/{frontend.fft_length} samples, folds {folds}; "
           f"{(time.time() - t0) / 60:.1f} min; {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
 

@@ -146,3 +146,19 @@ def test_pitch_settings_out_of_range_and_mel_bins_are_refused_in_one_line():
         make_augment(FrontendConfig(mel_bins=40), PITCH_ONLY)
     assert augment_setting(False, False) is None and augment_setting(False, True) == PITCH_ONLY
     assert augment_setting(True, True).pitch_probability == 0.5 and augment_setting(True, False) == AugmentConfig()
+
+
+def test_the_capuchinbird_preset_trains_with_pitch_where_its_front_end_can_and_others_do_not():
+    """train.py's augmentation with neither --pitch-augment nor --no-pitch-augment: the preset's pitch where the front
+    end has linear bins and no pulse panel (a sweep's best.json may choose mel bands), none for the other presets."""
+    from data_pipeline.features.augment import PITCH_ONLY
+    from model.learning.presets import get_preset, preset_augment
+
+    capuchinbird = get_preset("capuchinbird")
+    assert preset_augment(capuchinbird, capuchinbird.frontend) == PITCH_ONLY
+    assert preset_augment(capuchinbird, FrontendConfig(mel_bins=40)) is None
+    assert preset_augment(capuchinbird, FrontendConfig(pulse_frame_length=128)) is None
+    assert preset_augment(capuchinbird, capuchinbird.frontend, pitch=False) is None
+    assert preset_augment(capuchinbird, capuchinbird.frontend, augment=True) == AugmentConfig(pitch_probability=0.5)
+    for name in ("heart", "glass_break", "whale", "everyday"):
+        assert preset_augment(get_preset(name), get_preset(name).frontend) is None, name

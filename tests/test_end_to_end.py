@@ -18,6 +18,7 @@ from data_pipeline.synthetic.negatives import NEGATIVE_KINDS
 from data_pipeline.synthetic.capuchinbird import write_demo_dataset
 from model.detection.counting import count_calls
 from model.detection.detector import Detector
+from model.learning.presets import get_preset, preset_augment
 from model.learning.training import TrainConfig, network_settings, train
 from model.reporting.evaluation import evaluate
 
@@ -34,7 +35,9 @@ def trained(tmp_path_factory):
                                 clips_per_source=5, n_recordings=4, recording_s=40.0)
     clips, classes = clips_from_folders(root / "data")
     network = network_settings(None, FRONTEND, {}, shared_by_default=True)  # the capuchinbird default's kind
-    train(clips, classes, root / "run", TrainConfig(epochs=15, patience=4, verbose=0, network=network), frontend=FRONTEND)
+    augment = preset_augment(get_preset("capuchinbird"), FRONTEND)  # and its pitch augmentation
+    train(clips, classes, root / "run", TrainConfig(epochs=15, patience=4, verbose=0, network=network, augment=augment),
+          frontend=FRONTEND)
     return root, labels
 
 

@@ -24,7 +24,7 @@ def test_held_out_forest_recordings_are_counted_right(tmp_path, recwarn):
     from data_pipeline.labels.class_folders import KAGGLE_CLASSES
     from model.detection.counting import count_calls
     from model.learning.counting_tuning import NotLearntWarning
-    from model.learning.presets import get_preset
+    from model.learning.presets import get_preset, preset_augment
     from model.learning.training import TrainConfig, network_settings, train
     from model.reporting.evaluation import evaluate, format_summary
 
@@ -33,10 +33,11 @@ def test_held_out_forest_recordings_are_counted_right(tmp_path, recwarn):
     train_labels = labels[labels["recording"].isin([path(n).name for n in TRAIN])]
     clips = clips_from_annotations([path(n) for n in TRAIN], train_labels, FrontendConfig().clip_s, negative_step_s=1.5,
                                    call_class=KAGGLE_CLASSES[1], other_class=KAGGLE_CLASSES[0])
-    preset = get_preset("capuchinbird")  # its network, as train.py builds it with no flag
+    preset = get_preset("capuchinbird")  # its network and augmentation, as train.py builds them with no flag
     network = network_settings(None, preset.frontend, preset.network, shared_by_default=preset.shared_trunk)
     detector = train(clips, list(KAGGLE_CLASSES), tmp_path / "run",
-                     TrainConfig(epochs=12, patience=4, split_fractions=(0.8, 0.2, 0.0), verbose=0, network=network),
+                     TrainConfig(epochs=12, patience=4, split_fractions=(0.8, 0.2, 0.0), verbose=0, network=network,
+                                 augment=preset_augment(preset, preset.frontend)),
                      labels=labels)
     assert not [str(w.message) for w in recwarn if issubclass(w.category, NotLearntWarning)]  # it learnt the call
     result = count_calls(detector, [path(n) for n in HELD_OUT], progress=False)

@@ -170,12 +170,14 @@ def test_each_kind_is_what_its_name_says():
         assert x.shape == (n,) and np.isfinite(x).all(), kind
 
 
-def test_other_animals_are_what_their_names_say_and_never_in_the_bank():
+def test_other_animals_are_what_their_names_say_and_all_but_the_moo_never_in_the_bank():
     """The unseen animals (a blind test: robustness.py and placed_sounds.py play them to models never trained on
-    them), each where its species group calls, between its calls silent, and the same from the same seed."""
+    them) and the moo the bank holds, each where its species group calls, between its calls silent, and the same
+    from the same seed."""
     from data_pipeline.synthetic.negatives import ANIMALS, UNSEEN_KINDS
 
-    assert set(ANIMALS) <= set(UNSEEN_KINDS) and not set(UNSEEN_KINDS) & set(NEGATIVE_KINDS)
+    assert set(ANIMALS) - {"cattle"} <= set(UNSEEN_KINDS) and "cattle" in NEGATIVE_KINDS
+    assert not set(UNSEEN_KINDS) & set(NEGATIVE_KINDS)
     sr, n = 16000, 160000
     hz = np.fft.rfftfreq(n, 1 / sr)
     for seed in range(3):

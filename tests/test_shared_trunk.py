@@ -1,5 +1,6 @@
 """Counting with shared convolutions (model.detection.shared_trunk) gives each window the score it gets alone."""
 
+import json
 import os
 
 import keras
@@ -157,13 +158,17 @@ def test_train_py_shares_the_trunk_by_default_and_not_when_told(tmp_path):
 
     data = two_class_clips(tmp_path / "data", 16, seed=0)
     quick = ["--epochs", "2", "--negative-bank-per-kind", "0", "--hard-negative-pool-per-kind", "0"]
-    for flags, shares in [([], True), (["--no-shared-trunk"], False), (["--shared-trunk"], True)]:
+    # The preset's pitch augmentation comes with either network, and goes with --no-pitch-augment.
+    for flags, shares, pitch in [([], True, 0.5), (["--no-shared-trunk"], False, 0.5),
+                                 (["--shared-trunk", "--no-pitch-augment"], True, None)]:
         run = tmp_path / ("run" + "".join(flags))
         done = run_script("train.py", "--data-dir", data, "--run-dir", run, *flags, *quick, cwd=tmp_path)
         assert done.returncode == 0, done.stderr[-2000:]
         detector = Detector.load(run)
         assert shareable(detector.model, detector.frontend, 10) is shares, flags  # the 0.25 s counting hop, 25 ms frames
         assert detector.counting.min_call_s == (1.5 if shares else 2.25), flags  # its calls come out shorter
+        augment = json.loads((run / "test_metrics.json").read_text())["train_config"]["augment"]
+        assert (augment and augment["pitch_probability"]) == pitch, flags
     refused = run_script("train.py", "--data-dir", data, "--arch", "seed", "--shared-trunk", *quick, cwd=tmp_path)
     assert refused.returncode == 2 and "--shared-trunk is a setting of the compact network" in refused.stderr
     heart = run_script("train.py", "--data-dir", data, "--preset", "heart", "--shared-trunk", *quick, cwd=tmp_path)
