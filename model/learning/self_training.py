@@ -100,15 +100,16 @@ def self_training_round(detector: Detector, previous_dir: str | os.PathLike, run
         raise ValueError(f"unlabelled recordings that could not be read: {'; '.join(scored.failures)}")
     guessed = pseudo_labels(scored.scores, scored.events, detector.frontend.clip_s, sure_score, unsure_score)
     sure = guessed[guessed["confidence"] == "sure"]
+    nothing_new = sure.empty and not background  # the clips of the model before: training again would remake it
     run_dir = Path(run_dir)
-    if sure.empty and not background:  # the same clips as the model before: training again would remake it
+    if nothing_new:
         shutil.copytree(previous_dir, run_dir, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("self_training", "pseudo_labels.csv", SETTINGS_FILE))
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_csv(run_dir / "pseudo_labels.csv", guessed)
     settings = self_training_settings(sure_score, unsure_score, background, unlabelled)
     atomic_write_text(run_dir / SETTINGS_FILE, json.dumps(settings, indent=2))
-    if sure.empty and not background:
+    if nothing_new:
         print(f"self-training: the model before was sure (>= {sure_score:g}) of no call in the {len(unlabelled)} "
               f"unlabelled recording(s), so there is nothing new to teach: it is kept, copied to {run_dir}", flush=True)
         return detector
