@@ -52,6 +52,11 @@ PITCH_ONLY = AugmentConfig(mix_probability=0.0, max_shift_frames=0, freq_mask_bi
                            pitch_probability=0.5)
 
 
+def takes_pitch(frontend: FrontendConfig) -> bool:
+    """Whether pitch augmentation can read `frontend`'s spectrograms: linear frequency bins, no pulse panel."""
+    return not frontend.mel_bins and frontend.panels == 1
+
+
 def augment_setting(augment: bool, pitch: bool) -> AugmentConfig | None:
     """The augmentation the command-line flags ask for: `--augment`'s parts, `--pitch-augment`'s pitch, both, or
     none (None)."""
@@ -98,7 +103,7 @@ def make_augment(frontend: FrontendConfig, config: AugmentConfig = AugmentConfig
     """
     import tensorflow as tf
 
-    if config.pitch_probability and (frontend.mel_bins or frontend.panels > 1):
+    if config.pitch_probability and not takes_pitch(frontend):
         raise ValueError("pitch augmentation reads linear frequency bins: a front end with mel bins or a pulse panel "
                          "cannot take it")
 

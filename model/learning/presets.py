@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from data_pipeline.features.augment import AugmentConfig, augment_setting
+from data_pipeline.features.augment import AugmentConfig, augment_setting, takes_pitch
 from data_pipeline.features.frontend import FrontendConfig
 from model.detection.events import CountingConfig
 
@@ -116,5 +116,5 @@ def preset_augment(preset: Preset, frontend: FrontendConfig, augment: bool = Fal
     if asked, and the pitch as --pitch-augment / --no-pitch-augment say; with neither, the preset's, where
     `frontend` can take it (linear frequency bins, no pulse panel: a sweep's best.json may choose mel bands)."""
     if pitch is None:
-        pitch = preset.pitch_augment and not frontend.mel_bins and frontend.panels == 1
+        pitch = preset.pitch_augment and takes_pitch(frontend)
     return augment_setting(augment, pitch)
