@@ -54,6 +54,9 @@ def main() -> int:
     p.add_argument("--min-harmonicity", type=float,
                    help=f"calls with no window this much of a harmonic stack (0-1; a crash or a knock, not a call) are "
                         f"dropped, 0: no gate ({saved})")
+    p.add_argument("--max-pitch-glide", type=float, metavar="OCT_PER_S",
+                   help=f"calls whose harmonic stack glides faster than this (octaves a second; a moo or a siren, not "
+                        f"a Capuchinbird) are dropped, 0: no gate ({saved})")
     args = p.parse_args()
     if args.workers is not None and args.scheduler is not None:
         p.error("--workers starts local workers, --scheduler uses a cluster's: give one of them")
@@ -84,7 +87,8 @@ def main() -> int:
                                                          smooth_windows=args.smooth_windows, max_call_s=args.max_call_s,
                                                          max_pulse_spread_db=args.max_pulse_spread_db,
                                                          join_within_s=args.join_within_s,
-                                                         min_harmonicity=args.min_harmonicity)
+                                                         min_harmonicity=args.min_harmonicity,
+                                                         max_pitch_glide_oct_s=args.max_pitch_glide)
         print(f"model: {' + '.join(map(str, model_dirs))}; counting settings: {detector.counting}", file=sys.stderr)
         warn_low_rates(paths, detector.frontend.band_hz[1])
         report = partial(count_and_report, detector, paths, output, args.events, args.format, args.labels, args.export,

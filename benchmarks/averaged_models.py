@@ -79,7 +79,8 @@ def main() -> None:
         if any(not np.array_equal(r.starts_s, recs[0].starts_s) for r in recs):
             sys.exit(f"{recs[0].recording}: the runs scored other windows (another hop or front end)")
         return RecordingScores(recs[0].recording, recs[0].starts_s, np.mean([r.scores for r in recs], axis=0),
-                               recs[0].duration_s, measured(recs, "pulse_spreads"), measured(recs, "harmonicities"))
+                               recs[0].duration_s, measured(recs, "pulse_spreads"), measured(recs, "harmonicities"),
+                               measured(recs, "pitch_glides"))
 
     def report(name, members):
         forests, no_calls = zip(*(runs[m] for m in members))

@@ -1,7 +1,8 @@
 """Counting settings tried on a benchmark's saved window scores, without running a network again.
 
     .venv/bin/python benchmarks/rescore_counting.py RUN_DIR... [--min-call-s 2.0 2.25 2.5] [--max-call-s 0 7.5 8]
-        [--min-gap-s 0.75 1.5] [--join-within-s 0 7] [--min-harmonicity 0 0.3] [--shared ../shared]
+        [--min-gap-s 0.75 1.5] [--join-within-s 0 7] [--min-harmonicity 0 0.3] [--max-pitch-glide 0 0.25]
+        [--shared ../shared]
 
 RUN_DIR: a folder of fold models written by `robustness.py` (runs/robustness/<setting>) or
 `learning_curve.py` (runs/learning-curve, every size in it), each fold holding window_scores.pkl
@@ -69,6 +70,8 @@ def main() -> None:
                    "join_within_s existed: the default, %g s)" % CountingConfig.join_within_s)
     p.add_argument("--min-harmonicity", type=float, nargs="+", help="0: no gate; default: each fold's own (scores saved "
                    "before the harmonic gate hold no measure, so it passes every call there)")
+    p.add_argument("--max-pitch-glide", type=float, nargs="+", help="octaves a second, 0: no gate; default: each fold's "
+                   "own (scores saved before the pitch-glide gate hold no measure, so it passes every call there)")
     p.add_argument("--shared", default=str(ROOT.parent / "shared"))
     args = p.parse_args()
 
@@ -84,7 +87,8 @@ def main() -> None:
                 saved = json.loads((fold / "detector.json").read_text())
                 folds.append((CountingConfig.from_dict(saved["counting"]), saved["frontend"]["clip_s"], fold_scores(fold)))
             varied = {"min_call_s": args.min_call_s, "max_call_s": args.max_call_s, "min_gap_s": args.min_gap_s,
-                      "join_within_s": args.join_within_s, "min_harmonicity": args.min_harmonicity}
+                      "join_within_s": args.join_within_s, "min_harmonicity": args.min_harmonicity,
+                      "max_pitch_glide_oct_s": args.max_pitch_glide}
             varied = {name: values for name, values in varied.items() if values is not None}
             for values in itertools.product(*varied.values()):
                 settings = dict(zip(varied, values))

@@ -86,7 +86,7 @@ def test_training_lowers_the_gate_below_the_least_harmonic_sure_call_it_learnt_f
 
     from data_pipeline.features.frontend import FrontendConfig
     from model.detection.events import HARMONIC_MARGIN, CountingConfig
-    from model.learning.training import _least_harmonic_call
+    from model.learning.training import _sure_call_stacks
 
     quiet = np.zeros(SR, np.float32)
     sf.write(tmp_path / "moo.wav", np.concatenate([quiet, moo(4), quiet]), SR)
@@ -96,16 +96,16 @@ def test_training_lowers_the_gate_below_the_least_harmonic_sure_call_it_learnt_f
     row = lambda name, split: (str(tmp_path / name), 0.0, "call", name, split)  # noqa: E731
     table = pd.DataFrame([row("moo.wav", "train"), row("knock.wav", "val")], columns=["file", "start", "label", "group", "split"])
     fe = FrontendConfig()
-    least = _least_harmonic_call(table, labels, "call", fe)
+    least = _sure_call_stacks(table, labels, "call", fe)[0]
     assert least > 0.6  # the faint knock is no call a count needs: not looked at
     assert CountingConfig().for_labelled_calls(None, None, least).min_harmonicity == 0.3  # never raised
     labels["confidence"] = "sure"  # a species whose calls are knocks keeps them
-    least = _least_harmonic_call(table, labels, "call", fe)
+    least = _sure_call_stacks(table, labels, "call", fe)[0]
     assert least < 0.3
     assert CountingConfig().for_labelled_calls(None, None, least).min_harmonicity == max(0.0, round(least - HARMONIC_MARGIN, 3))
     assert CountingConfig(min_harmonicity=0.0).for_labelled_calls(None, None, least).min_harmonicity == 0.0
     assert CountingConfig().for_labelled_calls(None, None, float("nan")).min_harmonicity == 0.3
-    assert _least_harmonic_call(table.assign(split="test"), labels, "call", fe) is None
+    assert _sure_call_stacks(table.assign(split="test"), labels, "call", fe)[0] is None
 
 
 def test_a_setting_out_of_range_is_one_line():

@@ -118,12 +118,12 @@ def test_training_raises_the_gate_above_the_most_pulsing_call_it_learnt_from(tmp
 
 
 def test_counting_measures_each_window_scored_high_and_resumes_with_the_measures(tmp_path, untrained_model):
-    """Both gates' measures (pulse spread, harmonicity): block by block as over the whole recording, kept in the
-    count's parts, and a part saved before a measure existed is scored again."""
+    """The gates' measures (pulse spread, harmonicity, pitch glide): block by block as over the whole recording, kept
+    in the count's parts, and a part saved before a measure existed is scored again."""
     import soundfile as sf
 
     from data_pipeline.audio.decoding import decode_audio
-    from data_pipeline.features.harmonicity import window_harmonicities
+    from data_pipeline.features.harmonicity import window_stack
     from data_pipeline.features.pulsing import MEASURED_FROM_SCORE, pulse_frontend, window_pulse_spreads
     from model.detection.detector import load_detector
     from model.detection.score_parts import count_resumably, load_part, part_path, scoring_fingerprint
@@ -136,18 +136,21 @@ def test_counting_measures_each_window_scored_high_and_resumes_with_the_measures
     high = rec.scores >= MEASURED_FROM_SCORE
     assert high.any() and np.isfinite(rec.pulse_spreads[high]).all() and np.isnan(rec.pulse_spreads[~high]).all()
     assert np.isfinite(rec.harmonicities[high]).any() and np.isnan(rec.harmonicities[~high]).all()
+    assert np.isfinite(rec.pitch_glides[high]).any() and np.isnan(rec.pitch_glides[~high]).all()
     fe = detector.frontend
     starts = np.round(rec.starts_s * fe.sample_rate_hz).astype(int)
     audio = decode_audio(path, fe.sample_rate_hz)
     expected = window_pulse_spreads(audio, starts, fe.clip_samples, rec.scores, pulse_frontend(fe))
     np.testing.assert_allclose(rec.pulse_spreads, expected, rtol=1e-4, atol=1e-4)  # block by block = all at once
-    expected = window_harmonicities(audio, starts, fe.clip_samples, rec.scores, fe.sample_rate_hz)
-    np.testing.assert_allclose(rec.harmonicities, expected, rtol=1e-5)
+    harmonicities, glides = window_stack(audio, starts, fe.clip_samples, rec.scores, fe.sample_rate_hz)
+    np.testing.assert_allclose(rec.harmonicities, harmonicities, rtol=1e-5)
+    np.testing.assert_allclose(rec.pitch_glides, glides, rtol=1e-5, atol=1e-6)
     fingerprint = scoring_fingerprint(detector, detector.counting.hop_s)
     saved = load_part(tmp_path / "parts", path, fingerprint)
     np.testing.assert_array_equal(saved.pulse_spreads, rec.pulse_spreads)
     np.testing.assert_array_equal(saved.harmonicities, rec.harmonicities)
-    with np.load(part_path(tmp_path / "parts", path)) as part:  # a part saved before the harmonic gate
-        older = {k: part[k] for k in part.files if k != "harmonicities"}
+    np.testing.assert_array_equal(saved.pitch_glides, rec.pitch_glides)
+    with np.load(part_path(tmp_path / "parts", path)) as part:  # a part saved before the pitch-glide gate
+        older = {k: part[k] for k in part.files if k != "pitch_glides"}
     np.savez(part_path(tmp_path / "parts", path), **older)
     assert load_part(tmp_path / "parts", path, fingerprint) is None

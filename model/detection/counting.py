@@ -16,7 +16,7 @@ import pandas as pd
 from data_pipeline.audio.decoding import STREAM_BLOCK_S, AudioDecodeError, stream_audio
 from data_pipeline.audio.prefetch import background
 from data_pipeline.audio.startup_decoding import StartupDecoder
-from data_pipeline.features.harmonicity import window_harmonicities
+from data_pipeline.features.harmonicity import window_stack
 from data_pipeline.features.pulsing import pulse_frontend, window_pulse_spreads
 from data_pipeline.features.windows import iter_windows
 from model.detection.detector import Detector
@@ -39,6 +39,9 @@ class RecordingScores:
     harmonicities: for each window, how much the second around its centre is a harmonic stack
     (data_pipeline.features.harmonicity), NaN where not measured; None: none measured, so the harmonic gate lets
     every call pass.
+    pitch_glides: for each window, how fast the pitch of the stack in the second around its centre glides
+    (octaves a second, the same module), NaN where not measured; None: none measured (scores saved before the
+    pitch-glide gate), so the gate lets every call pass.
     """
 
     recording: str
@@ -47,6 +50,21 @@ class RecordingScores:
     duration_s: float
     pulse_spreads: np.ndarray | None = None
     harmonicities: np.ndarray | None = None
+    pitch_glides: np.ndarray | None = None
+
+    @property
+    def gate_measures(self) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        """(pulse_spreads, harmonicities, pitch_glides): what the gates of model.detection.events read, in the
+        order merge_windows and call_spans take them."""
+        return self.pulse_spreads, self.harmonicities, self.pitch_glides
+
+    def windows(self, keep: np.ndarray) -> "RecordingScores":
+        """The same recording with only the windows `keep` (indices or a mask), their measures with them."""
+        def kept(values):
+            return None if values is None else values[keep]
+
+        return RecordingScores(self.recording, self.starts_s[keep], self.scores[keep], self.duration_s,
+                               *map(kept, self.gate_measures))
 
 
 @dataclass
@@ -74,23 +92,25 @@ def score_recording(detector: Detector, path: str | os.PathLike, hop_s: float | 
             yield block
 
     measuring = pulse_frontend(fe)
-    starts, scores, spreads, harmonicities = [], [], [], []
+    starts, scores, spreads, harmonicities, glides = [], [], [], [], []
     for batch in iter_windows(counted(blocks or stream_audio(path, fe.sample_rate_hz)), fe, hop_s):
         starts.append(batch.starts_s)
         scores.append(detector.window_probabilities(batch)[:, detector.positive_class])
         at = np.arange(len(batch.starts_s)) * batch.hop_frames * fe.frame_step
         spreads.append(window_pulse_spreads(batch.audio, at, fe.clip_samples, scores[-1], measuring))
-        harmonicities.append(window_harmonicities(batch.audio, at, fe.clip_samples, scores[-1], fe.sample_rate_hz))
+        harmonicity, glide = window_stack(batch.audio, at, fe.clip_samples, scores[-1], fe.sample_rate_hz)
+        harmonicities.append(harmonicity)
+        glides.append(glide)
     return RecordingScores(Path(path).name, np.concatenate(starts), np.concatenate(scores),
-                           n_samples / fe.sample_rate_hz, np.concatenate(spreads), np.concatenate(harmonicities))
+                           n_samples / fe.sample_rate_hz, np.concatenate(spreads), np.concatenate(harmonicities),
+                           np.concatenate(glides))
 
 
 def events_from_scores(scores: list[RecordingScores], window_s: float, config: CountingConfig) -> CountResult:
     """Counts and events for already-scored recordings under `config` (cheap: no model involved)."""
     counts, events = [], []
     for rec in scores:
-        calls = merge_windows(rec.starts_s, rec.scores, window_s, config, rec.duration_s, rec.pulse_spreads,
-                              rec.harmonicities)
+        calls = merge_windows(rec.starts_s, rec.scores, window_s, config, rec.duration_s, *rec.gate_measures)
         counts.append((rec.recording, len(calls)))
         events.append(calls.assign(recording=rec.recording))
     event_table = pd.concat(events, ignore_index=True) if events else pd.DataFrame()

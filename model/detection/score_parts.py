@@ -47,20 +47,21 @@ def part_path(folder: Path, recording: str | os.PathLike) -> Path:
 
 
 def save_part(folder: Path, source: str | os.PathLike, scores: RecordingScores, fingerprint: str) -> None:
-    """Write one recording's scores atomically (a temporary file renamed into place); pulse spreads and
-    harmonicities not measured (None) are kept as NaN, which the gates read the same way."""
+    """Write one recording's scores atomically (a temporary file renamed into place); pulse spreads,
+    harmonicities and pitch glides not measured (None) are kept as NaN, which the gates read the same way."""
     def measure(values):
         return np.full(len(scores.scores), np.nan) if values is None else values
 
     atomic_savez(part_path(folder, source), starts_s=scores.starts_s, scores=scores.scores,
                  pulse_spreads=measure(scores.pulse_spreads), harmonicities=measure(scores.harmonicities),
+                 pitch_glides=measure(scores.pitch_glides),
                  duration_s=scores.duration_s, fingerprint=fingerprint, source=_source_stamp(Path(source)))
 
 
 def load_part(folder: Path, source: str | os.PathLike, fingerprint: str) -> RecordingScores | None:
     """The stored scores of `source`, or None when there are none made with this model and settings
     from the file as it is now (or the part cannot be read: a crash mid-write leaves only a .tmp; or it was saved
-    before the pulse or harmonic gate, without their measures)."""
+    before the pulse, harmonic or pitch-glide gate, without their measures)."""
     path = part_path(folder, source)
     if not path.exists():
         return None
@@ -69,7 +70,7 @@ def load_part(folder: Path, source: str | os.PathLike, fingerprint: str) -> Reco
             if str(part["fingerprint"]) != fingerprint or str(part["source"]) != _source_stamp(Path(source)):
                 return None
             return RecordingScores(Path(source).name, part["starts_s"], part["scores"], float(part["duration_s"]),
-                                   part["pulse_spreads"], part["harmonicities"])
+                                   part["pulse_spreads"], part["harmonicities"], part["pitch_glides"])
     except (OSError, ValueError, KeyError):
         return None
 

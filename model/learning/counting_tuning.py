@@ -55,8 +55,8 @@ def tune_counting(scores: list[RecordingScores], labels: pd.DataFrame, window_s:
             config = replace(base, hop_s=base.hop_s * k, **dict(zip(grid, values)))
             merge = replace(config, smooth_windows=1)  # the scores are smoothed already, once per width
             per_recording = pd.DataFrame([
-                evaluate_spans(call_spans(r.starts_s, s, window_s, merge, r.duration_s, r.pulse_spreads,
-                                          r.harmonicities)[:, :2], calls, sure)
+                evaluate_spans(call_spans(r.starts_s, s, window_s, merge, r.duration_s, *r.gate_measures)[:, :2],
+                               calls, sure)
                 for r, s, (calls, sure) in zip(coarse, smoothed[config.smooth_windows], truth)])
             summary = summarise(per_recording)
             distance = sum(abs(getattr(config, g) - getattr(base, g)) / (max(v) - min(v) or 1) for g, v in grid.items())
@@ -71,11 +71,7 @@ def tune_counting(scores: list[RecordingScores], labels: pd.DataFrame, window_s:
 def _every(k: int, rec: RecordingScores) -> RecordingScores:
     """Every k-th window of a recording, keeping the last window (the one ending at the recording's end)."""
     keep = np.union1d(np.arange(0, len(rec.scores), k), [len(rec.scores) - 1]) if len(rec.scores) else []
-    def kept(values):
-        return None if values is None else values[keep]
-
-    return RecordingScores(rec.recording, rec.starts_s[keep], rec.scores[keep], rec.duration_s, kept(rec.pulse_spreads),
-                           kept(rec.harmonicities))
+    return rec.windows(keep)
 
 
 class NotLearntWarning(OneLineWarning):

@@ -95,12 +95,13 @@ def bank_per_kind(preset: Preset, requested: int | None = None) -> int:
 
 def preset_counting(preset: Preset) -> CountingConfig | None:
     """Counting settings of a preset whose files are cut into windows (None: the network's defaults): its hop,
-    no pulse or harmonic gate, whose figures were measured on Capuchinbird calls (heartbeats pulse and hold no
-    harmonic stack, and mel bands cannot show pulsing anyway), and no joining of close calls, whose 7 s is the
+    no pulse, harmonic or pitch-glide gate, whose figures were measured on Capuchinbird calls (heartbeats pulse and
+    hold no harmonic stack, and mel bands cannot show pulsing anyway), and no joining of close calls, whose 7 s is the
     Capuchinbird's longest call."""
     if not preset.window_hop_s:
         return None
-    return CountingConfig(hop_s=preset.window_hop_s, max_pulse_spread_db=0.0, join_within_s=0.0, min_harmonicity=0.0)
+    return CountingConfig(hop_s=preset.window_hop_s, max_pulse_spread_db=0.0, join_within_s=0.0, min_harmonicity=0.0,
+                          max_pitch_glide_oct_s=0.0)
 
 
 def shares_by_default(preset: Preset, arch: str, swept_config: str | None = None) -> bool:

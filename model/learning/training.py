@@ -320,12 +320,12 @@ def train(
     plot_history(pd.DataFrame(history), run_dir / "curves.png")
 
     counting = counting or default_counting(config.network)
-    pulsing = harmonic = None  # of the calls in the files that decoded
+    pulsing = harmonic = gliding = None  # of the calls in the files that decoded
     if len(classes) == 2 and counting.max_pulse_spread_db:
         pulsing = _most_pulsing_call_db(table[kept], labels, classes[1], frontend)
-    if len(classes) == 2 and counting.min_harmonicity:
-        harmonic = _least_harmonic_call(table[kept], labels, classes[1], frontend)
-    counting = counting.for_labelled_calls(_longest_call_s(table, labels), pulsing, harmonic)
+    if len(classes) == 2 and (counting.min_harmonicity or counting.max_pitch_glide_oct_s):
+        harmonic, gliding = _sure_call_stacks(table[kept], labels, classes[1], frontend)
+    counting = counting.for_labelled_calls(_longest_call_s(table, labels), pulsing, harmonic, gliding)
     detector = Detector(net, frontend, list(classes), config.arch, counting, pooling=pooling)
     detector.save(run_dir)
 
@@ -546,19 +546,20 @@ def _most_pulsing_call_db(table: pd.DataFrame, labels: pd.DataFrame | None, call
     return max(spreads) if spreads else None
 
 
-def _least_harmonic_call(table: pd.DataFrame, labels: pd.DataFrame | None, call_class: str,
-                         frontend: FrontendConfig) -> float | None:
-    """The lowest harmonicity among the sure calls training and validation drew on, each measured as the harmonic
-    gate measures a call (data_pipeline.features.harmonicity); faint calls, which no count needs, are left out. None:
-    none measured."""
+def _sure_call_stacks(table: pd.DataFrame, labels: pd.DataFrame | None, call_class: str,
+                      frontend: FrontendConfig) -> tuple[float | None, float | None]:
+    """(the lowest harmonicity, the fastest pitch glide) among the sure calls training and validation drew on, each
+    measured as the harmonic and pitch-glide gates measure a call (data_pipeline.features.harmonicity); faint calls,
+    which no count needs, are left out. None: none measured."""
     from data_pipeline.audio.decoding import read_stretch
-    from data_pipeline.features.harmonicity import stretch_harmonicity
+    from data_pipeline.features.harmonicity import stretch_harmonicity, stretch_pitch_glide
 
     rate = frontend.sample_rate_hz
-    values = [stretch_harmonicity(read_stretch(f, start, end, rate), rate)
-              for f, start, end in _heard_call_stretches(table, labels, call_class, frontend, ("sure",))]
-    values = [v for v in values if np.isfinite(v)]
-    return min(values) if values else None
+    audio = [read_stretch(f, start, end, rate) for f, start, end in
+             _heard_call_stretches(table, labels, call_class, frontend, ("sure",))]
+    harmonic = [v for v in (stretch_harmonicity(x, rate) for x in audio) if np.isfinite(v)]
+    gliding = [v for v in (stretch_pitch_glide(x, rate) for x in audio) if np.isfinite(v)]
+    return min(harmonic) if harmonic else None, max(gliding) if gliding else None
 
 
 def _heard_call_stretches(table: pd.DataFrame, labels: pd.DataFrame | None, call_class: str, frontend: FrontendConfig,
