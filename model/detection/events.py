@@ -66,7 +66,7 @@ class CountingConfig:
     max_pitch_glide_oct_s: calls whose windows' stacks glide faster than this (octaves a second, the median over the
         call's windows at or above the threshold of the glide around each window's centre,
         data_pipeline.features.harmonicity) are dropped; 0: no gate. Windows with too little stack to read are left
-        out, and a call with none passes. Every call found in two robustness draws (908 calls: ten models, the
+        out, and a call with none passes. Every call found in two robustness draws (909 calls: ten models, the
         forest recordings in every condition, sounds laid over calls included) measured at most 0.12, in 30
         few-label models' counts (389 calls) at most 0.06, while the moos two models called in the generated moo
         stream measured 0.41 and 0.66 (README, "Calls that hold their pitch"). Training from labelled recordings
