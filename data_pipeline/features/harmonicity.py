@@ -157,24 +157,23 @@ def window_stack(audio: np.ndarray, starts: np.ndarray, window: int, scores: np.
     return harmonicity, glide
 
 
-def _stretch_pieces(audio: np.ndarray, sample_rate_hz: int, hop_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """(harmonicity, glide) of the PIECE_S pieces every `hop_s` along a stretch (the whole stretch where it is
-    shorter than a piece), the measured ones only."""
+def stretch_stack(audio: np.ndarray, sample_rate_hz: int, hop_s: float = 0.25) -> tuple[float, float]:
+    """(harmonicity, pitch glide) of a stretch as the harmonic and pitch-glide gates read a call, from the PIECE_S
+    pieces every `hop_s` along it (the whole stretch where it is shorter than a piece): the highest harmonicity,
+    the median glide; NaN where no piece could be measured."""
     piece = min(len(audio), int(PIECE_S * sample_rate_hz))
     first = np.arange(0, len(audio) - piece + 1, max(1, round(hop_s * sample_rate_hz)))
     harmonicity, glide = piece_stack(audio, first, piece, sample_rate_hz)
-    return harmonicity[np.isfinite(harmonicity)], glide[np.isfinite(glide)]
+    harmonicity, glide = harmonicity[np.isfinite(harmonicity)], glide[np.isfinite(glide)]
+    return (float(harmonicity.max()) if len(harmonicity) else float("nan"),
+            float(np.median(glide)) if len(glide) else float("nan"))
 
 
 def stretch_harmonicity(audio: np.ndarray, sample_rate_hz: int, hop_s: float = 0.25) -> float:
-    """Harmonicity of a stretch as the harmonic gate reads a call: the highest over PIECE_S pieces every `hop_s`
-    along it (the whole stretch where it is shorter than a piece); NaN if none could be measured."""
-    values = _stretch_pieces(audio, sample_rate_hz, hop_s)[0]
-    return float(values.max()) if len(values) else float("nan")
+    """Harmonicity of a stretch as the harmonic gate reads a call (`stretch_stack`)."""
+    return stretch_stack(audio, sample_rate_hz, hop_s)[0]
 
 
 def stretch_pitch_glide(audio: np.ndarray, sample_rate_hz: int, hop_s: float = 0.25) -> float:
-    """Pitch glide (octaves a second) of a stretch as the pitch-glide gate reads a call: the median over PIECE_S
-    pieces every `hop_s` along it; NaN if no piece holds enough stack to measure."""
-    values = _stretch_pieces(audio, sample_rate_hz, hop_s)[1]
-    return float(np.median(values)) if len(values) else float("nan")
+    """Pitch glide (octaves a second) of a stretch as the pitch-glide gate reads a call (`stretch_stack`)."""
+    return stretch_stack(audio, sample_rate_hz, hop_s)[1]

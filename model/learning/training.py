@@ -552,13 +552,13 @@ def _sure_call_stacks(table: pd.DataFrame, labels: pd.DataFrame | None, call_cla
     measured as the harmonic and pitch-glide gates measure a call (data_pipeline.features.harmonicity); faint calls,
     which no count needs, are left out. None: none measured."""
     from data_pipeline.audio.decoding import read_stretch
-    from data_pipeline.features.harmonicity import stretch_harmonicity, stretch_pitch_glide
+    from data_pipeline.features.harmonicity import stretch_stack
 
     rate = frontend.sample_rate_hz
-    audio = [read_stretch(f, start, end, rate) for f, start, end in
-             _heard_call_stretches(table, labels, call_class, frontend, ("sure",))]
-    harmonic = [v for v in (stretch_harmonicity(x, rate) for x in audio) if np.isfinite(v)]
-    gliding = [v for v in (stretch_pitch_glide(x, rate) for x in audio) if np.isfinite(v)]
+    measured = [stretch_stack(read_stretch(f, start, end, rate), rate)
+                for f, start, end in _heard_call_stretches(table, labels, call_class, frontend, ("sure",))]
+    harmonic = [h for h, _ in measured if np.isfinite(h)]
+    gliding = [g for _, g in measured if np.isfinite(g)]
     return min(harmonic) if harmonic else None, max(gliding) if gliding else None
 
 
