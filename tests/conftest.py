@@ -36,6 +36,24 @@ def dominant_hz(x: np.ndarray, rate: int) -> float:
     return float(np.fft.rfftfreq(len(x), 1 / rate)[np.argmax(spectrum)])
 
 
+def sure_and_faint_call(folder: Path, sure_audio: np.ndarray, faint_audio: np.ndarray, rate: int):
+    """Two one-call recordings, as training reads them when it sets a gate from the calls it learnt from: sure.wav
+    (training; its call labelled sure) and faint.wav (validation; labelled faint), each call with 1 s of quiet either
+    side. (clip table, labels)."""
+    import pandas as pd
+    import soundfile as sf
+
+    quiet = np.zeros(rate, np.float32)
+    rows, labels = [], []
+    for name, audio, split, confidence in [("sure.wav", sure_audio, "train", "sure"),
+                                           ("faint.wav", faint_audio, "val", "faint")]:
+        sf.write(folder / name, np.concatenate([quiet, audio, quiet]), rate)
+        rows.append((str(folder / name), 0.0, "call", name, split))
+        labels.append((name, 1.0, 1.0 + len(audio) / rate, confidence))
+    return (pd.DataFrame(rows, columns=["file", "start", "label", "group", "split"]),
+            pd.DataFrame(labels, columns=["recording", "start", "end", "confidence"]))
+
+
 @pytest.fixture
 def write_audio(tmp_path):
     """write_audio(name, samples, rate) -> path; format from the extension."""

@@ -3,8 +3,7 @@ CountingConfig.min_harmonicity). Counting's block-by-block measure and its parts
 pulse spread's."""
 
 import numpy as np
-import pandas as pd
-from conftest import sine
+from conftest import sine, sure_and_faint_call
 
 SR = 16000
 
@@ -82,19 +81,11 @@ def test_a_call_with_no_harmonic_window_is_dropped_and_one_harmonic_window_keeps
 
 
 def test_training_lowers_the_gate_below_the_least_harmonic_sure_call_it_learnt_from(tmp_path):
-    import soundfile as sf
-
     from data_pipeline.features.frontend import FrontendConfig
     from model.detection.events import HARMONIC_MARGIN, CountingConfig
     from model.learning.training import _sure_call_stacks
 
-    quiet = np.zeros(SR, np.float32)
-    sf.write(tmp_path / "moo.wav", np.concatenate([quiet, moo(4), quiet]), SR)
-    sf.write(tmp_path / "knock.wav", np.concatenate([quiet, crashes(4), quiet]), SR)
-    labels = pd.DataFrame({"recording": ["moo.wav", "knock.wav"], "start": [1.0, 1.0], "end": [5.0, 5.0],
-                           "confidence": ["sure", "faint"]})
-    row = lambda name, split: (str(tmp_path / name), 0.0, "call", name, split)  # noqa: E731
-    table = pd.DataFrame([row("moo.wav", "train"), row("knock.wav", "val")], columns=["file", "start", "label", "group", "split"])
+    table, labels = sure_and_faint_call(tmp_path, moo(4), crashes(4), SR)  # a faint knock
     fe = FrontendConfig()
     least = _sure_call_stacks(table, labels, "call", fe)[0]
     assert least > 0.6  # the faint knock is no call a count needs: not looked at

@@ -3,8 +3,8 @@
 parts: tests/test_pulse_gate.py, with the other gates' measures."""
 
 import numpy as np
-import pandas as pd
 import pytest
+from conftest import sure_and_faint_call
 
 SR = 16000
 
@@ -91,20 +91,11 @@ def test_a_call_whose_stack_glides_is_dropped():
 
 
 def test_training_raises_the_gate_above_the_most_gliding_sure_call_it_learnt_from(tmp_path):
-    import soundfile as sf
-
     from data_pipeline.features.frontend import FrontendConfig
     from model.detection.events import GLIDE_MARGIN_OCT_S, CountingConfig
     from model.learning.training import _sure_call_stacks
 
-    quiet = np.zeros(SR, np.float32)
-    sf.write(tmp_path / "steady.wav", np.concatenate([quiet, steady(4), quiet]), SR)
-    sf.write(tmp_path / "sweep.wav", np.concatenate([quiet, moo(2.0), quiet]), SR)
-    labels = pd.DataFrame({"recording": ["steady.wav", "sweep.wav"], "start": [1.0, 1.0], "end": [5.0, 3.0],
-                           "confidence": ["sure", "faint"]})
-    row = lambda name, split: (str(tmp_path / name), 0.0, "call", name, split)  # noqa: E731
-    table = pd.DataFrame([row("steady.wav", "train"), row("sweep.wav", "val")],
-                         columns=["file", "start", "label", "group", "split"])
+    table, labels = sure_and_faint_call(tmp_path, steady(4), moo(2.0), SR)  # a faint sweep
     fe = FrontendConfig()
     _, most = _sure_call_stacks(table, labels, "call", fe)
     assert most < 0.02  # the faint sweep is no call a count needs: not looked at
