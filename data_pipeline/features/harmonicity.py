@@ -42,12 +42,6 @@ def frame_length(sample_rate_hz: int) -> int:
     return 1 << max(0, math.ceil(math.log2(FRAME_S * sample_rate_hz)))
 
 
-def frame_harmonicity(audio: np.ndarray, sample_rate_hz: int) -> np.ndarray:
-    """Harmonicity of each frame of `audio` (FRAME_S long, every HOP_S), 0 to 1; NaN where the band holds no energy
-    or the rate leaves it too narrow to hold two spacings."""
-    return frame_stack(audio, sample_rate_hz)[0]
-
-
 def frame_stack(audio: np.ndarray, sample_rate_hz: int) -> tuple[np.ndarray, np.ndarray]:
     """(harmonicity, partial spacing in Hz) of each frame of `audio` (FRAME_S long, every HOP_S); both NaN where the
     band holds no energy or the rate leaves it too narrow to hold two spacings."""
