@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/call_contrast.py RUN_DIR... [--shared ../shared]
 
-An idea tried for issue 12 and not kept (README, "Recordings made at a low rate"): a steady hum under heartbeats
+An idea tried for issue 12 and not kept (docs/not-a-call.md, "Recordings made at a low rate"): a steady hum under heartbeats
 drew false calls, so would a gate on contrast drop them? Per second of audio, the power of each FFT bin in
 400-2400 Hz (the default front end's frames, through its own `spectrogram`); a bin's floor is the 20th
 percentile of its per-second power over the 31 s around it. A stretch's contrast (dB) is the median over its

@@ -13,7 +13,7 @@
 
 The shared calls share one fundamental (part 1), so the cross-validated benchmarks cannot show what a change does
 to calls at another pitch; part 2 and benchmarks/pitch_shift.py can. Run part 2 in a checkout with a bank kind
-added, with another OUT, to see what that kind costs (README, "Other animals, unheard"). Writes OUT/pitch.csv.
+added, with another OUT, to see what that kind costs (docs/not-a-call.md, "Other animals, unheard"). Writes OUT/pitch.csv.
 """
 
 from __future__ import annotations

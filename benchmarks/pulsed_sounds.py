@@ -1,5 +1,5 @@
 """Which pulsed sounds in the call band does a model call? A probe of the weakest point the robustness
-benchmark measured (a generated frog chorus, README "Pulsed sounds in the call band").
+benchmark measured (a generated frog chorus, docs/not-a-call.md "Pulsed sounds in the call band").
 
     .venv/bin/python benchmarks/pulsed_sounds.py RUN [RUN ...] [--clips 600] [--out runs/pulsed-sounds]
 

@@ -99,7 +99,7 @@ def skip_collection_at_exit() -> None:
     """Leave the objects alive now out of the garbage collector's passes while the interpreter shuts down.
 
     With TensorFlow imported those passes took 0.8-0.9 s of every script's exit, however little it had done
-    (README, "Start-up"); the operating system frees the memory anyway. Exit handlers still run (the
+    (docs/throughput.md, "Start-up"); the operating system frees the memory anyway. Exit handlers still run (the
     stderr filter drains, readers close), and so does every object's cleanup that reference counting
     triggers; only objects kept alive by reference cycles are left unfinalised: this project closes its
     files, writers and clients explicitly before it returns.

@@ -151,7 +151,7 @@ def warn_low_rates(paths: list[Path], band_top_hz: float) -> None:
 
     Above half its rate such a file holds nothing, so part of the band the model listens to is empty: models
     trained before the negative bank's `low_rate` kind took that edge for a call, those trained with it take it
-    for no call, so calls there may be missed (README, "Recordings made at a low rate"). Reads headers only (a
+    for no call, so calls there may be missed (docs/not-a-call.md, "Recordings made at a low rate"). Reads headers only (a
     tenth of a millisecond per MP3); a file whose header cannot be read is left to the decoding that reports it.
     """
     low = []

@@ -2,7 +2,7 @@
 
 `count_calls.py` spends its first seconds importing TensorFlow and loading the model, on one core: the
 other idles. Threads cannot use it then (the import holds the GIL; decoding in threads started before the
-import made the import slower by as much as it gained: README, "Start-up"), so a process of its own does:
+import made the import slower by as much as it gained: docs/throughput.md, "Start-up"), so a process of its own does:
 it decodes recordings in order, exactly as `stream_audio` does for the counting loop, and hands over the
 blocks of each recording it finished cleanly. It stops when counting begins (`stop`) or when it has
 decoded `budget_s` of audio, so what it holds stays bounded however long the recordings are.

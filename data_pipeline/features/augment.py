@@ -9,7 +9,7 @@
 - Pitch (`pitch_probability`, off in `--augment`, on with `--pitch-augment`): the clip's frequencies times a factor
   drawn log-uniformly from `pitch_range`, its timing kept (each frame's linear bins read at bin / factor). Every
   sure call of ../shared/forest has a fundamental of 133-156 Hz, so a model learns the Capuchinbird at one pitch:
-  played 25% higher, unheard recordings lost calls (benchmarks/pitch_shift.py; README "Calls at another pitch").
+  played 25% higher, unheard recordings lost calls (benchmarks/pitch_shift.py; docs/not-a-call.md "Calls at another pitch").
   Bins the shift reads from above the band repeat the top bin, so no edge appears that the data never has.
 
 Gain is not augmented: the compact network standardises each window, so a gain change cannot

@@ -52,7 +52,7 @@ class FrontendConfig:
         a trill of 40 or more pulses a second into a steady band with sidebands, a small harmonic
         stack as a call is (benchmarks/pulse_visibility.py); 8 ms sub-frames (N = 128) still see
         the pulses, while a call's harmonics hold steady. The compact network takes the two panels
-        as two channels. An experiment so far (README, "Pulsed sounds in the call band").
+        as two channels. An experiment so far (docs/not-a-call.md, "Pulsed sounds in the call band").
     """
 
     sample_rate_hz: int = 16000

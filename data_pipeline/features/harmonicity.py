@@ -2,7 +2,7 @@
 
 A Capuchinbird's call is a dense stack of harmonics, evenly spaced (133-156 Hz apart in every sure call of
 ../shared/forest: benchmarks/call_pitch.py), over 400-2000 Hz. Breaking glass, knocks, heartbeats, a steady tone and
-noise hold no such even spacing, and yet a network trained on a few recordings may score them as calls (README,
+noise hold no such even spacing, and yet a network trained on a few recordings may score them as calls (docs/not-a-call.md,
 "Calls that hold a harmonic stack"). Per frame of FRAME_S: the log magnitude over HARMONIC_BAND_HZ less its running
 mean over SMOOTH_HZ (what is left is the ripple partials make), and that ripple's autocorrelation, normalised, at its
 highest over the spacings of FUNDAMENTAL_HZ: near 1 for an even stack, about 0.2 for noise. A piece of PIECE_S takes

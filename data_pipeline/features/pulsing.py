@@ -7,7 +7,7 @@ a call"). Sub-frames of 8 ms see them: in each frame of the front end and each f
 log level over its sub-frames (`frontend.pulse_panel`), in dB, averaged over the bins of PULSE_BAND_HZ weighted
 by their power and over the frames. Over the calls found in benchmark runs it was 2.7-4.7 dB (3,857 calls,
 every condition), over the frog choruses called 7.0-47.5 and the insect stream 25.9-26.4
-(`benchmarks/pulse_gate.py`; README, "Calls that pulse").
+(`benchmarks/pulse_gate.py`; docs/not-a-call.md, "Calls that pulse").
 """
 
 from __future__ import annotations

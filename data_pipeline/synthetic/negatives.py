@@ -31,12 +31,12 @@ Kinds (NEGATIVE_KINDS):
                   low sample rate keeps them: resampled through 1-4.8 kHz and back, so the front end's band is
                   empty above 0.5-2.4 kHz. The network had never seen such an edge, and called it: heart
                   recordings (made at 2 kHz) and forest backgrounds taken through 2-3 kHz gave false calls that
-                  a faint hiss above 1 kHz took away (README, "Recordings made at a low rate").
+                  a faint hiss above 1 kHz took away (docs/not-a-call.md, "Recordings made at a low rate").
     cattle        a cow's moo (below, with the other animals). Written as an unseen kind, it drew false calls from
                   every group of models: the sound the "calf bird" is named for. In the bank alone it cost calls
                   at pitches the shared recordings lack; with calls trained at other pitches too (the capuchinbird
                   preset's pitch augmentation, model.learning.presets) it cut the false calls on placed moos by
-                  42-69% and on the unseen howlers' roars by 21-79% in four draws, without that cost (README,
+                  42-69% and on the unseen howlers' roars by 21-79% in four draws, without that cost (docs/not-a-call.md,
                   "The moo in the bank and calls at other pitches"). Last in the list, so every kind before it keeps its clips.
 
 Made, but left out of the bank (UNSEEN_KINDS): the robustness benchmark plays them to models that never
@@ -45,9 +45,9 @@ trained on them, a blind test of what the bank taught.
                   second) on a dominant frequency of 0.4-2.4 kHz, a narrow noise band or a tone with its
                   octave, in calls of 0.2-3 s or one trill through the clip. Tried in the bank on 2026-12-03
                   (an in-band insect stretch was the last false call): models trained on 7 recordings then
-                  missed a seventh of the calls (README, "Know what is not a call").
+                  missed a seventh of the calls (docs/not-a-call.md, "Pulsed sounds in the call band").
 Other animals of a Capuchinbird's forest and its edges, added 2026-12-06 and written before any model heard them
-(README, "Other animals, unheard"); each is its species group's outline from the literature, not a recording;
+(docs/not-a-call.md, "Other animals, unheard"); each is its species group's outline from the literature, not a recording;
 all but `cattle` unseen (ANIMALS):
     songbird      a passerine's song: phrases of 0.5-3 s made of 2-4 syllable types repeated, each syllable a
                   30-250 ms sweep (up, down or arched) between 0.8 and 6 kHz with a weaker second harmonic

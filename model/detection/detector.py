@@ -116,7 +116,7 @@ class AveragedDetector:
 
     Models trained apart are fooled by different sounds: averaged on the robustness benchmark's saved scores,
     pairs of runs made 3-4 false calls in 13.3 h of no-call audio where their models alone made 3-11, and
-    counted the damaged forest recordings as well (README, "Two models averaged"). Each model runs its own
+    counted the damaged forest recordings as well (docs/not-a-call.md, "Two models averaged"). Each model runs its own
     network, so counting takes longer. Counting settings are the first model's.
     """
 

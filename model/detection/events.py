@@ -39,27 +39,27 @@ class CountingConfig:
         false detection lasted 2.0 s or less and every true one 3.7 s or more. A model trained on a
         few recordings finds calls as shorter runs (2-2.5 s): 2.25 rather than 2.5 kept them at no
         cost in false calls on the robustness benchmark's no-call material, 2.0 added some
-        (benchmarks/rescore_counting.py; README, "From a few labelled recordings").
+        (benchmarks/rescore_counting.py; docs/not-a-call.md, "From a few labelled recordings").
     smooth_windows: median filter length over window scores (1 = none; odd).
     max_call_s: calls longer than this are dropped; 0: no limit. The labelled calls of ../shared/forest last
         2.5-7.0 s and every call the models found there 4.2-6.7 s, while most false calls on the robustness
         benchmark's no-call material were single stretches of 7.75-14 s (a frog chorus, the insect stream):
         8 s took them from 62 to 34 on the saved scores of six benchmark runs (each fold's own settings) and
-        changed no count on the damaged forest recordings (README, "Calls that last too long"). Training from labelled recordings
-        raises it to 1 s above the longest labelled call (`for_labelled_calls`), so a species with longer
-        calls is never cut by the Capuchinbird's figure.
+        changed no count on the damaged forest recordings (docs/not-a-call.md, "Calls that last too long"). Training
+        from labelled recordings raises it to 1 s above the longest labelled call (`for_labelled_calls`), so a
+        species with longer calls is never cut by the Capuchinbird's figure.
     max_pulse_spread_db: calls whose windows pulse more than this (the median over the call's windows of the
         pulse spread around each window's centre, data_pipeline.features.pulsing) are dropped; 0: no gate. Every
         call found in the saved benchmark runs measured 2.7-4.7 dB (3,857 calls: the damaged forest recordings and
         the learning curve's few-label models), the frog choruses and insect stream they called 7.0-47.5
-        (README, "Calls that pulse"). Training from labelled recordings raises it to PULSE_MARGIN_DB above the
+        (docs/not-a-call.md, "Calls that pulse"). Training from labelled recordings raises it to PULSE_MARGIN_DB above the
         most pulsing labelled call, so a species whose calls pulse is never cut by the Capuchinbird's figure.
         Front ends that cannot measure pulsing (mel bands) and scores saved before the gate let every call pass.
     min_harmonicity: calls none of whose windows (at or above the threshold) has a centre second this much of a
         harmonic stack are dropped (data_pipeline.features.harmonicity: 0 to 1, noise about 0.2); 0: no gate. The
         65 sure calls of ../shared/forest measured 0.65-0.82, 0.39 and up in the robustness benchmark's noisier
         condition, while no second of its glass-break streams reached 0.28, of the heart recordings 0.16, of its
-        generated impacts 0.31 (README, "Calls that hold a harmonic stack").
+        generated impacts 0.31 (docs/not-a-call.md, "Calls that hold a harmonic stack").
         Training from labelled recordings lowers it to HARMONIC_MARGIN below the least harmonic sure labelled call,
         so a species whose calls hold no stack is never cut by the Capuchinbird's figure. Scores saved before the
         gate let every call pass.
@@ -69,7 +69,7 @@ class CountingConfig:
         out, and a call with none passes. Every call found in two robustness draws (909 calls: ten models, the
         forest recordings in every condition, sounds laid over calls included) measured at most 0.12, in 30
         few-label models' counts (389 calls) at most 0.06, while the moos two models called in the generated moo
-        stream measured 0.41 and 0.66 (README, "Calls that hold their pitch"). Training from labelled recordings
+        stream measured 0.41 and 0.66 (docs/not-a-call.md, "Calls that hold their pitch"). Training from labelled recordings
         raises it to GLIDE_MARGIN_OCT_S above the most gliding sure labelled call, so a species whose calls sweep
         is never cut by the Capuchinbird's figure. Scores saved before the gate let every call pass.
     join_within_s: two calls (each kept by the rules above) that together, from the first's start to the second's
@@ -79,7 +79,7 @@ class CountingConfig:
         condition. The default is the longest call labelled in ../shared/forest (7 s; two of its calls are never
         closer than 2.5 s, so two whole calls together last 7.5 s or more). Joining only ever lowers a count;
         on the saved scores of eight benchmark runs and the learning curves it lowered no count below the truth
-        (README, "Calls split in two"). Training from labelled recordings sets it to JOIN_MARGIN_S above the
+        (docs/not-a-call.md, "Calls split in two"). Training from labelled recordings sets it to JOIN_MARGIN_S above the
         longest labelled call, lower as well as higher: a species of short calls in quick series keeps them apart.
     """
 

@@ -10,7 +10,7 @@ recordings may not contain), then the setting nearest the defaults (least fitted
 If even the winner finds few of the validation recordings' calls, the model has not learnt the call, and
 `warn_if_not_learnt` says so in one line: training printed nothing louder than a clip F1 of 0.000 when a
 7-recording model (21 call clips, trained with augmentation) found none of the 13 calls it was then asked to
-count (README, "From a few labelled recordings").
+count (docs/not-a-call.md, "From a few labelled recordings").
 """
 
 from __future__ import annotations

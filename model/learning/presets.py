@@ -9,7 +9,7 @@ sounds call for, measured where the data allowed (README, "Other datasets"):
   its convolutions when counting (`shared_trunk`; `train.py --no-shared-trunk` for the window network).
   Half its training clips are heard at another pitch (`pitch_augment`; `--no-pitch-augment`): every call of
   the shared recordings has one pitch, and with the cow's moo in the generated bank a model trained at that
-  pitch alone lost calls at others (README, "The moo in the bank and calls at other pitches").
+  pitch alone lost calls at others (docs/not-a-call.md, "The moo in the bank and calls at other pitches").
 - heart: phonocardiograms at 2 kHz. Heart sounds and murmurs lie below ~600 Hz; 5 s windows
   hold 4-8 beats. Recordings of 5-122 s are cut into windows 2.5 s apart for training; the
   per-window probabilities are averaged into one decision per recording. The network averages
@@ -46,7 +46,7 @@ class Preset:
     # 2 kHz whale clips (the bank's tones would alias) or N-class everyday sounds.
     negative_bank: bool = True
     # Train the compact network to share its convolutions across overlapping windows when counting
-    # (frames standardised by their neighbours; README "Counting with shared convolutions"): 2.6-3.6x faster
+    # (frames standardised by their neighbours; docs/throughput.md "Counting with shared convolutions"): 2.6-3.6x faster
     # counting and a fifth of the false calls on sounds no training set held. Only for a preset whose
     # windows are scored from their centre at its counting hop.
     shared_trunk: bool = False

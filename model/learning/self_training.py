@@ -6,7 +6,7 @@ the unlabelled recordings (model.learning.pseudo_labels says which stretches bec
 which are background); their background only with `background` (--pseudo-background), since a call the first
 model missed is then taught as background. Its validation recordings stay the hand-labelled ones of the first,
 so early stopping, the counting settings and the gates are still chosen on labels a person made. Measured on
-the learning curve (README, "From a few labelled recordings"; benchmarks/learning_curve.py --self-train).
+the learning curve (docs/not-a-call.md, "From a few labelled recordings"; benchmarks/learning_curve.py --self-train).
 """
 
 from __future__ import annotations

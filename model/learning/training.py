@@ -97,7 +97,7 @@ class TrainConfig:
     hard_negative_threshold: float = 0.2
     # Rounds of mining, each from fresh pools scored by the network the round before left: a fit on mined
     # clips can open new holes (a robustness fold mined no sirens, then called 3 of 64 fresh sirens after;
-    # a second round mined them). A round that mines nothing for training ends the mining. README, "Robustness".
+    # a second round mined them). A round that mines nothing for training ends the mining. docs/not-a-call.md, "Robustness".
     hard_negative_rounds: int = 2
     verbose: int = 2  # Keras: 1 = progress bar, 2 = one line per epoch (better in logs)
 
@@ -166,7 +166,7 @@ def network_settings(args, frontend: FrontendConfig, network: dict, hop_s: float
 # so its calls come out shorter: 2.0 s counted 3 and 10 labelled recordings' models better than 2.25 s (README,
 # "Counting with shared convolutions"); 1.5 s then added false calls, short stretches with no harmonic stack. With
 # the harmonic gate to drop those, 1.5 s found calls that few-label models scored as 1.5-2 s runs and added no
-# false call in ten runs' saved scores (README, "The minimum call with the harmonic gate"). 2.25 s
+# false call in ten runs' saved scores (docs/throughput.md, "The minimum call with the harmonic gate"). 2.25 s
 # (CountingConfig) stays the window network's.
 SHARED_MIN_CALL_S = 1.5
 
