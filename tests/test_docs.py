@@ -1,6 +1,7 @@
 """The README and docs/ are what a newcomer reads, and the code points into them: `(README, "Calls that pulse")`,
 `docs/throughput.md "Start-up"`. When a section moves or is renamed, those pointers must follow it."""
 
+import os
 import re
 from pathlib import Path
 
@@ -27,12 +28,16 @@ def names_a_section(name: str, text: str) -> bool:
 
 
 def sources():
-    for path in sorted(ROOT.rglob("*")):
-        relative = path.relative_to(ROOT)
-        if relative.parts[0].startswith(".") or relative.parts[0] in ("runs", "data", "demo") or path == Path(__file__):
-            continue
-        if path.suffix in (".py", ".md") or path.name == "Makefile":
-            yield path
+    """The project's code and prose, pruning what it writes or installs (runs/, demo/, data/, the venvs)."""
+    for folder, subfolders, files in os.walk(ROOT):
+        here = Path(folder)
+        if here == ROOT:
+            subfolders[:] = [s for s in subfolders if not s.startswith(".") and s not in ("runs", "data", "demo")]
+        subfolders[:] = [s for s in subfolders if s != "__pycache__"]
+        for name in sorted(files):
+            path = here / name
+            if (path.suffix in (".py", ".md") or name == "Makefile") and path != Path(__file__):
+                yield path
 
 
 def test_every_reference_to_a_section_names_one_that_exists():
