@@ -10,7 +10,8 @@ long, 0-10 dB above the recording's level and at least 1 s from every labelled c
 places its `generated` condition's ten kinds. A recording's placed version depends only on the kind and
 the recording's name, so every model that counts it hears the same file (written once under
 OUT/<kind>-<per recording>/). Prints count MAE, event F1 and false calls per model and over all; writes
-placed_sounds.csv there.
+placed_sounds.csv there, and false_calls.csv (model, recording, start, end, score: each false call, to hear in the
+placed file beside it).
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def main() -> None:
     from model.detection.counting import count_calls
     from model.detection.detector import Detector
     from model.outputs import atomic_write_csv
-    from model.reporting.evaluation import evaluate, format_summary
+    from model.reporting.evaluation import evaluate, false_calls, format_summary
 
     kinds = [k for k in NEGATIVE_KINDS + UNSEEN_KINDS if k not in SILENCE_KINDS and k != "low_rate"]
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -93,7 +94,7 @@ def main() -> None:
     labels = read_call_labels(forest / "calls.csv")
     out = placed_folder(Path(args.out), args.kind, args.per_recording)
     placed_labels = labels.assign(recording=labels["recording"].map(lambda r: f"{Path(r).stem}.flac"))
-    rows, all_rows = [], []
+    rows, all_rows, all_false = [], [], []
     for model in args.models:
         unheard = unheard_recordings(model, recordings)
         paths = [placed_version(r, args.kind, args.per_recording, labels, Path(args.out)) for r in unheard]
@@ -102,11 +103,14 @@ def main() -> None:
         result = count_calls(detector, paths, progress=False)
         per_rec, summary = evaluate(result.events, placed_labels, [p.name for p in paths])
         all_rows.append(per_rec.assign(model=str(model)))
+        all_false.append(false_calls(result.events, placed_labels).assign(model=str(model)))
         rows.append({"model": str(model), "recordings": len(paths), "false_calls": int(per_rec["fp"].sum()),
                      "count_mae": round(summary["count_mae"], 3), "f1": round(summary["f1"], 3)})
         print(f"{model}: {format_summary(summary)}", flush=True)
     table = pd.concat(all_rows, ignore_index=True)
     atomic_write_csv(out / "placed_sounds.csv", table)
+    atomic_write_csv(out / "false_calls.csv", pd.concat(all_false, ignore_index=True)[
+        ["model", "recording", "start", "end", "score"]])
     print(pd.DataFrame(rows).to_string(index=False))
     print(f"{args.kind}, {args.per_recording} per recording: {int(table['fp'].sum())} false calls, "
           f"{int(table['fn'].sum())} calls missed, {len(table)} recordings; {out / 'placed_sounds.csv'}")

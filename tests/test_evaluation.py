@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from data_pipeline.labels.annotations import read_call_labels
-from model.reporting.evaluation import evaluate, evaluate_recording
+from model.reporting.evaluation import evaluate, evaluate_recording, false_calls
 
 
 def labels(*rows):
@@ -32,6 +32,22 @@ def test_faint_calls_are_dont_care():
     found_both = evaluate_recording(events((10, 15), (30, 35)), truth)
     assert (found_both["fp"], found_both["count_error"]) == (0, 0)  # found it: not a false positive
     assert evaluate_recording(events((10, 15), (30, 35), (50, 52)), truth)["count_error"] == 1
+
+
+def test_false_calls_are_the_events_evaluate_counts_as_false():
+    truth = pd.DataFrame([("a.flac", 10, 15, "sure"), ("a.flac", 30, 35, "faint"), ("b.flac", 5, 9, "sure")],
+                         columns=["recording", "start", "end", "confidence"])
+    found = pd.DataFrame([("a.flac", 11, 14, 0.9), ("a.flac", 31, 34, 0.8), ("a.flac", 50, 53, 0.7),
+                          ("b.flac", 5, 9, 0.9), ("b.flac", 6, 8, 0.6), ("c.flac", 1, 4, 0.95)],
+                         columns=["recording", "start", "end", "score"])
+    false = false_calls(found, truth)
+    # a's third event matches nothing, the faint call's is not false; b's call is matched once, by the larger
+    # overlap; c has no labelled call at all
+    assert false[["recording", "start", "score"]].values.tolist() == [["a.flac", 50, 0.7], ["b.flac", 6, 0.6],
+                                                                       ["c.flac", 1, 0.95]]
+    per_rec, summary = evaluate(found, truth, ["a.flac", "b.flac", "c.flac"])
+    assert summary["fp"] == len(false) == 3
+    assert false_calls(found.iloc[:0], truth).empty
 
 
 def test_summary_over_recordings_including_empty_ones(tmp_path):

@@ -56,6 +56,17 @@ def evaluate_spans(detections: np.ndarray, calls: np.ndarray, sure: np.ndarray) 
             "tp": len(matched_sure), "fp": counted - len(matched_d), "fn": n_sure - len(matched_sure)}
 
 
+def false_calls(events: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `events` (recording, start, end, ...) that `evaluate` counts as false: matched to no labelled
+    call, sure or faint, of their recording. So each can be found and heard (Audacity, Raven, the review page)."""
+    false = []
+    for rec, found in events.groupby("recording", sort=False):
+        calls, _ = labelled_calls(labels[labels["recording"] == rec])
+        matched = {i for i, _ in _match(found[["start", "end"]].to_numpy(float), calls)}
+        false += [index for i, index in enumerate(found.index) if i not in matched]
+    return events.loc[sorted(false)]
+
+
 def evaluate(events: pd.DataFrame, labels: pd.DataFrame, recordings: list[str] | None = None) -> tuple[pd.DataFrame, dict]:
     """(per-recording table, overall summary) for every recording in `recordings` (default: all labelled)."""
     recordings = sorted(recordings if recordings is not None else labels["recording"].unique())
