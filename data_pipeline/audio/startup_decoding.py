@@ -40,6 +40,9 @@ STARTUP_BUDGET_S = 2400.0
 # One message: kind, recording index, payload bytes; then the payload (float32 samples for BLOCK).
 _HEADER = struct.Struct("<BiQ")
 BLOCK, DONE, SKIP, END = range(4)
+# How long a process that has finished its recordings may take to exit before close() ends it (a loaded machine's exit
+# can take seconds; one still decoding what counting no longer needs is ended at once).
+_EXIT_GRACE_S = 10.0
 _ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -134,6 +137,13 @@ class StartupDecoder:
 
     def close(self) -> None:
         self.stop()
+        with self._changed:
+            done = (self._end is not None and self._end >= 0) or len(self._verdicts) == len(self._index)
+        if done:  # its work is done and it is exiting: let it, rather than end it half way through its exit
+            try:
+                self._process.wait(timeout=_EXIT_GRACE_S)
+            except subprocess.TimeoutExpired:
+                pass
         if self._process.poll() is None:
             self._process.terminate()
         self._process.wait()
