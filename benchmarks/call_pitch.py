@@ -7,9 +7,9 @@
    taken away, and the autocorrelation of what is left at its highest over 60-400 Hz.
 2. The detector of tests/test_end_to_end.py (the synthetic Kaggle layout of seed 7, trained for 15 epochs with
    the checkout's bank and train.py's pitch augmentation unless --no-pitch-augment; trained once under OUT/model,
-   which a rerun reuses whatever its settings: give another setting another OUT) scores 80 fresh synthetic call clips at 10-20 dB, as that
-   test's clips are made (another seed), grouped by the fundamental of each clip's call (100-180 Hz, drawn by
-   data_pipeline.synthetic.capuchinbird.synth_call).
+   which a rerun reuses whatever its settings: give another setting another OUT) scores 80 fresh synthetic call
+   clips at 10-20 dB, as that test's clips are made (another seed), grouped by the fundamental of each clip's call
+   (100-180 Hz, drawn by data_pipeline.synthetic.capuchinbird.synth_call).
 
 The shared calls share one fundamental (part 1), so the cross-validated benchmarks cannot show what a change does
 to calls at another pitch; part 2 and benchmarks/pitch_shift.py can. Run part 2 in a checkout with a bank kind
