@@ -176,6 +176,36 @@ def test_ctrl_c_with_local_workers_ends_with_one_line(tmp_path, untrained_model)
     assert not (work / "out" / "counts.csv").exists() and any(parts.glob("site_*"))  # what was scored stays, to resume
 
 
+def test_counting_stopped_on_a_cluster_keeps_dask_quiet_until_the_cluster_closes(tmp_path, untrained_model, monkeypatch):
+    """A Ctrl-C while a result is gathered: the cancelled key makes the scheduler (in this process, for local
+    workers) log "Couldn't gather keys ... forgotten" under the one line (seen once under load). A scorer stopped
+    early drops Dask's warnings and errors until dask_client has closed the cluster, which then leaves logging as
+    it found it, even where the caller caught the interrupt."""
+    import logging
+
+    import model.detection.cluster_counting as cluster_counting
+    from model.detection.detector import Detector
+    from model.detection.score_parts import scoring_fingerprint
+
+    (work,) = _same_recordings(tmp_path, "work", n=3, seconds=10)
+    detector = Detector.load(untrained_model)
+
+    def interrupted(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cluster_counting, "save_part", interrupted)  # as the first result comes back
+    scheduler_log = logging.getLogger("distributed.scheduler")
+    before = logging.root.manager.disable
+    assert scheduler_log.isEnabledFor(logging.ERROR)
+    with cluster_counting.dask_client(workers=1) as client:
+        scorer = cluster_counting.DaskScorer(client, untrained_model)
+        with pytest.raises(KeyboardInterrupt):
+            scorer(detector, sorted((work / "rec").iterdir()), tmp_path / "parts",
+                   scoring_fingerprint(detector, detector.counting.hop_s), progress=False)
+        assert not scheduler_log.isEnabledFor(logging.ERROR)  # quiet from the stop on
+    assert logging.root.manager.disable == before and scheduler_log.isEnabledFor(logging.ERROR)
+
+
 def test_local_workers_keep_quiet_only_about_the_news_of_their_own_close():
     """The local workers' setup drops the two messages a closing local cluster makes (a heartbeat meeting the
     scheduler already gone: two tracebacks after a count that had finished well, once in .ci/run), nothing else."""

@@ -123,6 +123,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
     except ImportError:
         raise ValueError("counting on Dask needs its distributed scheduler: pip install 'dask[distributed]'") from None
     check_cluster_settings(workers, scheduler)
+    logging_disabled = logging.root.manager.disable  # restored on leaving (DaskScorer may quiet Dask when it stops)
     cluster = None
     if scheduler:
         try:
@@ -144,14 +145,20 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
         # Stopped early (Ctrl-C, an error): workers closed mid-task complain ("still alive after 4.0 seconds,
         # killing"), which is no news after the one line that says why counting stopped.
         if not finished:
-            logging.disable(logging.WARNING)
+            quiet_dask()
         try:
             client.close()
             if cluster is not None:
                 cluster.close()
         finally:
-            if not finished:
-                logging.disable(logging.NOTSET)
+            logging.disable(logging_disabled)
+
+
+def quiet_dask() -> None:
+    """Drop Dask's warnings and errors from here until `dask_client` closes the cluster: what a cluster says
+    while work is cancelled and it closes is no news after the one line that says why counting stopped. (This
+    project says nothing through `logging`; the scheduler's "Couldn't gather keys" is an ERROR.)"""
+    logging.disable(logging.ERROR)
 
 
 class DaskScorer:
@@ -196,6 +203,7 @@ class DaskScorer:
         futures = {self.client.submit(score_task, os.path.abspath(path), self.model_dirs, hop_s, fingerprint,
                                       key=f"score-{i}-{path.name}"): path for i, path in enumerate(todo)}
         scored, failures = [], []
+        finished = False
         try:
             for future in tqdm(as_completed(futures), total=len(futures), desc="counting", unit="rec",
                                disable=not progress):
@@ -210,6 +218,11 @@ class DaskScorer:
                     continue
                 save_part(folder, path, scores, fingerprint)
                 scored.append(scores)
+            finished = True
         finally:  # Ctrl-C or an error: stop what is still queued; finished parts are on disk
+            if not finished:
+                # A result being gathered as its key is cancelled makes the scheduler (in this process, for
+                # local workers) log "Couldn't gather keys ... forgotten" (seen under load, 2026-12-07).
+                quiet_dask()
             self.client.cancel(list(futures))
         return scored, failures
