@@ -178,7 +178,7 @@ def test_ctrl_c_with_local_workers_ends_with_one_line(tmp_path, untrained_model)
 
 def test_counting_stopped_on_a_cluster_keeps_dask_quiet_until_the_cluster_closes(tmp_path, untrained_model, monkeypatch):
     """A Ctrl-C while a result is gathered: the cancelled key makes the scheduler (in this process, for local
-    workers) log "Couldn't gather keys ... forgotten" under the one line (seen once under load). A scorer stopped
+    workers) log "Couldn't gather keys ... forgotten" above the one line (seen once under load). A scorer stopped
     early drops Dask's warnings and errors until dask_client has closed the cluster, which then leaves logging as
     it found it, even where the caller caught the interrupt."""
     import logging
