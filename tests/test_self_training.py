@@ -62,6 +62,14 @@ def test_the_model_labels_the_unlabelled_recordings_and_trains_again_on_them(rec
     assert all(after.get_group(n).eq("train").all() for n in UNLABELLED)  # guessed labels only ever train
     assert {n: set(after.get_group(n)) for n in LABELLED} == {n: set(before.get_group(n)) for n in LABELLED}
 
+    # The same command again into the same folder (as after a stop): both fits are reused, nothing is trained.
+    weights = {fit: (fit / "model.keras").read_bytes() for fit in (run, run / "self_training" / "fit0")}
+    again = _train(root, folder, "--unlabelled", *[folder / n for n in UNLABELLED], "--run-dir", run)
+    assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
+    assert "Epoch 1/" not in again.stdout and again.stdout.count("already holds this fit") == 2, again.stdout
+    assert {fit: (fit / "model.keras").read_bytes() for fit in weights} == weights
+    assert pd.read_csv(run / "pseudo_labels.csv").equals(guessed)
+
 
 @pytest.mark.slow  # trains one network
 def test_with_no_sure_call_to_teach_the_model_before_is_kept_not_trained_again(recordings):

@@ -7,14 +7,20 @@ which are background); their background only with `background` (--pseudo-backgro
 model missed is then taught as background. Its validation recordings stay the hand-labelled ones of the first,
 so early stopping, the counting settings and the gates are still chosen on labels a person made. Measured on
 the learning curve (docs/not-a-call.md, "From a few labelled recordings"; benchmarks/learning_curve.py --self-train).
+
+Several fits, one after another, each minutes to hours: a rerun of the same command into the same --run-dir
+reuses each fit that finished with the same clips, labels and settings (FIT_KEY_FILE in its folder), and the
+fit that was stopped goes on from its last epoch (model.learning.training_state).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
@@ -23,11 +29,13 @@ from model.detection.counting import count_calls
 from model.detection.detector import Detector
 from model.learning.pseudo_labels import check_pseudo_scores, pseudo_labels
 from model.learning.training import TrainConfig, train
+from model.learning.training_state import training_key
 from model.outputs import atomic_write_csv, atomic_write_text
 
 SURE_SCORE = 0.9  # a call the first model scores this much is taught as a call
 UNSURE_SCORE = 0.2  # a window it scores this much (and a weaker call) is taught as neither (with background)
 SETTINGS_FILE = "self_training.json"  # in each self-trained run folder: how its labels were guessed and used
+FIT_KEY_FILE = "fit_key.json"  # in each fit's folder once it has finished: what it was trained from
 
 
 def add_self_training_arguments(parser) -> None:
@@ -104,7 +112,7 @@ def self_training_round(detector: Detector, previous_dir: str | os.PathLike, run
     run_dir = Path(run_dir)
     if nothing_new:
         shutil.copytree(previous_dir, run_dir, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("self_training", "pseudo_labels.csv", SETTINGS_FILE))
+                        ignore=shutil.ignore_patterns("self_training", "pseudo_labels.csv", SETTINGS_FILE, FIT_KEY_FILE))
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_csv(run_dir / "pseudo_labels.csv", guessed)
     settings = self_training_settings(sure_score, unsure_score, background, unlabelled)
@@ -121,7 +129,27 @@ def self_training_round(detector: Detector, previous_dir: str | os.PathLike, run
     table = self_training_clips(clips, split, unlabelled, guessed, classes, detector.frontend.clip_s, background)
     # The gates and the longest call are measured on the calls training heard: the hand-labelled and the sure guessed.
     heard = pd.concat([labels, sure], ignore_index=True)
-    return train(table, classes, run_dir, config, labels=heard, **train_settings)
+    return train_once(table, classes, run_dir, config, heard, **train_settings)
+
+
+def train_once(clips: pd.DataFrame, classes: list[str], run_dir: str | os.PathLike, config: TrainConfig,
+               labels: pd.DataFrame, **train_settings) -> Detector:
+    """`train(...)` into run_dir, or the model already there where a fit with the same clips, labels and settings
+    finished in it before (a rerun after a stop: the fits of the rounds before are not trained again)."""
+    run_dir = Path(run_dir)
+    digest = hashlib.sha256(training_key(clips, asdict(config), {}, list(classes)).encode())
+    digest.update(labels.to_csv(index=False).encode())
+    digest.update(repr(sorted(train_settings.items())).encode())  # front end, counting, pooling: dataclass reprs
+    key = digest.hexdigest()[:16]
+    marker = run_dir / FIT_KEY_FILE
+    if marker.is_file() and json.loads(marker.read_text()).get("key") == key:
+        print(f"self-training: {run_dir} already holds this fit (the same clips, labels and settings), so it is "
+              "reused, not trained again", flush=True)
+        return Detector.load(run_dir)
+    marker.unlink(missing_ok=True)  # from a fit with other inputs: this folder is about to hold another
+    detector = train(clips, classes, run_dir, config, labels=labels, **train_settings)
+    atomic_write_text(marker, json.dumps({"key": key}))
+    return detector
 
 
 def train_with_self_training(clips: pd.DataFrame, classes: list[str], run_dir: str | os.PathLike, config: TrainConfig,
@@ -136,7 +164,7 @@ def train_with_self_training(clips: pd.DataFrame, classes: list[str], run_dir: s
         raise ValueError(f"--self-training-rounds must be 1 or more, got {rounds}")
     run_dir = Path(run_dir)
     previous = run_dir / "self_training" / "fit0"
-    detector = train(clips, classes, previous, config, labels=labels, **train_settings)
+    detector = train_once(clips, classes, previous, config, labels, **train_settings)
     for r in range(1, rounds + 1):
         out = run_dir if r == rounds else run_dir / "self_training" / f"fit{r}"
         detector = self_training_round(detector, previous, out, clips, classes, unlabelled, labels, config,
