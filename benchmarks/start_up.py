@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/start_up.py --model RUN [--recordings A.mp3 B.mp3] [--plain-keras]
 
 Phases, in the order count_calls.py meets them: importing TensorFlow and Keras (as the scripts start it,
-without scikit-learn: model.cli.KerasWithoutSklearn; --plain-keras imports it as Keras alone would), the
-project's modules, loading the model, counting the first recording (its network call traced then), and
-counting a second one (what every later recording costs). Run it in a fresh process each time: a phase is
+without scikit-learn and matplotlib: model.cli.KerasWithoutExtras; --plain-keras imports them as Keras alone
+would), the project's modules, loading the model, counting the first recording (its network call traced then),
+and counting a second one (what every later recording costs). Run it in a fresh process each time: a phase is
 only paid once per process.
 """
 
@@ -29,10 +29,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="a trained run folder")
     p.add_argument("--recordings", nargs=2, default=[SHARED_FOREST / "recording_00.mp3", SHARED_FOREST / "recording_01.mp3"])
-    p.add_argument("--plain-keras", action="store_true", help="let Keras import scikit-learn, as before")
+    p.add_argument("--plain-keras", action="store_true", help="let Keras import scikit-learn and matplotlib, as before")
     args = p.parse_args()
     if args.plain_keras:
-        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, cli.KerasWithoutSklearn)]
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, cli.KerasWithoutExtras)]
 
     phases = {}
 
@@ -54,7 +54,7 @@ def main() -> None:
     for i, recording in enumerate(args.recordings):
         count_calls(detector, [Path(recording)], progress=False)
         phase("count the first recording" if i == 0 else "count a second recording")
-    print(f"{'sklearn' in sys.modules=}")
+    print(f"{'sklearn' in sys.modules=} {'matplotlib' in sys.modules=}")
     for name, seconds in phases.items():
         print(f"{name:28s} {seconds:6.2f} s")
     print(f"{'total':28s} {sum(phases.values()):6.2f} s")

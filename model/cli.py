@@ -36,33 +36,35 @@ def is_native_chatter(line: bytes, tf_log_level: int) -> bool:
     return level is not None and tf_log_level >= {b"I": 1, b"W": 2}[level.group(1)]
 
 
-class KerasWithoutSklearn(importlib.abc.MetaPathFinder):
-    """Keeps Keras from importing scikit-learn while Keras itself is imported.
+class KerasWithoutExtras(importlib.abc.MetaPathFinder):
+    """Keeps Keras from importing scikit-learn and matplotlib while Keras itself is imported.
 
-    Keras imports scikit-learn (and with it SciPy's statistics) at start-up whenever it is installed,
-    only for its scikit-learn wrappers, which this project never uses; that was a quarter of the CPU time of
-    `import keras` (TensorFlow with it) here (README, "Throughput"). Keras's wrapper modules import it inside
-    try/except ImportError and carry on without it; every other import of scikit-learn (cross-validation,
-    the t-SNE plot) goes ahead as usual, whenever it comes.
+    Keras imports both at start-up whenever they are installed, only for code this project never uses:
+    scikit-learn (and with it SciPy's statistics) for its scikit-learn wrappers, a quarter of the CPU time of
+    `import keras` (TensorFlow with it) here; matplotlib's pyplot for its image galleries, a fifth of what was
+    left (docs/throughput.md, "Start-up, and GPU options"). Keras's modules import them inside try/except
+    ImportError and carry on without them; every other import (cross-validation, the t-SNE plot, the project's
+    own plots) goes ahead as usual, whenever it comes.
     """
 
-    IMPORTERS = "keras.src.wrappers."
+    LEFT_OUT = {"sklearn": "keras.src.wrappers.", "matplotlib": "keras.src.visualization."}  # module: importers
 
     def find_spec(self, name, path=None, target=None):
-        if name != "sklearn":
+        importers = self.LEFT_OUT.get(name)
+        if importers is None:
             return None
         frame = sys._getframe(1)
         while frame is not None:
-            if str(frame.f_globals.get("__name__", "")).startswith(self.IMPORTERS):
-                raise ModuleNotFoundError("scikit-learn is left out of Keras's start-up (model.cli)", name=name)
+            if str(frame.f_globals.get("__name__", "")).startswith(importers):
+                raise ModuleNotFoundError(f"{name} is left out of Keras's start-up (model.cli)", name=name)
             frame = frame.f_back
         return None
 
 
-def start_keras_without_sklearn() -> None:
-    """Install KerasWithoutSklearn (once; before TensorFlow or Keras is imported, or it changes nothing)."""
-    if not any(isinstance(finder, KerasWithoutSklearn) for finder in sys.meta_path):
-        sys.meta_path.insert(0, KerasWithoutSklearn())
+def start_keras_without_extras() -> None:
+    """Install KerasWithoutExtras (once; before TensorFlow or Keras is imported, or it changes nothing)."""
+    if not any(isinstance(finder, KerasWithoutExtras) for finder in sys.meta_path):
+        sys.meta_path.insert(0, KerasWithoutExtras())
 
 
 def run(main) -> None:
@@ -74,7 +76,7 @@ def run(main) -> None:
 
     interrupts.watch()
     filter_native_stderr()
-    start_keras_without_sklearn()
+    start_keras_without_extras()
     warnings.showwarning = _one_line_warning
     try:
         sys.exit(main() or 0)

@@ -53,13 +53,15 @@ def test_supported_versions():
     assert (3, 10) <= sys.version_info[:2] <= (3, 13)
 
 
-def test_keras_starts_without_scikit_learn_which_stays_importable():
-    """model.cli keeps Keras from importing scikit-learn at start-up (for its wrappers, unused here; a
-    quarter of the import time, README "Throughput"); cross-validation imports it when it runs."""
-    code = ("import sys; from model import cli; cli.start_keras_without_sklearn(); import tensorflow, keras; "
-            "print('sklearn' in sys.modules); "
+def test_keras_starts_without_scikit_learn_or_matplotlib_which_stay_importable():
+    """model.cli keeps Keras from importing scikit-learn and matplotlib at start-up (for its wrappers and its
+    image galleries, unused here; README "Throughput"); cross-validation and the plots import them when they run."""
+    code = ("import io, sys; from model import cli; cli.start_keras_without_extras(); import tensorflow, keras; "
+            "print('sklearn' in sys.modules, 'matplotlib' in sys.modules); "
             "print(float(keras.layers.Dense(1, kernel_initializer='ones')(keras.ops.ones((1, 2)))[0, 0])); "
-            "from sklearn.model_selection import StratifiedGroupKFold; print(StratifiedGroupKFold(2).n_splits)")
+            "from sklearn.model_selection import StratifiedGroupKFold; print(StratifiedGroupKFold(2).n_splits); "
+            "import matplotlib.pyplot as plt; png = io.BytesIO(); plt.plot([0, 1]); plt.savefig(png, format='png'); "
+            "print(png.getvalue()[1:4].decode())")
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == ["False", "2.0", "2"]
+    assert run.stdout.split() == ["False", "False", "2.0", "2", "PNG"]

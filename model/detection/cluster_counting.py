@@ -93,9 +93,15 @@ def check_cluster_settings(workers: int | None = None, scheduler: str | None = N
 # its one line and closed them anyway. And as the local cluster closes, a worker whose heartbeat meets the
 # scheduler already gone logged "Failed to communicate with scheduler during heartbeat" with two tracebacks
 # after a count that had finished well (seen in .ci/run, 2026-12-06): that scheduler is ours and closing.
+# And each worker imports TensorFlow for its first recording: without what Keras would import for nothing
+# (model.cli.KerasWithoutExtras), as the scripts do.
 LOCAL_WORKER_SETUP = """
 import logging
 import signal
+
+from model import cli
+
+cli.start_keras_without_extras()
 
 NEWS_AT_CLOSE = ("ended with CancelledError", "Failed to communicate with scheduler during heartbeat")
 
