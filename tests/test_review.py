@@ -197,6 +197,41 @@ def test_a_session_offers_detections_then_near_misses_and_exports_each_decision(
     assert session.add_random(3) == 3 and (session.queue()["kind"] == "random").sum() == 3
 
 
+def test_the_server_s_threads_draw_at_once_in_a_fresh_process(tmp_path, untrained_model):
+    """The server draws from its request threads: the page asks for the summary (which writes the precision plot)
+    and its picture together. In a process where matplotlib was not imported yet (Keras no longer imports it at
+    start-up, model.cli), two threads importing pyplot at once made one fail, and the summary never showed."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    recordings, output = designed_count(tmp_path, untrained_model, {"a.wav": [(10, 15, 0.97)], "b.wav": [(20, 26, 0.6)]})
+    code = f"""
+import sys, threading, time
+from model import cli
+cli.start_keras_without_extras()
+from model.detection.detector import Detector
+from model.review.session import ReviewSession
+session = ReviewSession(Detector.load({str(untrained_model)!r}), {[str(r) for r in recordings]!r}, {str(output)!r})
+print("matplotlib" in sys.modules)
+barrier, drawn = threading.Barrier(8), []
+def draw(what, after_s):  # staggered over the time pyplot takes to import
+    barrier.wait()
+    time.sleep(after_s)
+    drawn.append(what())
+draws = [session.precision_png, lambda: session.export(figure=True) or b"written"] * 3 + [lambda: session.spectrogram_png(1)] * 2
+threads = [threading.Thread(target=draw, args=(what, 0.04 * i)) for i, what in enumerate(draws)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(sorted(d[1:4].decode() for d in drawn))
+"""
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split("\n")[:2] == ["False", str(["PNG"] * 5 + ["rit"] * 3)], run.stdout + run.stderr
+    assert (tmp_path / "counts_precision.png").read_bytes()[1:4] == b"PNG"
+
+
 def _review_csv(path, rows):
     pd.DataFrame(rows, columns=["recording", "start", "end", "decision"]).to_csv(path, index=False)
     return path

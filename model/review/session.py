@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,9 @@ from model.review.verification import precision_by_threshold, precision_figure, 
 
 CONTEXT_S = 3.0  # audio shown and played either side of an item
 PRECISION_THRESHOLDS = np.round(np.arange(0.05, 1.0, 0.05), 2)
+# The server draws from its request threads, and matplotlib is not thread-safe: one drawing at a time. Its first
+# import too: two threads importing pyplot at once made one fail ("partially initialized module").
+DRAWING = threading.Lock()
 
 
 class ReviewSession:
@@ -104,17 +108,17 @@ class ReviewSession:
 
     def spectrogram_png(self, item_id: int) -> bytes:
         """The item's stretch as the model's front end sees it (low frequencies at the bottom)."""
-        import matplotlib.pyplot as plt
-
         from data_pipeline.features.frontend import pad_or_crop, spectrogram
         from model.reporting.spectrogram_export import spectrogram_image
 
         audio, _, _ = self.stretch(item_id)
         fe = self.detector.frontend
         spec = np.asarray(spectrogram(pad_or_crop(audio, max(len(audio), fe.frame_length)), fe))
-        image = spectrogram_image(spec, "magma")
         buffer = io.BytesIO()
-        plt.imsave(buffer, image, format="png")
+        with DRAWING:
+            import matplotlib.pyplot as plt
+
+            plt.imsave(buffer, spectrogram_image(spec, "magma"), format="png")
         return buffer.getvalue()
 
     def wav(self, item_id: int) -> bytes:
@@ -139,12 +143,14 @@ class ReviewSession:
 
     def precision_png(self) -> bytes:
         """The precision plot as it stands (written to OUTPUT_precision.png by `export(figure=True)`)."""
-        import matplotlib.pyplot as plt
-
         buffer = io.BytesIO()
-        fig = precision_figure(self.store.items(), self.threshold)
-        fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-        plt.close(fig)
+        items = self.store.items()
+        with DRAWING:
+            import matplotlib.pyplot as plt
+
+            fig = precision_figure(items, self.threshold)
+            fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+            plt.close(fig)
         return buffer.getvalue()
 
     def export(self, figure: bool = False) -> None:
@@ -154,4 +160,5 @@ class ReviewSession:
         atomic_write_csv(sibling(self.output, "_verified.csv"), verified_counts(items))
         atomic_write_csv(sibling(self.output, "_precision.csv"), precision_by_threshold(items, PRECISION_THRESHOLDS))
         if figure:
-            atomic_save_figure(sibling(self.output, "_precision.png"), precision_figure(items, self.threshold))
+            with DRAWING:
+                atomic_save_figure(sibling(self.output, "_precision.png"), precision_figure(items, self.threshold))
