@@ -14,7 +14,7 @@ def main() -> int:
     from data_pipeline.audio.decoding import expand_audio_paths, require_unique_names, warn_low_rates
     from data_pipeline.audio.startup_decoding import StartupDecoder
     from data_pipeline.labels.class_folders import KAGGLE_RECORDINGS_DIR
-    from model.detection.run_folder import latest_run, saved_frontend
+    from model.detection.run_folder import latest_run, saved_frontend, trained_run_folder
     from model.reporting.kaggle_submission import SUBMISSION_FORMATS
 
     p = argparse.ArgumentParser(description=__doc__)
@@ -71,6 +71,8 @@ def main() -> int:
     require_unique_names(paths)
     output = Path(args.output)
     model_dirs = args.model or [latest_run()]
+    for model_dir in model_dirs:  # a mistyped --model answers now, not once TensorFlow has loaded
+        trained_run_folder(model_dir)
     here = args.workers is None and args.scheduler is None
     frontend = saved_frontend(model_dirs[0]) if here else None
     with StartupDecoder(paths, frontend.sample_rate_hz) if frontend else contextlib.nullcontext() as startup:

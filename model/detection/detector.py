@@ -19,7 +19,7 @@ import numpy as np
 from data_pipeline.features.frontend import FrontendConfig
 from model.detection.decisions import as_class_probabilities
 from model.detection.events import CountingConfig
-from model.detection.run_folder import DETECTOR_FILE, MODEL_FILE, run_folder
+from model.detection.run_folder import DETECTOR_FILE, MODEL_FILE, run_folder, trained_run_folder
 from model.interrupts import stop_if_interrupted
 
 
@@ -87,16 +87,11 @@ class Detector:
 
     @classmethod
     def load(cls, run_dir: str | os.PathLike) -> "Detector":
+        run_dir = trained_run_folder(run_dir)
         import keras
 
         import model.layers  # noqa: F401 - registers the project's layers for load_model
 
-        run_dir = run_folder(run_dir)
-        if not run_dir.exists():
-            raise FileNotFoundError(f"{run_dir}: no such folder (--model takes a run folder written by train.py)")
-        for name in (MODEL_FILE, DETECTOR_FILE):
-            if not (run_dir / name).is_file():
-                raise FileNotFoundError(f"{run_dir}: not a trained run folder (no {name}); train one with `python train.py`")
         config = json.loads((run_dir / DETECTOR_FILE).read_text())
         return cls(
             model=keras.saving.load_model(run_dir / MODEL_FILE),

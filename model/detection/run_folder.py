@@ -31,6 +31,18 @@ def run_folder(path: str | os.PathLike) -> Path:
     return path.parent if path.is_file() and path.name in (MODEL_FILE, DETECTOR_FILE) else path
 
 
+def trained_run_folder(path: str | os.PathLike) -> Path:
+    """The run folder meant by `path`, checked to hold a trained detector: one line naming what is missing where
+    it does not, before anything heavy is imported (a mistyped --model answers at once)."""
+    run_dir = run_folder(path)
+    if not run_dir.exists():
+        raise FileNotFoundError(f"{run_dir}: no such folder (--model takes a run folder written by train.py)")
+    for name in (MODEL_FILE, DETECTOR_FILE):
+        if not (run_dir / name).is_file():
+            raise FileNotFoundError(f"{run_dir}: not a trained run folder (no {name}); train one with `python train.py`")
+    return run_dir
+
+
 def latest_run(runs_dir: str | os.PathLike = "runs") -> Path:
     """The most recently written run folder under `runs_dir` that holds a trained detector."""
     runs = [p.parent for p in Path(runs_dir).glob(f"*/{DETECTOR_FILE}")]
