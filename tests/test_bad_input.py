@@ -105,8 +105,14 @@ def test_two_inputs_with_one_name_stop_counting_before_anything_is_written(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["north", "south"]
 
 
-def test_a_mistyped_model_folder_is_one_line_before_tensorflow_loads(tmp_path):
-    """Said at once (0.15 s here), not after the 2 s TensorFlow takes to import."""
+@pytest.mark.parametrize("script, args, said", [
+    ("count_calls.py", ["--input", "a.wav", "--model", "modle"],
+     "modle: no such folder (--model takes a run folder written by train.py)"),
+    ("count_calls.py", ["--input", "a.wav", "--model", "half"], "half: not a trained run folder (no model.keras)"),
+    ("train.py", ["--data-dir", "dta"], "dta: no such folder. Expected the Kaggle layout"),
+])
+def test_a_mistyped_path_is_one_line_before_tensorflow_loads(tmp_path, script, args, said):
+    """Said at once (0.15-0.5 s here), not after the 2 s TensorFlow takes to import."""
     import subprocess
     import sys
 
@@ -115,16 +121,13 @@ def test_a_mistyped_model_folder_is_one_line_before_tensorflow_loads(tmp_path):
     sf.write(tmp_path / "a.wav", TONE, 48000)
     (tmp_path / "half").mkdir()
     (tmp_path / "half" / "detector.json").write_text("{}")
-    script = str(ROOT / "count_calls.py")
-    code = (f"import runpy, sys\nsys.path.insert(0, {str(ROOT)!r})\n"
-            f"sys.argv = [{script!r}, '--input', 'a.wav', '--model', sys.argv[1]]\n"
-            f"try:\n    runpy.run_path({script!r}, run_name='__main__')\n"
+    path = str(ROOT / script)
+    code = (f"import runpy, sys\nsys.path.insert(0, {str(ROOT)!r})\nsys.argv = [{path!r}, *sys.argv[1:]]\n"
+            f"try:\n    runpy.run_path({path!r}, run_name='__main__')\n"
             "except SystemExit as stop:\n    print(stop.code, 'tensorflow' in sys.modules)")
-    for model, said in [("modle", "modle: no such folder (--model takes a run folder written by train.py)"),
-                        ("half", "half: not a trained run folder (no model.keras)")]:
-        proc = subprocess.run([sys.executable, "-c", code, model], cwd=tmp_path, capture_output=True, text=True)
-        assert proc.stdout.split() == ["2", "False"], proc.stdout + proc.stderr
-        assert said in proc.stderr.strip().splitlines()[-1]
+    proc = subprocess.run([sys.executable, "-c", code, *args], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.stdout.split() == ["2", "False"], proc.stdout + proc.stderr
+    assert said in proc.stderr.strip().splitlines()[-1]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav", "half"]  # nothing written
 
 

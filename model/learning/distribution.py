@@ -23,11 +23,12 @@ STRATEGIES = ("none", "mirrored", "multiworker")
 
 def make_strategy(name: str):
     """The tf.distribute strategy called `name` (None for "none"). Create it before any other
-    TensorFlow work: multiworker starts its collective ops when it is made."""
-    import tensorflow as tf
-
+    TensorFlow work: multiworker starts its collective ops when it is made. "none" imports nothing, so
+    train.py can still say in a moment that its data is not there."""
     if name == "none":
         return None
+    import tensorflow as tf
+
     if name == "mirrored":
         gpus = tf.config.list_logical_devices("GPU")
         devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
