@@ -20,8 +20,14 @@ def parse_duration_s(text: str) -> float:
 
 def main() -> int:
     from data_pipeline.training_data.clips import training_clips
-    from model.learning.distributed_sweep import chief_answers_within, distributed_role, is_worker, wait_for_chief
-    from model.learning.sweep import OBJECTIVE, TUNERS, check_sweep_settings, run_sweep
+    from model.learning.sweep_settings import (
+        OBJECTIVE,
+        TUNERS,
+        check_sweep_settings,
+        distributed_role,
+        is_worker,
+        wait_for_chief,
+    )
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data-dir", help="two classes of labelled files: the Kaggle layout, a folder per class, a CSV "
@@ -53,6 +59,9 @@ def main() -> int:
         wait_for_chief(args.chief_wait)
 
     _, classes, _ = training_clips(args.data_dir, args.recordings, args.labels, 3.0)
+    from model.learning.distributed_sweep import chief_answers_within  # keras-tuner and TensorFlow: once the data is read
+    from model.learning.sweep import run_sweep
+
     with chief_answers_within(args.chief_wait) if is_worker(role) else contextlib.nullcontext():
         table = run_sweep(lambda clip_s: training_clips(args.data_dir, args.recordings, args.labels, clip_s)[0], classes,
                           args.out, args.tuner, args.max_trials, args.max_epochs, args.time_budget, args.resume, args.seed,

@@ -110,9 +110,11 @@ def test_two_inputs_with_one_name_stop_counting_before_anything_is_written(tmp_p
      "modle: no such folder (--model takes a run folder written by train.py)"),
     ("count_calls.py", ["--input", "a.wav", "--model", "half"], "half: not a trained run folder (no model.keras)"),
     ("train.py", ["--data-dir", "dta"], "dta: no such folder. Expected the Kaggle layout"),
+    ("tune.py", ["--data-dir", "dta"], "dta: no such folder. Expected the Kaggle layout"),
+    ("tune.py", ["--max-epochs", "0"], "--max-epochs must be 1 or more, got 0"),
 ])
 def test_a_mistyped_path_is_one_line_before_tensorflow_loads(tmp_path, script, args, said):
-    """Said at once (0.15-0.5 s here), not after the 2 s TensorFlow takes to import."""
+    """Said at once (0.15-0.5 s here), not after the 2-4 s TensorFlow (and keras-tuner) take to import."""
     import subprocess
     import sys
 

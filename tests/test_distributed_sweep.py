@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, free_ports
 
 from data_pipeline.synthetic.capuchinbird import write_demo_dataset
-from model.learning.sweep import OBJECTIVE
+from model.learning.sweep_settings import OBJECTIVE
 
 
 def _tune(root, tuner_id, port, *extra):
@@ -126,7 +126,7 @@ def test_a_worker_whose_chief_never_answers_stops_with_one_line(tmp_path):
 def test_a_worker_goes_on_once_its_chief_listens(monkeypatch):
     import socket
 
-    from model.learning.distributed_sweep import wait_for_chief
+    from model.learning.sweep_settings import wait_for_chief
 
     with socket.socket() as chief:
         chief.bind(("127.0.0.1", 0))
@@ -151,7 +151,7 @@ def test_durations_read_as_seconds_and_bad_ones_are_usage_errors():
 
 
 def test_a_worker_silence_shorter_than_a_few_heartbeats_is_refused():
-    from model.learning.distributed_sweep import check_worker_silence
+    from model.learning.sweep_settings import check_worker_silence
 
     check_worker_silence(0)  # wait for ever, as keras-tuner does
     check_worker_silence(10)

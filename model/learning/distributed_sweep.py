@@ -1,7 +1,7 @@
 """keras-tuner's distributed mode for `tune.py`: one chief (the oracle) and any number of workers.
 
-Who a process is (`distributed_role`), and what keras-tuner 1.4 leaves to chance when a process goes: a worker
-waits for a chief that never started (`wait_for_chief`) or stopped answering (`chief_answers_within`) for an
+What keras-tuner 1.4 leaves to chance when a process goes: a worker waits for a chief that never started
+(`sweep_settings.wait_for_chief`, with who a process is) or stopped answering (`chief_answers_within`) for an
 hour or for ever, and a chief waits for ever for a worker that died holding a trial (`heartbeats_while_training`
 on the workers, `requeue_lost_workers` on the chief). Each now ends, or goes on, with one line.
 """
@@ -18,47 +18,7 @@ from collections.abc import Callable, Iterator
 
 import keras_tuner as kt
 
-DISTRIBUTED_ENV = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
-
-
-def distributed_role() -> str | None:
-    """keras-tuner's distributed mode, from its environment variables: "chief" (serves the oracle and
-    writes the results), a worker's tuner id (runs trials the chief hands out), or None (one process)."""
-    given = [name for name in DISTRIBUTED_ENV if os.environ.get(name)]
-    if not given:
-        return None
-    if len(given) < len(DISTRIBUTED_ENV):
-        missing = ", ".join(name for name in DISTRIBUTED_ENV if name not in given)
-        raise ValueError(f"a distributed sweep needs {', '.join(DISTRIBUTED_ENV)}; {missing} not set")
-    tuner_id = os.environ["KERASTUNER_TUNER_ID"]
-    return "chief" if "chief" in tuner_id else tuner_id
-
-
-def is_worker(role: str | None) -> bool:
-    """Whether a distributed_role() runs trials for a chief (and so neither reads results nor writes them)."""
-    return role not in (None, "chief")
-
-
-def wait_for_chief(timeout_s: float, poll_s: float = 1.0) -> None:
-    """For a worker: return once the chief's oracle accepts connections, or stop with one line after
-    `timeout_s`. keras-tuner's own client waits for ever, so a chief that never started, or a wrong
-    address, left a worker hanging without a word."""
-    import socket
-
-    ip, port = os.environ["KERASTUNER_ORACLE_IP"], os.environ["KERASTUNER_ORACLE_PORT"]
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"KERASTUNER_ORACLE_PORT must be a port number (1-65535), not {port!r}")
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            with socket.create_connection((ip, int(port)), timeout=poll_s):
-                return
-        except OSError:
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"no keras-tuner chief answered at {ip}:{port} within {timeout_s:g} s: start the "
-                                   "chief (KERASTUNER_TUNER_ID=chief) or check KERASTUNER_ORACLE_IP and "
-                                   "KERASTUNER_ORACLE_PORT; --chief-wait sets how long to wait") from None
-            time.sleep(poll_s)
+from model.learning.sweep_settings import HEARTBEAT_S
 
 
 class ChiefStoppedAnswering(kt.errors.FatalError):
@@ -102,18 +62,6 @@ def chief_answers_within(timeout_s: float) -> Iterator[None]:
         oracle_client.TIMEOUT = saved
         for name, request in requests.items():
             setattr(client, name, request)
-
-
-# A worker training a trial asks its chief for that trial this often, so the chief can tell it from a lost one.
-HEARTBEAT_S = 2.0
-MIN_WORKER_SILENCE_S = 5 * HEARTBEAT_S  # a shorter --worker-silence could take a busy worker for lost
-
-
-def check_worker_silence(silence_s: float) -> None:
-    """Refuse a --worker-silence a worker's heartbeats could miss (tune.py checks it before any data is read)."""
-    if 0 < silence_s < MIN_WORKER_SILENCE_S:
-        raise ValueError(f"--worker-silence must be 0 (wait for ever) or at least {MIN_WORKER_SILENCE_S:g} s "
-                         f"(workers are heard from every {HEARTBEAT_S:g} s), got {silence_s:g}")
 
 
 @contextlib.contextmanager

@@ -26,19 +26,11 @@ import pandas as pd
 from data_pipeline.features.frontend import FrontendConfig
 from data_pipeline.training_data.clips import group_split, load_clips
 from data_pipeline.training_data.datasets import feature_dataset
-from model.learning.distributed_sweep import (
-    check_worker_silence,
-    distributed_role,
-    heartbeats_while_training,
-    is_worker,
-    requeue_lost_workers,
-)
+from model.learning.distributed_sweep import heartbeats_while_training, requeue_lost_workers
 from model.learning.networks import build_compact
+from model.learning.sweep_settings import OBJECTIVE, check_sweep_settings, distributed_role, is_worker
 from model.learning.training import class_weights
 from model.outputs import atomic_write_csv, atomic_write_text
-
-TUNERS = ("hyperband", "bayesian", "random")
-OBJECTIVE = "val_pr_auc"
 
 
 def frontend_from_hp(hp) -> FrontendConfig:
@@ -100,30 +92,6 @@ class DetectorHyperModel(kt.HyperModel):
         train_ds = feature_dataset(x_train, y_train, fe, config["batch_size"], shuffle=True, seed=self.seed)
         val_ds = feature_dataset(x_val, y_val, fe, config["batch_size"])
         return model.fit(train_ds, validation_data=val_ds, class_weight=class_weights(y_train), shuffle=False, *args, **kwargs)
-
-
-def check_sweep_settings(out_dir: str | os.PathLike, tuner: str, max_trials: int, max_epochs: int,
-                         time_budget_s: float | None, resume: bool, worker_silence_s: float = 0.0) -> bool:
-    """Refuse settings a sweep cannot run with, before any data is read (tune.py checks first, run_sweep
-    again); returns whether to resume."""
-    out_dir = Path(out_dir)
-    role = distributed_role()
-    if is_worker(role):
-        resume = True  # a worker joins the chief's sweep folder
-    # Workers write into the folder as they start, perhaps before the chief: the chief looks for a sweep
-    # of its own (the oracle's state, which only a chief or a single process writes).
-    earlier = (out_dir / "trials" / "oracle.json").exists() if role == "chief" else out_dir.exists() and any(out_dir.iterdir())
-    if earlier and not resume:
-        raise FileExistsError(f"{out_dir} holds a sweep already: pass --resume to continue it, or another --out")
-    if role is not None and time_budget_s is not None:
-        raise ValueError("--time-budget works in one process only; in a distributed sweep set --max-trials")
-    if tuner not in TUNERS:
-        raise ValueError(f"unknown tuner {tuner!r}; choose one of {TUNERS}")
-    for name, value in (("--max-trials", max_trials), ("--max-epochs", max_epochs)):
-        if value < 1:  # keras-tuner takes 0 trials as no cap, and 0 epochs fails deep inside Hyperband
-            raise ValueError(f"{name} must be 1 or more, got {value}")
-    check_worker_silence(worker_silence_s)
-    return resume
 
 
 def run_sweep(
