@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -41,11 +42,18 @@ class Review:
 
     def start(self):
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        # stderr to a file, not a pipe: nobody reads it while the test runs, and a full pipe (64 kB) would stall the server
+        self.stderr = tempfile.TemporaryFile("w+")
+        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=self.stderr, text=True, env=env)
         line = self.process.stdout.readline()  # "open http://127.0.0.1:PORT/ ..." once it listens
-        assert line.startswith("open http://127.0.0.1:"), line + self.process.stderr.read()
+        assert line.startswith("open http://127.0.0.1:"), line + self.said()
         self.url = line.split()[1]
         return self
+
+    def said(self) -> str:
+        """What the server wrote to stderr so far."""
+        self.stderr.seek(0)
+        return self.stderr.read()
 
     def kill(self):
         self.process.send_signal(signal.SIGKILL)
