@@ -61,9 +61,11 @@ def main() -> int:
     if args.workers is not None and args.scheduler is not None:
         p.error("--workers starts local workers, --scheduler uses a cluster's: give one of them")
     if args.workers is not None or args.scheduler is not None:
-        from model.detection.cluster_counting import check_cluster_settings
+        from model.detection.cluster_counting import check_cluster_settings, check_scheduler_listens
 
         check_cluster_settings(args.workers, args.scheduler)
+        if args.scheduler is not None:
+            check_scheduler_listens(args.scheduler)
 
     paths = expand_audio_paths(args.input)
     if not paths:

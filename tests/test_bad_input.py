@@ -352,3 +352,29 @@ def test_pseudo_label_scores_out_of_order_stop_the_learning_curve_before_trainin
     assert proc.stderr.strip().splitlines()[-1] == (f"error: --pseudo-unsure-score {float(unsure):g} and --pseudo-sure-score "
                                                     f"{float(sure):g}: give 0 < unsure <= sure <= 1")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_scheduler_address_nothing_listens_on_is_one_line_at_once(tmp_path):
+    """Dask's client retried a refused connection for 10 s; the probe tells at once, and only where it can try."""
+    import json
+    import socket
+
+    from model.detection.cluster_counting import check_scheduler_listens
+
+    with socket.create_server(("127.0.0.1", 0)) as listening:  # stands for a scheduler: it accepts connections
+        port = listening.getsockname()[1]
+        for address in [f"tcp://127.0.0.1:{port}", f"127.0.0.1:{port}", f"tls://127.0.0.1:{port}"]:
+            check_scheduler_listens(address)
+        (tmp_path / "scheduler.json").write_text(json.dumps({"address": f"tcp://127.0.0.1:{port}"}))
+        check_scheduler_listens(str(tmp_path / "scheduler.json"))
+    # now nothing listens there: a mistyped port, or the file of a scheduler that has ended
+    for given in [f"tcp://127.0.0.1:{port}", str(tmp_path / "scheduler.json")]:
+        with pytest.raises(ValueError, match=rf"^--scheduler .*: no Dask scheduler answered at 127.0.0.1:{port} "
+                                             r"\(nothing listens there\)$"):
+            check_scheduler_listens(given)
+    with pytest.raises(ValueError, match=r"'tcp://127.0.0.1:80a' is not a Dask address"):
+        check_scheduler_listens("127.0.0.1:80a")
+    # Nothing to try: another protocol, or a file the scheduler is still writing (Dask's client waits for it).
+    (tmp_path / "half.json").write_text('{"addr')
+    for given in ["inproc://127.0.0.1/1/1", str(tmp_path / "half.json")]:
+        check_scheduler_listens(given)

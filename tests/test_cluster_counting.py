@@ -135,8 +135,13 @@ def test_a_cluster_that_cannot_count_says_why_in_one_line(tmp_path, untrained_mo
     (work,) = _same_recordings(tmp_path, "work")
     proc = _count(work, untrained_model, "--scheduler", "tcp://127.0.0.1:9", ok=False)  # nothing listens there
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "error: --scheduler tcp://127.0.0.1:9: no Dask scheduler answered" in proc.stderr
+    assert "error: --scheduler tcp://127.0.0.1:9: no Dask scheduler answered at 127.0.0.1:9 (nothing listens" in proc.stderr
+    assert "model:" not in proc.stderr  # said before the model loads, not after Dask's 10 s of retrying
     assert not (work / "out").exists()
+    (work / "ended.json").write_text(json.dumps({"address": "tcp://127.0.0.1:9"}))  # left by a scheduler that ended
+    proc = _count(work, untrained_model, "--scheduler", "ended.json", ok=False)
+    assert proc.returncode == 2 and "error: --scheduler ended.json: no Dask scheduler answered at 127.0.0.1:9" in proc.stderr
+    assert "model:" not in proc.stderr
     proc = _count(work, untrained_model, "--scheduler", "gone.json", ok=False)
     assert proc.returncode == 2 and "error: --scheduler gone.json: no such scheduler file" in proc.stderr
     assert "model:" not in proc.stderr  # said before the model loads (seconds of TensorFlow)

@@ -28,6 +28,7 @@ from model.detection.run_folder import DETECTOR_FILE, MODEL_FILE
 from model.detection.score_parts import save_part, scoring_fingerprint
 
 CONNECT_TIMEOUT_S = 10  # for the scheduler to answer, and for a first worker to join it
+DEFAULT_SCHEDULER_PORT = 8786  # Dask's, for an address given without one
 _loaded: dict = {}  # per worker process: (model folders, their files' mtimes) -> (detector, {hop_s: fingerprint})
 loads = 0  # how many times this process loaded a model (the tests read it from every worker)
 
@@ -77,6 +78,31 @@ def _names_a_file(scheduler: str) -> bool:
     return Path(scheduler).suffix == ".json"
 
 
+def _scheduler_host_port(scheduler: str) -> tuple[str, int] | None:
+    """Where a TCP connection to the scheduler goes: from an address (`tcp://host:port`, `host:port`, `tls://`...)
+    or from the address in a whole scheduler file; None where there is none to try (another protocol, a file
+    still being written)."""
+    import json
+    from urllib.parse import urlsplit
+
+    address = scheduler
+    if _names_a_file(scheduler):
+        try:
+            address = json.loads(Path(scheduler).read_text())["address"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # Dask's client waits for the scheduler to finish writing it
+    if "://" not in address:
+        address = f"tcp://{address}"
+    try:
+        parts = urlsplit(address)
+        port = parts.port or DEFAULT_SCHEDULER_PORT
+    except ValueError:
+        raise ValueError(f"--scheduler {scheduler}: {address!r} is not a Dask address (tcp://HOST:PORT)") from None
+    if parts.scheme not in ("tcp", "tls") or not parts.hostname:
+        return None
+    return parts.hostname, port
+
+
 def check_cluster_settings(workers: int | None = None, scheduler: str | None = None) -> None:
     """Fail in one line on settings no cluster could use (before the model loads, which takes seconds)."""
     if scheduler:
@@ -85,6 +111,23 @@ def check_cluster_settings(workers: int | None = None, scheduler: str | None = N
                                     "(`dask scheduler --scheduler-file FILE` writes it)")
     elif workers is None or workers < 1:
         raise ValueError(f"--workers must be 1 or more, not {workers}")
+
+
+def check_scheduler_listens(scheduler: str) -> None:
+    """Fail in one line where nothing listens at the scheduler's address (count_calls.py asks before the model
+    loads). Dask's client retries a refused connection for the whole CONNECT_TIMEOUT_S, so a mistyped port, or the
+    file of a scheduler that has ended, took 10 s to be told. The scheduler logs the probe as a connection "closed
+    before handshake completed" (INFO)."""
+    import socket
+
+    where = _scheduler_host_port(scheduler)
+    if where is None:
+        return
+    try:
+        socket.create_connection(where, timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as err:
+        reason = "nothing listens there" if isinstance(err, ConnectionRefusedError) else err
+        raise ValueError(f"--scheduler {scheduler}: no Dask scheduler answered at {where[0]}:{where[1]} ({reason})") from None
 
 
 # Run by each local worker process as it starts (a Dask preload, given as its text). A Ctrl-C in a terminal
