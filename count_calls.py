@@ -11,7 +11,7 @@ from model import cli
 
 def main() -> int:
     # Only what is light before the recordings start decoding (StartupDecoder); the rest below.
-    from data_pipeline.audio.decoding import expand_audio_paths, require_unique_names, warn_low_rates
+    from data_pipeline.audio.decoding import audio_inputs, require_unique_names, warn_low_rates
     from data_pipeline.audio.startup_decoding import StartupDecoder
     from data_pipeline.labels.class_folders import KAGGLE_RECORDINGS_DIR
     from model.detection.run_folder import latest_run, saved_frontend, trained_run_folder
@@ -67,9 +67,7 @@ def main() -> int:
         if args.scheduler is not None:
             check_scheduler_listens(args.scheduler)
 
-    paths = expand_audio_paths(args.input)
-    if not paths:
-        raise FileNotFoundError(f"no audio files in {' '.join(args.input)}")
+    paths = audio_inputs(args.input)
     require_unique_names(paths)
     output = Path(args.output)
     model_dirs = args.model or [latest_run()]

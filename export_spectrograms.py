@@ -8,7 +8,7 @@ from model import cli
 
 
 def main() -> int:
-    from data_pipeline.audio.decoding import expand_audio_paths
+    from data_pipeline.audio.decoding import audio_inputs
     from model.detection.detector import Detector
     from model.learning.presets import PRESETS, get_preset
     from model.reporting.spectrogram_export import export_spectrograms
@@ -24,9 +24,9 @@ def main() -> int:
     p.add_argument("--hop-s", type=float, help="with --windows: seconds between windows (default: one clip)")
     args = p.parse_args()
 
+    paths = audio_inputs(args.paths)
     frontend = Detector.load(args.model).frontend if args.model else get_preset(args.preset).frontend
-    written, failures = export_spectrograms(expand_audio_paths(args.paths), args.out, frontend, args.cmap,
-                                            args.windows, args.hop_s)
+    written, failures = export_spectrograms(paths, args.out, frontend, args.cmap, args.windows, args.hop_s)
     print(f"wrote {len(written)} images to {args.out}")
     for line in failures:
         print(f"failed: {line}", file=sys.stderr)

@@ -7,7 +7,7 @@ from model import cli
 
 
 def main() -> int:
-    from data_pipeline.audio.decoding import expand_audio_paths, warn_low_rates
+    from data_pipeline.audio.decoding import audio_inputs, warn_low_rates
     from model.detection.detector import load_detector
     from model.detection.prediction import predict_files
     from model.detection.run_folder import latest_run
@@ -20,8 +20,8 @@ def main() -> int:
     p.add_argument("--output", help="CSV to write (default: print to stdout)")
     args = p.parse_args()
 
+    paths = audio_inputs(args.paths)
     detector = load_detector(args.model or latest_run())
-    paths = expand_audio_paths(args.paths)
     warn_low_rates(paths, detector.frontend.band_hz[1])
     table, failures = predict_files(detector, paths)
     if failures and not len(table):  # an earlier --output stays as it was

@@ -8,7 +8,7 @@ from model import cli
 
 
 def main() -> int:
-    from data_pipeline.audio.decoding import expand_audio_paths, require_unique_names
+    from data_pipeline.audio.decoding import audio_inputs, require_unique_names
     from data_pipeline.labels.class_folders import KAGGLE_RECORDINGS_DIR
     from model.detection.detector import load_detector
     from model.detection.run_folder import latest_run
@@ -39,9 +39,7 @@ def main() -> int:
     if args.random < 0:
         p.error(f"--random is a number of stretches, 0 or more; got {args.random}")
 
-    paths = expand_audio_paths(args.input)
-    if not paths:
-        raise FileNotFoundError(f"no audio files in {' '.join(args.input)}")
+    paths = audio_inputs(args.input)
     require_unique_names(paths)
     detector = load_detector(args.model or [latest_run()])
     detector.counting = detector.counting.overridden(threshold=args.threshold)

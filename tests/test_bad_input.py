@@ -95,6 +95,19 @@ def test_a_folder_gives_its_audio_and_names_the_audio_it_cannot_read(tmp_path):
         assert expand_audio_paths([tmp_path]) == [tmp_path / "B.FLAC", tmp_path / "a.wav"]
 
 
+def test_inputs_stop_in_one_line_only_when_nothing_given_is_there(tmp_path):
+    from data_pipeline.audio.decoding import audio_inputs
+
+    sf.write(tmp_path / "a.wav", TONE, 48000)
+    (tmp_path / "empty").mkdir()
+    # One missing among files that are there: kept, to be reported as it is read while the rest are counted.
+    assert audio_inputs([tmp_path / "a.wav", tmp_path / "b.wav"]) == [tmp_path / "a.wav", tmp_path / "b.wav"]
+    with pytest.raises(FileNotFoundError, match=r"^no audio files in .*empty$"):
+        audio_inputs([tmp_path / "empty"])
+    with pytest.raises(FileNotFoundError, match=r"^b1.wav, b2.wav, b3.wav and 2 more: no such files$"):
+        audio_inputs([f"b{i}.wav" for i in range(1, 6)])
+
+
 def test_two_inputs_with_one_name_stop_counting_before_anything_is_written(tmp_path):
     for recorder in ["north", "south"]:
         (tmp_path / recorder).mkdir()
@@ -112,6 +125,11 @@ def test_two_inputs_with_one_name_stop_counting_before_anything_is_written(tmp_p
     ("train.py", ["--data-dir", "dta"], "dta: no such folder. Expected the Kaggle layout"),
     ("tune.py", ["--data-dir", "dta"], "dta: no such folder. Expected the Kaggle layout"),
     ("tune.py", ["--max-epochs", "0"], "--max-epochs must be 1 or more, got 0"),
+    # An input that is not there (a.wv for a.wav): the model loaded first, and then the file was found missing.
+    ("count_calls.py", ["--input", "a.wv", "b.wav", "--model", "half"], "a.wv, b.wav: no such files"),
+    ("predict.py", ["a.wv", "--model", "half"], "a.wv: no such file"),
+    ("review.py", ["--input", "a.wv", "--model", "half"], "a.wv: no such file"),
+    ("export_spectrograms.py", ["a.wv", "--out", "pictures"], "a.wv: no such file"),
 ])
 def test_a_mistyped_path_is_one_line_before_tensorflow_loads(tmp_path, script, args, said):
     """Said at once (0.15-0.5 s here), not after the 2-4 s TensorFlow (and keras-tuner) take to import."""

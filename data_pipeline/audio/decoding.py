@@ -83,6 +83,19 @@ def expand_audio_paths(paths: list[str | os.PathLike]) -> list[Path]:
     return out
 
 
+def audio_inputs(paths: list[str | os.PathLike]) -> list[Path]:
+    """The files a script is asked to read (expand_audio_paths), or one line, before any model loads, when there
+    is nothing to read: no audio in the folders given, or not one of the files there (a typo). Some missing among
+    files that are there are left to be reported as each is read, and the rest done."""
+    found = expand_audio_paths(paths)
+    if not found:
+        raise FileNotFoundError(f"no audio files in {' '.join(map(str, paths))}")
+    if not any(path.exists() for path in found):
+        shown = ", ".join(map(str, found[:3])) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+        raise FileNotFoundError(f"{shown}: no such file" + ("s" if len(found) > 1 else ""))
+    return found
+
+
 def existing_audio_paths(paths: list[str | os.PathLike], option: str) -> list[Path]:
     """The audio files an option names (files, and the audio inside folders) where every path must be there
     (--negatives, --unlabelled): one line naming the paths that are not, or saying that none holds audio."""
