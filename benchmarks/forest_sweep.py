@@ -28,7 +28,8 @@ def main() -> None:
     from data_pipeline.audio.decoding import list_audio_files
     from data_pipeline.labels.annotations import read_call_labels
     from data_pipeline.labels.class_folders import KAGGLE_CLASSES
-    from model.learning.sweep import OBJECTIVE, run_sweep
+    from model.learning.sweep import run_sweep
+    from model.learning.sweep_settings import OBJECTIVE
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))

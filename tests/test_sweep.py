@@ -10,7 +10,8 @@ from conftest import ROOT
 
 from data_pipeline.synthetic.capuchinbird import write_demo_dataset
 from data_pipeline.training_data.clips import training_clips
-from model.learning.sweep import OBJECTIVE, run_sweep
+from model.learning.sweep import run_sweep
+from model.learning.sweep_settings import OBJECTIVE
 
 pytestmark = pytest.mark.slow  # trains networks: `make test-fast` skips it
 
