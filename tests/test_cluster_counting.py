@@ -52,8 +52,10 @@ def dask_cluster(folder: Path, workers: int, project_on_path: bool = True):
     try:
         address = _scheduler_address(scheduler_file, timeout=60)
         for i in range(workers):
+            preload = ["--preload", "model.detection.dask_worker_setup"] if project_on_path else []  # as the README's
             procs.append(subprocess.Popen([DASK, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
-                                           "--name", f"w{i}", "--local-directory", str(folder / f"w{i}")], **quiet))
+                                           "--name", f"w{i}", "--local-directory", str(folder / f"w{i}"), *preload],
+                                          **quiet))
         with Client(address, timeout=30) as client:
             client.wait_for_workers(workers, timeout=120)
         yield address, scheduler_file, procs[1:]
@@ -100,7 +102,9 @@ def test_a_dask_cluster_counts_what_one_process_counts_and_loads_the_model_once_
             from model.detection.cluster_counting import models_loaded
 
             loads = client.run(models_loaded)
+            extras = client.run(_keras_probe())
         assert sorted(loads.values()) == [1, 1], loads  # six recordings, two workers, two loads
+        assert sorted(extras.values()) == [(False, False, True)] * 2, extras  # the README's --preload: Keras started bare
     assert output_bytes(there / "out") == expected
 
     said = _count(there, untrained_model).said  # what the cluster scored resumes in one process
@@ -216,14 +220,19 @@ def test_local_workers_start_keras_as_the_scripts_do():
     for nothing (model.cli.KerasWithoutExtras), as in the counting process: about 0.9 s of CPU per worker here."""
     from model.detection.cluster_counting import dask_client
 
+    with dask_client(workers=1) as client:
+        assert client.submit(_keras_probe()).result() == (False, False, True)
+
+
+def _keras_probe():
+    """A function to run on a worker: whether Keras's extras came with it (scikit-learn, matplotlib), and Keras
+    itself. Made inside a function, so that Dask sends its code (workers cannot import the tests)."""
     def imported_with_keras():
         import keras  # noqa: F401
         import tensorflow  # noqa: F401
 
         return "sklearn" in sys.modules, "matplotlib" in sys.modules, "keras" in sys.modules
-
-    with dask_client(workers=1) as client:
-        assert client.submit(imported_with_keras).result() == (False, False, True)
+    return imported_with_keras
 
 
 def test_local_workers_keep_quiet_only_about_the_news_of_their_own_close():

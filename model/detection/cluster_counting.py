@@ -137,14 +137,12 @@ def check_scheduler_listens(scheduler: str) -> None:
 # scheduler already gone logged "Failed to communicate with scheduler during heartbeat" with two tracebacks
 # after a count that had finished well (seen in .ci/run, 2026-12-06): that scheduler is ours and closing.
 # And each worker imports TensorFlow for its first recording: without what Keras would import for nothing
-# (model.cli.KerasWithoutExtras), as the scripts do.
+# (model.detection.dask_worker_setup, which workers a user starts can preload too), as the scripts do.
 LOCAL_WORKER_SETUP = """
 import logging
 import signal
 
-from model import cli
-
-cli.start_keras_without_extras()
+import model.detection.dask_worker_setup  # noqa: F401 - Keras as the scripts start it
 
 NEWS_AT_CLOSE = ("ended with CancelledError", "Failed to communicate with scheduler during heartbeat")
 
