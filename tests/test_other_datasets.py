@@ -82,9 +82,13 @@ def test_five_class_model_predicts_class_probabilities(five_class_cv):
     assert not (root / "s.csv").exists()
 
 
-def test_pretrained_backbone_frozen_then_fine_tuned(tmp_path):
+def test_pretrained_backbone_frozen_then_fine_tuned(tmp_path, monkeypatch):
+    """One run of a frozen epoch then a fine-tuning one; the backbone is read as the frozen phase hands over
+    (when training unfreezes it), so one EfficientNet training checks both phases (a second run, frozen only,
+    cost 12 of this test's 50 s)."""
     import keras
 
+    import model.learning.training as training
     from data_pipeline.features.frontend import FrontendConfig
     from data_pipeline.labels.class_folders import clips_from_folders
     from model.detection.detector import Detector
@@ -102,22 +106,31 @@ def test_pretrained_backbone_frozen_then_fine_tuned(tmp_path):
     base = dict(arch="efficientnetb0", network={"weights": str(saved)}, batch_size=8, verbose=0,
                 hard_negative_pool_per_kind=0)
 
-    def backbone_state(detector):
-        layers = backbone_of(detector.model).layers
+    def backbone_state(net):
+        layers = backbone_of(net).layers
         convs = [w for layer in layers if isinstance(layer, keras.layers.Conv2D) for w in layer.get_weights()]
         norms = [w for layer in layers if isinstance(layer, keras.layers.BatchNormalization) for w in layer.get_weights()]
         return convs, norms
 
-    initial = backbone_state(Detector(build_model("efficientnetb0", fe.input_shape, 2, weights=str(saved)), fe, classes))
-    frozen = train(clips, classes, tmp_path / "frozen", TrainConfig(**base, epochs=1, freeze_epochs=1), frontend=fe)
-    for before, after in zip(initial, backbone_state(frozen)):
-        assert all(np.array_equal(a, b) for a, b in zip(before, after))  # frozen: nothing moved
-    assert len(pd.read_csv(tmp_path / "frozen" / "history.csv")) == 1
+    def same(before, after):
+        return all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
 
+    handed_over = []  # the backbone when the frozen epochs end
+
+    def unfreeze(net, trainable):
+        if trainable:
+            handed_over.append(backbone_state(net))
+        set_backbone_trainable(net, trainable)
+
+    set_backbone_trainable = training.set_backbone_trainable
+    monkeypatch.setattr(training, "set_backbone_trainable", unfreeze)
+    initial = backbone_state(build_model("efficientnetb0", fe.input_shape, 2, weights=str(saved)))
     tuned = train(clips, classes, tmp_path / "tuned", TrainConfig(**base, epochs=2, freeze_epochs=1), frontend=fe)
-    convs, norms = backbone_state(tuned)
-    assert not all(np.array_equal(a, b) for a, b in zip(initial[0], convs))  # fine-tuned convolutions
-    assert all(np.array_equal(a, b) for a, b in zip(initial[1], norms))  # BatchNorm statistics kept
+    assert len(handed_over) == 1
+    assert same(initial[0], handed_over[0][0]) and same(initial[1], handed_over[0][1])  # frozen: nothing moved
+    convs, norms = backbone_state(tuned.model)
+    assert not same(initial[0], convs)  # fine-tuned convolutions
+    assert same(initial[1], norms)  # BatchNorm statistics kept
     assert list(pd.read_csv(tmp_path / "tuned" / "history.csv")["epoch"]) == [0, 1]  # one history over both phases
 
     loaded = Detector.load(tmp_path / "tuned")
