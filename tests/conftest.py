@@ -31,6 +31,17 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_unconfigure(config):
+    """The tests are done: skip the garbage collector's passes over what they left (pytest's own search for
+    unraisable exceptions, then the interpreter's at exit), as the scripts do (model.cli.skip_collection_at_exit).
+    A worker process holds every network its tests built; those passes kept `make test` waiting seconds after
+    its last test."""
+    from model.cli import skip_collection_at_exit
+
+    skip_collection_at_exit()
+
+
 def sine(freq_hz: float, seconds: float, rate: int, amplitude: float = 0.5) -> np.ndarray:
     t = np.arange(int(seconds * rate)) / rate
     return (amplitude * np.sin(2 * np.pi * freq_hz * t)).astype(np.float32)
