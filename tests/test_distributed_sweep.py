@@ -31,6 +31,22 @@ def _sweep_data(root):
                        n_recordings=0)
 
 
+def _wait_until_listening(chief, port, timeout_s=300):
+    """Return once the chief's oracle accepts connections. A loaded machine (three test processes on two cores)
+    took over 4 s to start one: a worker given --chief-wait 4 beside it gave up before the chief was up."""
+    import socket
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            assert chief.poll() is None and time.monotonic() < deadline, chief.communicate()
+            time.sleep(0.2)
+
+
 def _ongoing(sweep):
     """{tuner id: trial id} of the trials the chief has handed out and not seen end (its oracle.json)."""
     try:
@@ -79,6 +95,7 @@ def test_a_worker_whose_chief_dies_stops_with_one_line_and_the_sweep_resumes(tmp
     _sweep_data(tmp_path)
     (port,) = free_ports(1)
     chief = _tune(tmp_path, "chief", port)
+    _wait_until_listening(chief, port)  # --chief-wait 4 is for the chief's death: its start-up may take longer
     worker = _tune(tmp_path, "tuner0", port, "--chief-wait", "4")
     worker_again = None
     try:
