@@ -18,8 +18,8 @@ sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared"
 
 
-# The longest test files, longest first: `make test` (pytest -n 2 --dist loadfile --no-loadscope-reorder)
-# hands files to its two workers in collection order, so starting these first keeps one long file from
+# The longest test files, longest first: `make test` (pytest -n 3 --dist loadfile --no-loadscope-reorder)
+# hands files to its workers in collection order, so starting these first keeps one long file from
 # running alone at the end.
 LONGEST_FIRST = ["test_heart_sounds.py", "test_glass_break.py", "test_other_datasets.py", "test_forest_regression.py",
                  "test_end_to_end.py", "test_sweep.py", "test_cluster_counting.py", "test_distributed_training.py",
