@@ -117,13 +117,13 @@ def test_pretrained_backbone_frozen_then_fine_tuned(tmp_path, monkeypatch):
 
     handed_over = []  # the backbone when the frozen epochs end
 
-    def unfreeze(net, trainable):
+    def record_at_unfreeze(net, trainable):
         if trainable:
             handed_over.append(backbone_state(net))
         set_backbone_trainable(net, trainable)
 
     set_backbone_trainable = training.set_backbone_trainable
-    monkeypatch.setattr(training, "set_backbone_trainable", unfreeze)
+    monkeypatch.setattr(training, "set_backbone_trainable", record_at_unfreeze)
     initial = backbone_state(build_model("efficientnetb0", fe.input_shape, 2, weights=str(saved)))
     tuned = train(clips, classes, tmp_path / "tuned", TrainConfig(**base, epochs=2, freeze_epochs=1), frontend=fe)
     assert len(handed_over) == 1
