@@ -100,3 +100,15 @@ def test_no_source_file_is_ignored_by_git():
     ignored = subprocess.run(["git", "check-ignore", "--no-index", "--stdin"], cwd=ROOT, input="\n".join(sources),
                              capture_output=True, text=True).stdout.split()
     assert not ignored, f"ignored by .gitignore, so missing from a fresh clone: {ignored}"
+
+
+def test_the_tfio_leg_collects_every_file_with_a_tfio_or_environment_test():
+    """`make test-tfio` collects only the files named in the Makefile's TFIO_TESTS: a tfio or environment test
+    written in another file would never run in the tensorflow-io environment."""
+    import re
+
+    makefile = (ROOT / "Makefile").read_text()
+    named = set(re.search(r"^TFIO_TESTS = (.+)$", makefile, re.M).group(1).split())
+    marked = {f"tests/{p.name}" for p in (ROOT / "tests").glob("test_*.py")
+              if re.search(r"mark\.(tfio|environment)\b", p.read_text())}
+    assert marked == named, (marked, named)
