@@ -92,7 +92,7 @@ def test_pretrained_backbone_frozen_then_fine_tuned(tmp_path, monkeypatch):
     from data_pipeline.features.frontend import FrontendConfig
     from data_pipeline.labels.class_folders import clips_from_folders
     from model.detection.detector import Detector
-    from model.learning.networks import backbone_of, build_model
+    from model.learning.networks import backbone_of, build_model, set_backbone_trainable
     from model.learning.training import TrainConfig, train
 
     write_class_folders(tmp_path / "data", n_classes=2, clips_per_class=12, seed=4)
@@ -122,7 +122,6 @@ def test_pretrained_backbone_frozen_then_fine_tuned(tmp_path, monkeypatch):
             handed_over.append(backbone_state(net))
         set_backbone_trainable(net, trainable)
 
-    set_backbone_trainable = training.set_backbone_trainable
     monkeypatch.setattr(training, "set_backbone_trainable", record_at_unfreeze)
     initial = backbone_state(build_model("efficientnetb0", fe.input_shape, 2, weights=str(saved)))
     tuned = train(clips, classes, tmp_path / "tuned", TrainConfig(**base, epochs=2, freeze_epochs=1), frontend=fe)
