@@ -1,8 +1,11 @@
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import dominant_hz, sine
 
+from data_pipeline.audio.decoding import decode_audio
 from data_pipeline.features.frontend import FrontendConfig, spectrogram
 from data_pipeline.labels.class_folders import (
     KAGGLE_NEGATIVE_DIR,
@@ -10,7 +13,7 @@ from data_pipeline.labels.class_folders import (
     clips_from_folders,
     source_group,
 )
-from data_pipeline.training_data.clips import group_split, load_clips
+from data_pipeline.training_data.clips import group_split, load_clips, load_clips_and_waveforms
 
 
 def test_source_group_strips_the_clip_number():
@@ -96,6 +99,35 @@ def test_a_bad_file_drops_only_its_clips(tmp_path, write_audio):
     features, kept_too, _ = load_clips(table, fe, features=True, progress=False)
     assert features.shape == (3, *fe.input_shape) and (kept_too == kept).all()
     np.testing.assert_allclose(features[2], spectrogram(waves[2], fe).numpy(), atol=1e-5)
+
+
+def test_the_waveforms_asked_for_come_from_the_same_decoding_as_the_spectrograms(tmp_path, write_audio, monkeypatch):
+    # Training mixes generated sounds into a sample of its own negative clips: taken from the one decoding of
+    # each file, not a second (each recording was decoded twice before).
+    import data_pipeline.training_data.clips as clips_module
+
+    decoded = []
+
+    def counting_decode(path, *args, **kwargs):
+        decoded.append(Path(path).name)
+        return decode_audio(path, *args, **kwargs)
+
+    fe = FrontendConfig(clip_s=1.0)
+    a, b = write_audio("a.wav", sine(500, 3.0, 16000), 16000), write_audio("b.wav", sine(900, 3.0, 16000), 16000)
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    table = pd.DataFrame([(str(a), 0.0), (str(b), 1.0), (str(bad), 0.0), (str(a), 2.0), (str(b), 0.0)],
+                         columns=["file", "start"]).assign(label="x", group="g")
+    waves, _, _ = load_clips(table, fe, features=False, progress=False)
+    monkeypatch.setattr(clips_module, "decode_audio", counting_decode)
+    features, kept, failures, chosen = load_clips_and_waveforms(table, fe, [3, 2, 1], progress=False)
+    assert sorted(decoded) == ["a.wav", "b.wav", "bad.wav"]  # each file once
+    assert kept.tolist() == [True, True, False, True, True] and len(failures) == 1
+    assert sorted(chosen) == [1, 3]  # the row of the file that did not decode has none
+    for row in (1, 3):
+        np.testing.assert_array_equal(chosen[row], waves[row])
+    expected, _, _ = load_clips(table, fe, features=True, progress=False)
+    np.testing.assert_array_equal(features, expected)
 
 
 def test_files_taken_in_groups_keep_each_clip_in_its_row(tmp_path, write_audio, monkeypatch):

@@ -167,6 +167,22 @@ def load_clips(
     A file that cannot be decoded drops its clips and adds one line 'PATH: reason' to failures,
     so one bad clip among thousands does not stop training.
     """
+    out, kept, failures, _ = load_clips_and_waveforms(table, frontend, (), features, backend, workers, progress)
+    return out, kept, failures
+
+
+def load_clips_and_waveforms(
+    table: pd.DataFrame,
+    frontend: FrontendConfig,
+    waveform_rows,
+    features: bool = True,
+    backend: str = "soundfile",
+    workers: int = 4,
+    progress: bool = True,
+) -> tuple[np.ndarray, np.ndarray, list[str], dict[int, np.ndarray]]:
+    """`load_clips`, and the waveforms of the clips at `waveform_rows` (row positions) from the same decoding:
+    {row: samples} for those whose file decoded. Training mixes generated sounds into a sample of its own negative
+    clips; taking them here spares decoding their recordings twice."""
     from tqdm.auto import tqdm
 
     from data_pipeline.features.frontend import clip_features
@@ -176,6 +192,8 @@ def load_clips(
     out = np.zeros((len(table), *shape), np.float32)
     kept = np.zeros(len(table), bool)
     failures: list[str] = []
+    waveforms: dict[int, np.ndarray] = {}
+    wanted = set(waveform_rows)
     by_file = table.reset_index(drop=True).groupby("file", sort=False).indices  # file -> row positions
     starts = table["start"].to_numpy(float)
 
@@ -189,22 +207,24 @@ def load_clips(
                 continue
             done.append((rows, [pad_or_crop(audio, n, int(round(starts[r] * frontend.sample_rate_hz))) for r in rows]))
         if not done:
-            return len(group), None, None, errors
+            return len(group), None, None, {}, errors
         rows = np.concatenate([r for r, _ in done])
         clips = np.stack([c for _, file_clips in done for c in file_clips])
-        return len(group), rows, np.asarray(clip_features(clips, frontend)) if features else clips, errors
+        waves = {int(r): clip.copy() for r, clip in zip(rows, clips) if r in wanted}  # not views that keep `clips`
+        return len(group), rows, np.asarray(clip_features(clips, frontend)) if features else clips, waves, errors
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = pool.map(work, _file_groups(by_file.items(), FEATURE_BATCH_CLIPS))
         desc = "decoding + spectrograms" if features else "decoding"
         with tqdm(total=len(by_file), desc=desc, unit="file", disable=not progress) as bar:
-            for n_files, rows, clips, errors in results:
+            for n_files, rows, clips, waves, errors in results:
                 failures.extend(errors)
                 if rows is not None:
                     out[rows] = clips
                     kept[rows] = True
+                    waveforms.update(waves)
                 bar.update(n_files)
-    return out, kept, failures
+    return out, kept, failures, waveforms
 
 
 FEATURE_BATCH_CLIPS = 256  # clips per spectrogram call in load_clips; a file with more is one call of its own

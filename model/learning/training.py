@@ -33,7 +33,7 @@ import pandas as pd
 
 from data_pipeline.features.augment import AugmentConfig
 from data_pipeline.features.frontend import SEED_FRONTEND, FrontendConfig
-from data_pipeline.training_data.clips import group_split, load_clips
+from data_pipeline.training_data.clips import group_split, load_clips, load_clips_and_waveforms
 from data_pipeline.training_data.datasets import feature_dataset
 from model.detection.counting import count_calls, score_recording
 from model.detection.decisions import as_class_probabilities, pool_by_file
@@ -262,11 +262,19 @@ def train(
     if "split" not in table:
         table["split"] = group_split(table, config.split_fractions, config.seed)
     bank = backgrounds = None
-    if n_classes == 2 and config.negative_bank_per_kind > 0:
-        backgrounds = _training_backgrounds(table, classes[0], frontend, config)
+    with_bank = n_classes == 2 and config.negative_bank_per_kind > 0
+    background_rows = _background_rows(table, classes[0], config) if with_bank else []
+    features, kept, failures, waveforms = load_clips_and_waveforms(table, frontend, background_rows,
+                                                                   backend=config.decoder)
+    if with_bank:
+        backgrounds = [waveforms[r] for r in background_rows if r in waveforms]
         bank = _negative_bank(backgrounds, frontend, run_dir, config).assign(label=classes[0])
+        bank_features, bank_kept, bank_failures = load_clips(bank, frontend, features=True, backend=config.decoder,
+                                                             progress=False)
         table = pd.concat([table, bank], ignore_index=True)
-    features, kept, failures = load_clips(table, frontend, features=True, backend=config.decoder)
+        features, kept = np.concatenate([features, bank_features]), np.concatenate([kept, bank_kept])
+        failures += bank_failures
+    del waveforms
     for line in failures:
         print(f"skipped {line}")
     table["used"] = kept
@@ -359,16 +367,11 @@ def train(
     return detector
 
 
-def _training_backgrounds(table: pd.DataFrame, negative: str, frontend: FrontendConfig,
-                          config: TrainConfig) -> list[np.ndarray]:
-    """Up to 48 of the training split's own negative clips (waveforms), for the generated sounds to be
+def _background_rows(table: pd.DataFrame, negative: str, config: TrainConfig) -> list[int]:
+    """Row positions of up to 48 of the training split's own negative clips, for the generated sounds to be
     mixed into: drawn from the training split only, so no held-out recording is heard in training."""
     pool = table[(table["split"] == "train") & (table["label"] == negative)]
-    sample = pool.sample(min(len(pool), 48), random_state=config.seed) if len(pool) else pool
-    if not len(sample):
-        return []
-    waves, kept, _ = load_clips(sample, frontend, features=False, backend=config.decoder, progress=False)
-    return list(waves[kept])
+    return pool.sample(min(len(pool), 48), random_state=config.seed).index.tolist() if len(pool) else []
 
 
 def _negative_bank(backgrounds: list[np.ndarray], frontend: FrontendConfig, run_dir: Path,
