@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -174,7 +175,7 @@ def load_clips(
 def load_clips_and_waveforms(
     table: pd.DataFrame,
     frontend: FrontendConfig,
-    waveform_rows,
+    waveform_rows: Iterable[int],
     features: bool = True,
     backend: str = "soundfile",
     workers: int = 4,
