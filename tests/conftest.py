@@ -83,6 +83,22 @@ def write_audio(tmp_path):
     return write
 
 
+@pytest.fixture
+def decoded_paths(monkeypatch):
+    """The paths data_pipeline.training_data.clips decodes from now on, in order (as Paths): for tests that
+    each file is decoded once."""
+    import data_pipeline.training_data.clips as clips_module
+
+    paths, decode = [], clips_module.decode_audio
+
+    def recording(path, *args, **kwargs):
+        paths.append(Path(path))
+        return decode(path, *args, **kwargs)
+
+    monkeypatch.setattr(clips_module, "decode_audio", recording)
+    return paths
+
+
 def cross_validate_preset(data_dir, preset_name, tmp_path, folds, hop_s=None, **train_settings):
     """Cross-validate a preset on a dataset folder as `train.py --preset NAME --folds K` does; (summary, classes)."""
     from data_pipeline.training_data.clips import training_clips

@@ -1,11 +1,8 @@
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import dominant_hz, sine
 
-from data_pipeline.audio.decoding import decode_audio
 from data_pipeline.features.frontend import FrontendConfig, spectrogram
 from data_pipeline.labels.class_folders import (
     KAGGLE_NEGATIVE_DIR,
@@ -101,17 +98,9 @@ def test_a_bad_file_drops_only_its_clips(tmp_path, write_audio):
     np.testing.assert_allclose(features[2], spectrogram(waves[2], fe).numpy(), atol=1e-5)
 
 
-def test_the_waveforms_asked_for_come_from_the_same_decoding_as_the_spectrograms(tmp_path, write_audio, monkeypatch):
+def test_the_waveforms_asked_for_come_from_the_same_decoding_as_the_spectrograms(tmp_path, write_audio, decoded_paths):
     # Training mixes generated sounds into a sample of its own negative clips: taken from the one decoding of
     # each file, not a second (each recording was decoded twice before).
-    import data_pipeline.training_data.clips as clips_module
-
-    decoded = []
-
-    def counting_decode(path, *args, **kwargs):
-        decoded.append(Path(path).name)
-        return decode_audio(path, *args, **kwargs)
-
     fe = FrontendConfig(clip_s=1.0)
     a, b = write_audio("a.wav", sine(500, 3.0, 16000), 16000), write_audio("b.wav", sine(900, 3.0, 16000), 16000)
     bad = tmp_path / "bad.wav"
@@ -119,9 +108,9 @@ def test_the_waveforms_asked_for_come_from_the_same_decoding_as_the_spectrograms
     table = pd.DataFrame([(str(a), 0.0), (str(b), 1.0), (str(bad), 0.0), (str(a), 2.0), (str(b), 0.0)],
                          columns=["file", "start"]).assign(label="x", group="g")
     waves, _, _ = load_clips(table, fe, features=False, progress=False)
-    monkeypatch.setattr(clips_module, "decode_audio", counting_decode)
+    decoded_paths.clear()
     features, kept, failures, chosen = load_clips_and_waveforms(table, fe, [3, 2, 1], progress=False)
-    assert sorted(decoded) == ["a.wav", "b.wav", "bad.wav"]  # each file once
+    assert sorted(p.name for p in decoded_paths) == ["a.wav", "b.wav", "bad.wav"]  # each file once
     assert kept.tolist() == [True, True, False, True, True] and len(failures) == 1
     assert sorted(chosen) == [1, 3]  # the row of the file that did not decode has none
     for row in (1, 3):

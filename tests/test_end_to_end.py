@@ -296,18 +296,16 @@ def test_ctrl_c_ends_counting_with_one_line_and_status_130(trained, tmp_path):
 
 
 def test_training_on_labelled_recordings_reports_clips_and_recordings_not_pooled_files(trained, tmp_path, capsys,
-                                                                                     monkeypatch):
-    import data_pipeline.training_data.clips as clips_module
+                                                                                     decoded_paths):
     from data_pipeline.training_data.clips import training_clips
 
     root, labels_csv = trained
     clips, classes, labels = training_clips(None, [root / "data" / KAGGLE_RECORDINGS_DIR], labels_csv, FRONTEND.clip_s)
     config = TrainConfig(epochs=2, verbose=0, split_fractions=(0.5, 0.25, 0.25), hard_negative_pool_per_kind=0)
     labels = labels.assign(end=labels["end"] + 6.0)  # every call 6 s longer: longer than the 8 s the counting allows
-    decoded, decode = [], clips_module.decode_audio
-    monkeypatch.setattr(clips_module, "decode_audio", lambda path, *a, **k: decoded.append(Path(path)) or decode(path, *a, **k))
+    decoded_paths.clear()
     train(clips, classes, tmp_path / "run", config, frontend=FRONTEND, labels=labels)
-    recordings = [p for p in decoded if p.parent.name == KAGGLE_RECORDINGS_DIR]
+    recordings = [p for p in decoded_paths if p.parent.name == KAGGLE_RECORDINGS_DIR]
     assert sorted(recordings) == sorted(set(clips["file"].map(Path)))  # each once: its clips and the bank's backgrounds
     metrics = json.loads((tmp_path / "run" / "test_metrics.json").read_text())
     split = pd.read_csv(tmp_path / "run" / "split.csv")
