@@ -32,22 +32,38 @@ CLIP_RATE_HZ = 44100       # like the Kaggle parsed clips
 RECORDING_RATE_HZ = 48000  # like the forest recordings (which are stereo MP3)
 
 
+def fft_length(n: int) -> int:
+    """The smallest length >= n whose prime factors are all 11 or less. NumPy's FFT of a length with a large
+    prime factor (a sound of random duration often has one) takes 10-20 times as long: 220237 samples
+    (113 x 1949) 81 ms against 4.4 ms for 221184. A length already made of small factors is kept."""
+    m = max(n, 1)
+    while True:
+        rest = m
+        for p in (2, 3, 5, 7, 11):
+            while rest % p == 0:
+                rest //= p
+        if rest == 1:
+            return m
+        m += 1
+
+
+def _shaped_noise(rng, n: int, sr: int, shape) -> np.ndarray:
+    """White noise whose spectrum shape(spectrum, frequencies in Hz) reshapes, unit RMS; made at fft_length(n), then
+    cut to n (where the two lengths are equal, the values are those made at n)."""
+    m = fft_length(n)
+    spectrum = shape(np.fft.rfft(rng.standard_normal(m)), np.fft.rfftfreq(m, 1 / sr))
+    x = np.fft.irfft(spectrum, m)[:n]
+    return x / (np.sqrt(np.mean(x**2)) + 1e-12)
+
+
 def band_noise(rng, n: int, sr: int, low_hz: float, high_hz: float) -> np.ndarray:
     """White noise band-limited to [low_hz, high_hz], unit RMS."""
-    spectrum = np.fft.rfft(rng.standard_normal(n))
-    freqs = np.fft.rfftfreq(n, 1 / sr)
-    spectrum[(freqs < low_hz) | (freqs > high_hz)] = 0
-    x = np.fft.irfft(spectrum, n)
-    return x / (np.sqrt(np.mean(x**2)) + 1e-12)
+    return _shaped_noise(rng, n, sr, lambda s, f: np.where((f < low_hz) | (f > high_hz), 0, s))
 
 
 def pink_noise(rng, n: int, sr: int) -> np.ndarray:
     """1/f noise, unit RMS: the dull roar under every forest recording."""
-    spectrum = np.fft.rfft(rng.standard_normal(n))
-    freqs = np.fft.rfftfreq(n, 1 / sr)
-    spectrum /= np.sqrt(np.maximum(freqs, 20.0))
-    x = np.fft.irfft(spectrum, n)
-    return x / (np.sqrt(np.mean(x**2)) + 1e-12)
+    return _shaped_noise(rng, n, sr, lambda s, f: s / np.sqrt(np.maximum(f, 20.0)))
 
 
 def _envelope(n: int, sr: int, attack_s: float, release_s: float) -> np.ndarray:
