@@ -111,6 +111,13 @@ def main() -> int:
     if args.config:
         config, frontend = apply_swept_config(args.config, config)
     config = replace(config, augment=preset_augment(preset, frontend, args.augment, args.pitch_augment))
+    if config.negative_bank_per_kind > 0:
+        from data_pipeline.synthetic.negatives import check_sample_rate
+
+        try:
+            check_sample_rate(frontend.sample_rate_hz)  # before any data is read
+        except ValueError as err:
+            p.error(str(err))
     if args.shared_trunk and config.arch != "compact":
         p.error(f"--shared-trunk is a setting of the compact network, not of {config.arch!r}")
     config = replace(config, network=network_settings(args, frontend, config.network, preset.window_hop_s,

@@ -292,6 +292,14 @@ def test_training_settings_out_of_range_stop_before_training(tmp_path, option, v
     assert not (tmp_path / "run").exists()  # nothing written
 
 
+def test_a_bank_asked_of_a_front_end_too_slow_for_it_stops_before_training(tmp_path):
+    proc = run_script("train.py", "--data-dir", tmp_path / "data", "--run-dir", tmp_path / "run", "--preset", "heart",
+                      "--negative-bank-per-kind", "8", cwd=tmp_path)
+    said = "error: the generated non-call bank needs a sample rate of 3750 Hz or more (its sounds reach 1.5 kHz and up)"
+    assert proc.returncode == 2 and said in proc.stderr and "reads 2000 Hz" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("setting,message", [
     ({"threshold": 1.5}, "threshold is a window's call probability, 0 to 1; got 1.5"),
     ({"threshold": -0.1}, "threshold is a window's call probability, 0 to 1; got -0.1"),

@@ -8,7 +8,7 @@ import soundfile as sf
 
 from conftest import dominant_hz, sine
 from data_pipeline.features.frontend import FrontendConfig, clip_features
-from data_pipeline.synthetic.negatives import NEGATIVE_KINDS, synth_negative, write_negative_bank
+from data_pipeline.synthetic.negatives import NEGATIVE_KINDS, negative_clips, synth_negative, write_negative_bank
 
 FE = FrontendConfig()
 
@@ -101,6 +101,23 @@ def test_the_bank_is_deterministic_and_holds_every_kind(tmp_path):
     tone = lambda bank: sf.read(bank[bank["kind"] == "tone"]["file"].iloc[0])[0]  # noqa: E731
     assert not np.array_equal(tone(a), tone(c))  # another seed, other sounds
     assert not write_negative_bank(tmp_path / "d", 16000, 3.0, per_kind=1)["mixed"].any()  # no backgrounds: alone only
+
+
+def test_the_bank_is_refused_at_a_rate_its_sounds_do_not_fit_before_training_writes_anything(tmp_path):
+    import pandas as pd
+
+    from model.learning.presets import get_preset
+    from model.learning.training import TrainConfig, train
+
+    said = "the generated non-call bank needs a sample rate of 3750 Hz or more"
+    with pytest.raises(ValueError, match=said):  # was numpy's "high - low < 0", deep in the insects' chorus
+        next(negative_clips(2000, 3.0, per_kind=1))
+    assert sum(1 for _ in negative_clips(3750, 1.0, per_kind=1)) == len(NEGATIVE_KINDS)
+    heart = get_preset("heart").frontend  # 2 kHz: the bank stays off unless asked for
+    with pytest.raises(ValueError, match=f"{said}.* reads 2000 Hz"):
+        train(pd.DataFrame(columns=["file", "start", "label", "group"]), ["normal", "abnormal"], tmp_path / "run",
+              TrainConfig(negative_bank_per_kind=2), frontend=heart)
+    assert not (tmp_path / "run").exists()
 
 
 def _constant_net(logit: float):

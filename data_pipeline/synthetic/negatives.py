@@ -6,7 +6,8 @@ a call (a model trained on the 40 shared forest recordings did). The bank covers
 a field recording holds besides the call, each alone (at a random level) and mixed into the user's
 own negative material (at a random signal-to-background ratio), so the network learns what a call
 is *not* beyond the training backgrounds. `model.learning.training` adds it to the training split of
-every two-class run unless told not to (`--no-negative-bank`).
+every two-class run unless told not to (`--negative-bank-per-kind 0`), at any sample rate from
+MIN_SAMPLE_RATE_HZ up.
 
 Kinds (NEGATIVE_KINDS):
     silence       digital zeros (recorder dropouts, padded file ends)
@@ -79,6 +80,8 @@ FROM_BACKGROUND_KINDS = (*SILENCE_KINDS, "low_rate")  # made from (or into) a ba
 SOUND_KINDS = tuple(k for k in NEGATIVE_KINDS if k not in FROM_BACKGROUND_KINDS)  # what low_rate puts in its background
 LOW_RATE_HZ = (1000, 4800)  # half of it lies inside the default front end's 0-2.5 kHz band
 SNR_DB = (-5.0, 15.0)  # a mixed-in sound's level over its background: the bank's, and low_rate's inside its clips
+# The lowest sample rate the bank can be made at: the insects' bands are centred 1.5 kHz up to 0.4 x the rate.
+MIN_SAMPLE_RATE_HZ = 3750
 BANK_COLUMNS = ["file", "kind", "mixed"]
 
 
@@ -335,6 +338,14 @@ def _low_rate(rng: np.random.Generator, n: int, sr: int, background: np.ndarray 
     return as_recorded_at(x, sr, int(rng.uniform(*LOW_RATE_HZ)))
 
 
+def check_sample_rate(sample_rate_hz: int) -> None:
+    """ValueError, in one line, where the bank cannot be made at this rate (it would not fit below Nyquist)."""
+    if sample_rate_hz < MIN_SAMPLE_RATE_HZ:
+        raise ValueError(f"the generated non-call bank needs a sample rate of {MIN_SAMPLE_RATE_HZ} Hz or more (its "
+                         f"sounds reach 1.5 kHz and up) and this front end reads {sample_rate_hz} Hz: turn the bank "
+                         f"off (--negative-bank-per-kind 0)")
+
+
 def negative_clips(
     sample_rate_hz: int,
     clip_s: float,
@@ -351,6 +362,7 @@ def negative_clips(
     made from a background (silences, low_rate) take one (or pink noise) instead. Deterministic for the
     same arguments.
     """
+    check_sample_rate(sample_rate_hz)
     rng = np.random.default_rng(seed)
     n = int(round(clip_s * sample_rate_hz))
     usable = [b[:n] for b in (backgrounds or []) if len(b) >= n and np.sqrt(np.mean(b[:n] ** 2)) > 1e-5]

@@ -249,6 +249,11 @@ def train(
     frontend = frontend or default_frontend(config.arch)
     if frontend.pulse_frame_length and config.augment is not None:
         raise ValueError("--augment mixes spectrograms, which a front end with a pulse panel cannot: use one or the other")
+    with_bank = n_classes == 2 and config.negative_bank_per_kind > 0
+    if with_bank:
+        from data_pipeline.synthetic.negatives import check_sample_rate
+
+        check_sample_rate(frontend.sample_rate_hz)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
@@ -262,7 +267,6 @@ def train(
     if "split" not in table:
         table["split"] = group_split(table, config.split_fractions, config.seed)
     bank = backgrounds = None
-    with_bank = n_classes == 2 and config.negative_bank_per_kind > 0
     background_rows = _background_rows(table, classes[0], config) if with_bank else []
     features, kept, failures, waveforms = load_clips_and_waveforms(table, frontend, background_rows,
                                                                    backend=config.decoder)
