@@ -75,3 +75,21 @@ def test_a_saved_state_of_other_settings_is_refused(data):
     proc = subprocess.run(_command(data, run), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "an interrupted training with other data or settings is saved here" in proc.stderr
+
+
+def test_how_many_steps_run_per_call_changes_nothing_trained(data, tmp_path, monkeypatch):
+    """Training runs STEPS_PER_EXECUTION steps per call from Python, for speed: 1 or 3 (here 14 steps an epoch, so
+    the last call of each runs 2) train the same weights bit for bit."""
+    from data_pipeline.labels.class_folders import clips_from_folders
+    from model.learning import training
+
+    clips, classes = clips_from_folders(data / "data")
+    config = training.TrainConfig(epochs=2, batch_size=4, verbose=0, negative_bank_per_kind=0, hard_negative_pool_per_kind=0)
+    weights = []
+    for steps in (1, 3):
+        monkeypatch.setattr(training, "STEPS_PER_EXECUTION", steps)
+        detector = training.train(clips, classes, tmp_path / f"steps{steps}", config)
+        assert detector.model.steps_per_execution == steps
+        weights.append(detector.model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)

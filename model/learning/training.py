@@ -200,8 +200,17 @@ def class_weights(y: np.ndarray, n_classes: int = 2) -> dict[int, float]:
     return {i: len(y) / (n_classes * max(1, c)) for i, c in enumerate(counts)}
 
 
+# Training steps the network runs per call from Python. The compact network's steps are short enough for Python's
+# work between them to show: the end-to-end test's training took 0.86-0.88x the time with 8 (0.90x with 32), to the
+# same weights bit for bit. Callbacks still run every epoch; a progress bar moves every 8 steps. Under a
+# tf.distribute strategy one step a call: Keras' loop of several fails there (TensorFlow 2.21, MirroredStrategy:
+# "You must feed a value for placeholder tensor").
+STEPS_PER_EXECUTION = 8
+
+
 def _compile(net, config: TrainConfig, n_classes: int, learning_rate: float) -> None:
     import keras
+    import tensorflow as tf
 
     if n_classes == 2:
         loss = "binary_crossentropy"
@@ -209,7 +218,8 @@ def _compile(net, config: TrainConfig, n_classes: int, learning_rate: float) -> 
                    keras.metrics.AUC(name="auc"), keras.metrics.AUC(curve="PR", name="pr_auc")]
     else:
         loss, metrics = "sparse_categorical_crossentropy", [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-    net.compile(jit_compile=config.jit_compile, optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=metrics)
+    net.compile(jit_compile=config.jit_compile, optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=metrics,
+                steps_per_execution=1 if tf.distribute.has_strategy() else STEPS_PER_EXECUTION)
 
 
 def train(
