@@ -7,7 +7,7 @@
    taken away, and the autocorrelation of what is left at its highest over 60-400 Hz.
 2. The detector of tests/test_end_to_end.py (the synthetic Kaggle layout of seed 7, trained for 15 epochs with
    the checkout's bank and train.py's pitch augmentation unless --no-pitch-augment; trained once under OUT/model,
-   which a rerun reuses whatever its settings: give another setting another OUT) scores 80 fresh synthetic call
+   which a rerun reuses; one with other settings is refused: give it another OUT) scores 80 fresh synthetic call
    clips at 10-20 dB, as that test's clips are made (another seed), grouped by the fundamental of each clip's call
    (100-180 Hz, drawn by data_pipeline.synthetic.capuchinbird.synth_call).
 
@@ -69,27 +69,47 @@ def shared_call_spacings(shared: Path):
     return pd.DataFrame(rows)
 
 
+def detector_settings(pitch_augment: bool | None):
+    """(front end, training settings) of the small detector: the end-to-end test's, with train.py's pitch augmentation
+    or as --[no-]pitch-augment says."""
+    from data_pipeline.features.frontend import FrontendConfig
+    from model.learning.presets import get_preset, preset_augment
+    from model.learning.training import TrainConfig, network_settings
+
+    frontend = FrontendConfig(clip_s=2.5)  # as tests/test_end_to_end.py trains it
+    network = network_settings(None, frontend, {}, shared_by_default=True)
+    return frontend, TrainConfig(epochs=15, patience=4, verbose=0, network=network,
+                                 augment=preset_augment(get_preset("capuchinbird"), frontend, pitch=pitch_augment))
+
+
+def check_saved_detector(out: Path, pitch_augment: bool | None) -> None:
+    """Refuse, in one line, a detector under OUT/model trained with other settings than this run's: a rerun reuses it,
+    and would otherwise report another setting's figures under this one's name."""
+    from forest_holdout import trained_with
+
+    folder = out / "model"
+    if (folder / "detector.json").exists() and not trained_with(folder, detector_settings(pitch_augment)[1]):
+        raise ValueError(f"{folder}: that detector was trained with other settings (its test_metrics.json) than this "
+                         "run asks for; give another --out, or delete that folder to train again")
+
+
 def synthetic_call_scores(out: Path, pitch_augment: bool | None = None):
     """One row per fresh synthetic call clip: its call's spacing and the end-to-end detector's probability."""
     import numpy as np
     import pandas as pd
 
-    from data_pipeline.features.frontend import FrontendConfig
     from data_pipeline.labels.class_folders import clips_from_folders
     from data_pipeline.synthetic import capuchinbird
     from model.detection.detector import load_detector
     from model.detection.prediction import predict_files
-    from model.learning.presets import get_preset, preset_augment
-    from model.learning.training import TrainConfig, network_settings, train
+    from model.learning.training import train
 
-    frontend = FrontendConfig(clip_s=2.5)  # as tests/test_end_to_end.py trains it
+    check_saved_detector(out, pitch_augment)
     if not (out / "model" / "detector.json").exists():
         capuchinbird.write_demo_dataset(out / "data", seed=7, n_positive_sources=12, n_negative_sources=15,
                                         clips_per_source=5, n_recordings=4, recording_s=40.0)
         clips, classes = clips_from_folders(out / "data")
-        network = network_settings(None, frontend, {}, shared_by_default=True)
-        config = TrainConfig(epochs=15, patience=4, verbose=0, network=network,
-                             augment=preset_augment(get_preset("capuchinbird"), frontend, pitch=pitch_augment))
+        frontend, config = detector_settings(pitch_augment)
         train(clips, classes, out / "model", config, frontend=frontend)
 
     spacings, make_call = [], capuchinbird.synth_call
@@ -129,6 +149,7 @@ def main() -> None:
     p.add_argument("--out", default="runs/call-pitch")
     args = p.parse_args()
     out = Path(args.out)
+    check_saved_detector(out, args.pitch_augment)  # before a minute of measuring the shared calls
 
     real = shared_call_spacings(Path(args.shared))
     q = real["spacing_hz"].quantile([0, 0.1, 0.5, 0.9, 1]).round(0).tolist()

@@ -64,9 +64,6 @@ def reusable_detector(chosen: list[Path], folder: Path, frontend=None, config=No
     given, else None: a rerun after a crash or with more sizes trains only what is missing, and a kind added
     to the bank, another front end or any other training setting retrains (a model of another seed or
     without augmentation was once reused silently where only the network was compared)."""
-    import json
-    from dataclasses import asdict
-
     import pandas as pd
 
     from data_pipeline.synthetic.negatives import NEGATIVE_KINDS
@@ -77,16 +74,24 @@ def reusable_detector(chosen: list[Path], folder: Path, frontend=None, config=No
         bank = folder / "generated_negatives.csv"
         kinds = set(pd.read_csv(bank)["kind"]) if bank.exists() else set()
         if used == {r.name for r in chosen} and kinds in (set(), set(NEGATIVE_KINDS)):
-            if config is not None:
-                metrics = folder / "test_metrics.json"
-                saved = json.loads(metrics.read_text())["train_config"] if metrics.exists() else {}
-                wanted = json.loads(json.dumps(asdict(config)))
-                if {k: v for k, v in saved.items() if k != "verbose"} != {k: v for k, v in wanted.items() if k != "verbose"}:
-                    return None
+            if config is not None and not trained_with(folder, config):
+                return None
             detector = Detector.load(folder)
             if frontend is None or detector.frontend == frontend:
                 return detector
     return None
+
+
+def trained_with(folder: Path, config) -> bool:
+    """Whether the run in `folder` was trained with every setting of `config` (a TrainConfig; how verbose aside), as
+    its test_metrics.json records them."""
+    import json
+    from dataclasses import asdict
+
+    metrics = folder / "test_metrics.json"
+    saved = json.loads(metrics.read_text())["train_config"] if metrics.exists() else {}
+    wanted = json.loads(json.dumps(asdict(config)))
+    return {k: v for k, v in saved.items() if k != "verbose"} == {k: v for k, v in wanted.items() if k != "verbose"}
 
 
 def unheard_recordings(model: str | os.PathLike, recordings: list[Path]) -> list[Path]:

@@ -18,8 +18,8 @@ recordings plus the review (train.py --review's conversion) and counts the test 
 
 Prints and writes RUN_DIR/review_loop.csv (event F1, count MAE, precision and recall on the test fold
 before and after each budget and order, with how many items were yes / no / unsure and the time a
-round took) and review_loop.png. A rerun reuses every model already trained in RUN_DIR (the initial ones only where trained
-with the same settings).
+round took) and review_loop.png. A rerun reuses every model already trained in RUN_DIR where it was trained with the
+same settings, and trains again those that were not.
 """
 
 from __future__ import annotations
@@ -53,7 +53,15 @@ def simulated_decision(item, labels) -> tuple[str, float, float, list[tuple[floa
 
 def main() -> None:
     import pandas as pd
-    from forest_holdout import background_folds, background_group, forest_augment, forest_clips, forest_network, reusable_detector
+    from forest_holdout import (
+        background_folds,
+        background_group,
+        forest_augment,
+        forest_clips,
+        forest_network,
+        reusable_detector,
+        trained_with,
+    )
     from learning_curve import nested_draw
 
     from data_pipeline.audio.decoding import list_audio_files
@@ -136,7 +144,7 @@ def main() -> None:
                 session.export()
                 review = read_review(folder / "counts_review.csv")
                 review_s = time.time() - start
-                if (folder / "model" / "detector.json").exists():
+                if (folder / "model" / "detector.json").exists() and trained_with(folder / "model", config):
                     detector, retrain_s = Detector.load(folder / "model"), None  # reused: no time to report
                 else:
                     start = time.time()

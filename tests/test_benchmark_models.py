@@ -89,3 +89,23 @@ def test_call_pitch_measures_the_spacing_of_a_harmonic_stack():
         stack = sum(np.exp(-((k * f0 - 900) / 400) ** 2) * np.sin(2 * np.pi * k * f0 * t) for k in range(2, 16))
         stack += 0.05 * np.random.default_rng(0).standard_normal(len(t))
         assert abs(harmonic_spacing_hz(stack, sr) - f0) < 3, (f0, sr)
+
+
+def test_call_pitch_refuses_a_saved_detector_of_other_settings(tmp_path, untrained_model):
+    """benchmarks/call_pitch.py reuses the detector under OUT/model: one trained with other settings (here without
+    pitch augmentation, asked with it) is refused in one line before anything runs, not reported as this setting's."""
+    import pytest
+    from call_pitch import check_saved_detector, detector_settings
+
+    check_saved_detector(tmp_path / "none", None)  # nothing saved: it will train
+    folder = tmp_path / "out" / "model"
+    shutil.copytree(untrained_model, folder)
+    _, with_pitch = detector_settings(None)  # train.py's default: pitch augmentation on
+    assert with_pitch.augment is not None and with_pitch.augment.pitch_probability > 0
+    (folder / "test_metrics.json").write_text(json.dumps({"train_config": {**asdict(with_pitch), "verbose": 2}}))
+
+    check_saved_detector(tmp_path / "out", None)
+    check_saved_detector(tmp_path / "out", True)  # the same setting, said explicitly
+    with pytest.raises(ValueError, match=r"out/model: that detector was trained with other settings") as refused:
+        check_saved_detector(tmp_path / "out", False)
+    assert "\n" not in str(refused.value)
