@@ -99,7 +99,8 @@ def training_clips(
                               "group": ["negatives:" + Path(p).stem for p in paths]})
         tables.append(cut_into_windows(files, clip_s, clip_s))
         print(f"--negatives: {len(paths)} files, {len(tables[-1])} windows of {clip_s:g} s labelled {classes[0]!r}")
-    return pd.concat(tables, ignore_index=True), classes, labels
+    # Empty tables left out: pandas 2 warns that a later version stops ignoring their columns' types.
+    return pd.concat([t for t in tables if len(t)] or tables[:1], ignore_index=True), classes, labels
 
 
 def _matched_review(review_path, paths: list) -> pd.DataFrame:

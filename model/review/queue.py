@@ -74,5 +74,6 @@ def in_review_order(items: pd.DataFrame, order: str, threshold: float, seed: int
     # A fixed shuffle, the same whatever else is in the review: a hash of the id and the seed.
     shuffle = (items["id"].astype("int64") * 2654435761 + seed * 40503) % 4294967291
     key = {"score": -items["score"], "uncertainty": (items["score"] - threshold).abs(), "random": shuffle}[order]
+    key = key.astype(np.float64)  # the shuffle's integers (below 2**32) exactly, and room for the added items' inf
     return (items.assign(_key=key.where(items["score"].notna(), np.inf), _tie=shuffle)
             .sort_values(["_key", "_tie"], kind="stable").drop(columns=["_key", "_tie"]).reset_index(drop=True))
