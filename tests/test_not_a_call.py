@@ -368,6 +368,34 @@ def test_each_mining_round_scores_fresh_pools_with_the_network_the_round_before_
     assert len(history["loss"]) == 3
 
 
+def test_a_mining_round_s_early_stopping_judges_its_own_epochs_where_keras_keeps_the_last_best(tmp_path, monkeypatch):
+    """Keras 3.12.4 (the newest for Python 3.10) resets early stopping at a fit's start, all but its best value: a mining
+    round, validated on harder clips than the fit before, then never beat that value, stopped after `patience` epochs
+    and kept its first. Here a best of 0 (below any loss) is left from before, under Keras 3.12.4's reset."""
+    import keras
+
+    from model.learning.training import TrainConfig, _compile, _fit_on_hard_negatives
+    from model.learning.training_state import EpochOrder
+
+    def keras_3_12_reset(self, logs=None):
+        self.wait, self.stopped_epoch, self.best_weights, self.best_epoch = 0, 0, None, 0
+
+    monkeypatch.setattr(keras.callbacks.EarlyStopping, "on_train_begin", keras_3_12_reset)
+    config = TrainConfig(hard_negative_pool_per_kind=1, hard_negative_rounds=1, hard_negative_threshold=0.0,
+                         hard_negative_epochs=4, verbose=0)
+    net = _constant_net(3.0)
+    _compile(net, config, 2, 1e-3)
+    rng = np.random.default_rng(0)
+    data = (rng.standard_normal((8, *FE.input_shape)).astype(np.float32), np.array([0, 1] * 4, np.float32))
+    order = EpochOrder()
+    early_stopping = keras.callbacks.EarlyStopping(patience=1, restore_best_weights=True)
+    early_stopping.best = 0.0  # what the fit before left
+    callbacks = [early_stopping, order.callback(), keras.callbacks.CSVLogger(str(tmp_path / "history.csv"))]
+    _, history = _fit_on_hard_negatives(net, data, data, callbacks, {"loss": [1.0]}, [], FE, tmp_path, config, order, "key")
+    assert early_stopping.best == pytest.approx(min(history["val_loss"]))  # this round's best, not the one before
+    assert early_stopping.best_epoch == 1 + int(np.argmin(history["val_loss"]))  # and its weights
+
+
 def test_each_generated_no_call_stream_of_the_robustness_benchmark_has_a_seed_of_its_own():
     """A kind added to the bank adds a stream and changes no other (the unseen frogs, drawn after every bank
     kind from one generator, came out anew each time a kind was added)."""

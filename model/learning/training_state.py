@@ -125,12 +125,16 @@ class StageState:
                 self.history = {k: list(v) for k, v in history_before.items()}
 
             def on_train_begin(self, logs=None):
+                es = state.early_stopping
+                # Every stage judges its epochs afresh: Keras 3.12.4 (the newest for Python 3.10) resets all of early
+                # stopping's state at a fit's start but its best value, so a mining round, validated on harder clips
+                # than the fit before, never beat that value and kept its first epoch's weights; Keras 3.15 resets it.
+                es.best = None
                 saved = state._read(state.epoch_path)
                 if saved is None:
                     return
                 meta, variables, best = saved
                 state._assign(self.model, variables)
-                es = state.early_stopping
                 es.wait, es.best = meta["early_stopping"]["wait"], meta["early_stopping"]["best"]
                 es.best_epoch, es.stopped_epoch = meta["early_stopping"]["best_epoch"], meta["early_stopping"]["stopped_epoch"]
                 es.best_weights = best or None
