@@ -11,6 +11,8 @@ find_python = $(shell for v in $(1); do \
 PYTHON ?= $(or $(call find_python,3.13 3.12 3.11 3.10),python3)
 # tensorflow-io 0.37.1 needs TensorFlow 2.16, which needs Python <= 3.12.
 PYTHON_TFIO ?= $(or $(call find_python,3.11 3.12 3.10),python3)
+# The oldest Python supported, for `make test-oldest`.
+PYTHON_OLDEST ?= $(call find_python,3.10)
 # TensorFlow for a venv that has none: the CPU build, or the CUDA one where a GPU answers.
 TF_PACKAGE ?= $(if $(shell nvidia-smi -L 2>/dev/null),tensorflow[and-cuda],tensorflow-cpu)>=2.16,<2.22
 VENV := .venv
@@ -18,17 +20,30 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 VENV_TFIO := .venv-tfio
 STAMP_TFIO := $(VENV_TFIO)/.installed
+VENV_OLDEST := .venv-oldest
+STAMP_OLDEST := $(VENV_OLDEST)/.installed
 
-.PHONY: demo demo-tfio test test-fast test-tfio venv venv-tfio clean
+.PHONY: demo demo-tfio test test-fast test-tfio test-oldest venv venv-tfio clean
+
+# A venv in $(2) from the Python $(1), with the newest TensorFlow in the supported range it takes and the
+# development requirements.
+define make_venv
+	@$(1) -c '$(SUPPORTED), "need Python 3.10 to 3.13, found " + sys.version.split()[0]'
+	$(1) -m venv $(2)
+	$(2)/bin/python -m pip install --quiet --upgrade pip
+	$(2)/bin/python -c 'import tensorflow' 2>/dev/null || $(2)/bin/python -m pip install --quiet '$(TF_PACKAGE)'
+	$(2)/bin/python -m pip install --quiet -r requirements-dev.txt
+	touch $(2)/.installed
+endef
 
 venv: $(STAMP)
 $(STAMP): requirements.txt requirements-dev.txt
-	@$(PYTHON) -c '$(SUPPORTED), "need Python 3.10 to 3.13, found " + sys.version.split()[0]'
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -c 'import tensorflow' 2>/dev/null || $(PY) -m pip install --quiet '$(TF_PACKAGE)'
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	touch $(STAMP)
+	$(call make_venv,$(PYTHON),$(VENV))
+
+# Python 3.10, the oldest supported, with what pip installs for it (older NumPy, pandas and Keras than .venv's).
+$(STAMP_OLDEST): requirements.txt requirements-dev.txt
+	@test -n '$(PYTHON_OLDEST)' || { echo "make test-oldest: no Python 3.10 here (python3.10, or one pyenv has installed)"; exit 2; }
+	$(call make_venv,$(PYTHON_OLDEST),$(VENV_OLDEST))
 
 # The optional tensorflow-io decoder, in an environment of its own (TensorFlow 2.16, NumPy 1.26).
 venv-tfio: $(STAMP_TFIO)
@@ -60,8 +75,9 @@ demo-tfio: $(STAMP_TFIO)
 # one test file per worker on three workers (on two cores the tests wait on the processes they start: a third
 # worker fills that, 0.91-0.92x the time of two), longest first (tests/conftest.py); the ten slowest tests are
 # listed at the end, so every run (CI's too) says where the time went (the target: README, "Tests").
+ALL_TESTS := -m pytest -n 3 --dist loadfile --no-loadscope-reorder --durations=10
 test: $(STAMP) test-tfio
-	$(PY) -m pytest -n 3 --dist loadfile --no-loadscope-reorder --durations=10
+	$(PY) $(ALL_TESTS)
 
 # The inner loop: every test but those marked slow (training on real data, sweeps, cross-validation)
 # or browser (review.py in Chromium), on two workers (56 s against 92 s in one process, README "Tests").
@@ -73,6 +89,12 @@ test-fast: $(STAMP)
 TFIO_TESTS = tests/test_audio_io.py tests/test_environment.py
 test-tfio: $(STAMP_TFIO)
 	$(VENV_TFIO)/bin/python -m pytest $(TFIO_TESTS) -m "tfio or environment" -q
+
+# Every test again on the oldest Python supported and the older libraries pip gives it, so that code needing newer
+# ones, or training that behaves otherwise with them, shows here first (CI runs it after `make test`; it found
+# Keras 3.12's early stopping keeping the last fit's best, which only the end-to-end test's mining showed).
+test-oldest: $(STAMP_OLDEST)
+	$(VENV_OLDEST)/bin/python $(ALL_TESTS)
 
 clean:
 	rm -rf demo demo-tfio .pytest_cache
