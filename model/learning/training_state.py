@@ -128,7 +128,8 @@ class StageState:
                 es = state.early_stopping
                 # Every stage judges its epochs afresh: Keras 3.12.4 (the newest for Python 3.10) resets all of early
                 # stopping's state at a fit's start but its best value, so a mining round, validated on harder clips
-                # than the fit before, never beat that value and kept its first epoch's weights; Keras 3.15 resets it.
+                # than the fit before, never beat that value and kept its first epoch's weights; Keras 3.15 resets it
+                # (keras-team/keras pull request 22967).
                 es.best = None
                 saved = state._read(state.epoch_path)
                 if saved is None:
