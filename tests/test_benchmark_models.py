@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -94,7 +95,6 @@ def test_call_pitch_measures_the_spacing_of_a_harmonic_stack():
 def test_call_pitch_refuses_a_saved_detector_of_other_settings(tmp_path, untrained_model):
     """benchmarks/call_pitch.py reuses the detector under OUT/model: one trained with other settings (here without
     pitch augmentation, asked with it) is refused in one line before anything runs, not reported as this setting's."""
-    import pytest
     from call_pitch import check_saved_detector, detector_settings
 
     check_saved_detector(tmp_path / "none", None)  # nothing saved: it will train

@@ -332,24 +332,27 @@ def test_a_detector_shown_a_tone_as_negative_ignores_it(tmp_path, shared):
     assert json.loads((tmp_path / "run" / "test_metrics.json").read_text())["clips_per_label"]["negative"] >= 40 + 16
 
 
-def test_each_mining_round_scores_fresh_pools_with_the_network_the_round_before_left(tmp_path):
+def _mine(net, run, rounds, threshold, early_stopping=None, patience=0, **epochs):
+    """(mined rows, history) of `_fit_on_hard_negatives` after a one-epoch history, on 8 random clips (for training
+    and validation alike), a pool of one clip per kind; `early_stopping` or a fresh one of `patience`."""
     import keras
 
     from model.learning.training import TrainConfig, _compile, _fit_on_hard_negatives
     from model.learning.training_state import EpochOrder
 
-    def mine(net, run, rounds, threshold, patience=0, **epochs):
-        config = TrainConfig(hard_negative_pool_per_kind=1, hard_negative_rounds=rounds, hard_negative_threshold=threshold,
-                             verbose=0, **({"hard_negative_epochs": 1} | epochs))
-        _compile(net, config, 2, 1e-3)
-        rng = np.random.default_rng(0)
-        data = (rng.standard_normal((8, *FE.input_shape)).astype(np.float32), np.array([0, 1] * 4, np.float32))
-        order = EpochOrder()
-        callbacks = [keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True), order.callback(),
-                     keras.callbacks.CSVLogger(str(run / "history.csv"))]
-        return _fit_on_hard_negatives(net, data, data, callbacks, {"loss": [1.0]}, [], FE, run, config, order, "key")
+    config = TrainConfig(hard_negative_pool_per_kind=1, hard_negative_rounds=rounds, hard_negative_threshold=threshold,
+                         verbose=0, **({"hard_negative_epochs": 1} | epochs))
+    _compile(net, config, 2, 1e-3)
+    rng = np.random.default_rng(0)
+    data = (rng.standard_normal((8, *FE.input_shape)).astype(np.float32), np.array([0, 1] * 4, np.float32))
+    order = EpochOrder()
+    early_stopping = early_stopping or keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)
+    callbacks = [early_stopping, order.callback(), keras.callbacks.CSVLogger(str(run / "history.csv"))]
+    return _fit_on_hard_negatives(net, data, data, callbacks, {"loss": [1.0]}, [], FE, run, config, order, "key")
 
-    table, history = mine(_constant_net(3.0), tmp_path / "all", rounds=2, threshold=0.0)  # every clip mined, each round
+
+def test_each_mining_round_scores_fresh_pools_with_the_network_the_round_before_left(tmp_path):
+    table, history = _mine(_constant_net(3.0), tmp_path / "all", rounds=2, threshold=0.0)  # every clip mined, each round
     assert table.groupby(["round", "split"]).size().to_dict() == {(r, s): len(NEGATIVE_KINDS) for r in (1, 2)
                                                                   for s in ("train", "val")}
     assert len(history["loss"]) == 3  # one epoch before, one per round
@@ -359,12 +362,12 @@ def test_each_mining_round_scores_fresh_pools_with_the_network_the_round_before_
     assert not np.array_equal(tone(first), tone(second))  # a fresh pool: other sounds
     assert all((tmp_path / "all" / "mined_negatives" / f"round{r}" / "train").is_dir() for r in (1, 2))
 
-    table, history = mine(_constant_net(-3.0), tmp_path / "none", rounds=3, threshold=0.5)  # nothing called
+    table, history = _mine(_constant_net(-3.0), tmp_path / "none", rounds=3, threshold=0.5)  # nothing called
     assert len(table) == 0 and history == {"loss": [1.0]}  # one round scored, nothing mined, no fit, no more rounds
 
     # A run asked for 1 epoch gets 1 per round too, not hard_negative_epochs (3; patient enough to run them all).
-    _, history = mine(_constant_net(3.0), tmp_path / "short", rounds=2, threshold=0.0, patience=10, epochs=1,
-                      hard_negative_epochs=3)
+    _, history = _mine(_constant_net(3.0), tmp_path / "short", rounds=2, threshold=0.0, patience=10, epochs=1,
+                       hard_negative_epochs=3)
     assert len(history["loss"]) == 3
 
 
@@ -374,24 +377,14 @@ def test_a_mining_round_s_early_stopping_judges_its_own_epochs_where_keras_keeps
     and kept its first. Here a best of 0 (below any loss) is left from before, under Keras 3.12.4's reset."""
     import keras
 
-    from model.learning.training import TrainConfig, _compile, _fit_on_hard_negatives
-    from model.learning.training_state import EpochOrder
-
     def keras_3_12_reset(self, logs=None):
         self.wait, self.stopped_epoch, self.best_weights, self.best_epoch = 0, 0, None, 0
 
     monkeypatch.setattr(keras.callbacks.EarlyStopping, "on_train_begin", keras_3_12_reset)
-    config = TrainConfig(hard_negative_pool_per_kind=1, hard_negative_rounds=1, hard_negative_threshold=0.0,
-                         hard_negative_epochs=4, verbose=0)
-    net = _constant_net(3.0)
-    _compile(net, config, 2, 1e-3)
-    rng = np.random.default_rng(0)
-    data = (rng.standard_normal((8, *FE.input_shape)).astype(np.float32), np.array([0, 1] * 4, np.float32))
-    order = EpochOrder()
     early_stopping = keras.callbacks.EarlyStopping(patience=1, restore_best_weights=True)
     early_stopping.best = 0.0  # what the fit before left
-    callbacks = [early_stopping, order.callback(), keras.callbacks.CSVLogger(str(tmp_path / "history.csv"))]
-    _, history = _fit_on_hard_negatives(net, data, data, callbacks, {"loss": [1.0]}, [], FE, tmp_path, config, order, "key")
+    _, history = _mine(_constant_net(3.0), tmp_path, rounds=1, threshold=0.0, early_stopping=early_stopping,
+                       hard_negative_epochs=4)
     assert early_stopping.best == pytest.approx(min(history["val_loss"]))  # this round's best, not the one before
     assert early_stopping.best_epoch == 1 + int(np.argmin(history["val_loss"]))  # and its weights
 
