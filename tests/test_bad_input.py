@@ -5,6 +5,7 @@ traceback, never a half-written output, and the exit status says whether anythin
 """
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -95,6 +96,16 @@ def test_a_folder_gives_its_audio_and_names_the_audio_it_cannot_read(tmp_path):
         assert expand_audio_paths([tmp_path]) == [tmp_path / "B.FLAC", tmp_path / "a.wav"]
 
 
+def test_a_file_given_twice_is_read_once(tmp_path, monkeypatch):
+    # Counted twice, its windows were merged with their own copies: 7 calls became 0 and 0 (2026-12-07).
+    sf.write(tmp_path / "a.wav", TONE, 48000)
+    sf.write(tmp_path / "b.wav", TONE, 48000)
+    (tmp_path / "c.wav").symlink_to(tmp_path / "b.wav")
+    monkeypatch.chdir(tmp_path)
+    given = [tmp_path / "a.wav", tmp_path, "./a.wav", "c.wav", "missing.wav", "missing.wav"]
+    assert expand_audio_paths(given) == [tmp_path / "a.wav", tmp_path / "b.wav", Path("missing.wav")]
+
+
 def test_inputs_stop_in_one_line_only_when_nothing_given_is_there(tmp_path):
     from data_pipeline.audio.decoding import audio_inputs
 
@@ -117,6 +128,15 @@ def test_two_inputs_with_one_name_stop_counting_before_anything_is_written(tmp_p
     assert "share the file name '20240101_050000.wav'" in proc.stderr.strip().splitlines()[-1]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["north", "south"]
 
+
+
+def test_two_inputs_named_alike_but_for_the_extension_stop_as_well(tmp_path):
+    from data_pipeline.audio.decoding import require_unique_names
+
+    # Both would write b.Table.1.selections.txt, and a label naming 'b' (a Raven table's stem) would mean either.
+    with pytest.raises(ValueError, match=r"b.wav and .*b.flac share the name 'b' but for the extension"):
+        require_unique_names([tmp_path / "a.wav", tmp_path / "b.wav", tmp_path / "b.flac"])
+    require_unique_names([tmp_path / "a.wav", tmp_path / "a.wav.flac", tmp_path / "b.wav"])  # stems a, a.wav, b
 
 @pytest.mark.parametrize("script, args, said", [
     ("count_calls.py", ["--input", "a.wav", "--model", "modle"],
@@ -155,7 +175,7 @@ def test_counting_a_folder_of_good_and_bad_files_counts_the_good_and_names_each_
     folder = tmp_path / "recorder"
     folder.mkdir()
     reasons = _unreadable(folder)
-    for name in ["good.wav", "good.flac"]:
+    for name in ["good.wav", "also_good.flac"]:
         sf.write(folder / name, TONE, 48000)
     sf.write(folder / "tiny.wav", TONE[:100], 48000)
     (folder / "notes.txt").write_text("not audio, not counted, not reported")
@@ -168,7 +188,7 @@ def test_counting_a_folder_of_good_and_bad_files_counts_the_good_and_names_each_
         said = [line for line in skipped if line.startswith(f"skipped: {folder / name}: ")]
         assert len(said) == 1 and reason in said[0], (name, skipped)
     counts = pd.read_csv(tmp_path / "counts.csv")
-    assert list(counts["clip_name"]) == ["good.flac", "good.wav", "tiny.wav"]
+    assert list(counts["clip_name"]) == ["also_good.flac", "good.wav", "tiny.wav"]
     assert (counts.loc[counts["clip_name"] == "tiny.wav", "call_count"] == 0).all()  # no call outlasts its recording
 
 

@@ -4,8 +4,10 @@ ones, and bad input stops in one line before any training."""
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
+import soundfile as sf
 from conftest import run_script
 
 from data_pipeline.labels.annotations import read_call_labels
@@ -122,6 +124,17 @@ def test_the_clips_a_round_trains_on_keep_the_labelled_splits_and_take_the_guess
     else:
         assert len(theirs) == len(calls)  # their sure calls only
 
+
+
+def test_unlabelled_recordings_of_one_name_in_two_folders_stop_before_training(tmp_path):
+    from model.learning.self_training import unlabelled_recordings
+
+    for recorder in ["north", "south"]:
+        (tmp_path / recorder).mkdir()
+        sf.write(tmp_path / recorder / "20240101_050000.wav", np.zeros(16000, np.float32), 16000)
+    with pytest.raises(ValueError, match="share the file name '20240101_050000.wav'"):
+        unlabelled_recordings([tmp_path / "north", tmp_path / "south"], {"recording_00.wav"})
+    assert unlabelled_recordings([tmp_path / "north"], {"recording_00.wav"}) == [tmp_path / "north" / "20240101_050000.wav"]
 
 SLOW = pytest.mark.slow  # each case starts train.py: one is in `make test-fast`, the rest in `make test`
 

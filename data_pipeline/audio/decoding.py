@@ -68,7 +68,9 @@ def list_audio_files(folder: str | os.PathLike, say_unread: bool = False) -> lis
 
 
 def expand_audio_paths(paths: list[str | os.PathLike]) -> list[Path]:
-    """Files as given plus the audio files inside any folders given, in the order given.
+    """Files as given plus the audio files inside any folders given, in the order given, each file once
+    (a folder and a file in it, or one file by two spellings: counted twice, its calls would be merged with
+    its own copies).
 
     Paths that do not exist are passed on (to be reported as failures), except when several given
     in a row join with spaces into one that does: an unquoted name with a space ("data/Forest
@@ -77,10 +79,11 @@ def expand_audio_paths(paths: list[str | os.PathLike]) -> list[Path]:
     hint = _unquoted_space_hint([str(p) for p in paths])
     if hint:
         raise FileNotFoundError(hint)
-    out: list[Path] = []
+    out: dict[Path, Path] = {}
     for p in map(Path, paths):
-        out.extend(list_audio_files(p, say_unread=True) if p.is_dir() else [p])
-    return out
+        for file in list_audio_files(p, say_unread=True) if p.is_dir() else [p]:
+            out.setdefault(file.resolve(), file)
+    return list(out.values())
 
 
 def audio_inputs(paths: list[str | os.PathLike]) -> list[Path]:
@@ -109,15 +112,21 @@ def existing_audio_paths(paths: list[str | os.PathLike], option: str) -> list[Pa
 
 
 def require_unique_names(paths: list[Path]) -> None:
-    """Stop (ValueError, one line) when two inputs share a file name: counts, events and the Raven and
-    Audacity files are keyed by name, so one recording's results would hide the other's. Recorders
-    name files by date and time, so two recorders' folders often hold the same names."""
-    seen: dict[str, Path] = {}
+    """Stop (ValueError, one line) when two inputs share a file name, or a name but for the extension:
+    counts and events are keyed by file name, the Raven, Audacity and plot files by stem, and labels may
+    name a recording by either (as Raven names its tables), so one recording's results would hide the
+    other's. Recorders name files by date and time, so two recorders' folders often hold the same names."""
+    names: dict[str, Path] = {}
+    stems: dict[str, Path] = {}
     for p in paths:
-        first = seen.setdefault(p.name, p)
+        first = names.setdefault(p.name, p)
         if first != p:
             raise ValueError(f"{first} and {p} share the file name {p.name!r}, and results are keyed by file name; "
                              "count each folder into its own --output, or rename the files (e.g. prefix the recorder)")
+        first = stems.setdefault(p.stem, p)
+        if first != p:
+            raise ValueError(f"{first} and {p} share the name {p.stem!r} but for the extension, and the Raven and "
+                             "Audacity files, plots and labels name a recording without it; rename one of them")
 
 
 def _unquoted_space_hint(names: list[str]) -> str | None:

@@ -53,9 +53,10 @@ def add_self_training_arguments(parser) -> None:
 def unlabelled_recordings(paths: list[str | os.PathLike], labelled: set[str]) -> list[Path]:
     """The audio files `paths` name (files or folders), each readable, none of them among the `labelled` file
     names: checked before any training, each problem in one line."""
-    from data_pipeline.audio.decoding import audio_duration_s, existing_audio_paths
+    from data_pipeline.audio.decoding import audio_duration_s, existing_audio_paths, require_unique_names
 
     found = existing_audio_paths(paths, "--unlabelled")
+    require_unique_names(found)  # the guessed labels name recordings by file name
     both = sorted(p.name for p in found if p.name in labelled)
     if both:
         raise ValueError(f"--unlabelled: {', '.join(both[:5])} {'is' if len(both) == 1 else 'are'} labelled in --labels; "
