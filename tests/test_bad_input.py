@@ -245,6 +245,31 @@ def test_labels_that_cannot_be_right_stop_with_the_row(tmp_path, rows, message):
         read_call_labels(path)
 
 
+
+@pytest.mark.parametrize("saved_as, data", [
+    ("Excel's CSV UTF-8: a byte-order mark, CRLF", "\ufeffrecording,start,end\r\n0001.wav,7.5,12.25\r\n".encode()),
+    ("';'-separated, decimal commas", "recording;start;end;note\n0001.wav;7,5;12.25;a, b\n".encode()),
+    ("tab-separated, capitalised header", "Recording\tStart \tEnd\n0001.wav\t7.5\t12.25\n".encode()),
+    ("Windows-1252", 'recording,start,end,note\n0001.wav,7.5,12.25,"canto distante, não"\n'.encode("cp1252")),
+])
+def test_labels_saved_by_a_spreadsheet_read_as_written(tmp_path, capsys, saved_as, data):
+    (tmp_path / "calls.csv").write_bytes(data)
+    table = read_call_labels(tmp_path / "calls.csv")
+    assert table.to_dict("records") == [{"recording": "0001.wav", "start": 7.5, "end": 12.25, "confidence": "sure"}], saved_as
+    said = capsys.readouterr().out
+    assert ("read as Windows-1252" in said) == (saved_as == "Windows-1252")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "empty; labels need a header line recording,start,end[,confidence]"),
+    ("recording,start,end\na.wav,1,5\na.wav,7,9,faint call\n", "line 3 has 4 fields where the header has 3 (a ',' inside"),
+])
+def test_labels_that_cannot_be_read_as_a_table_stop_naming_the_file(tmp_path, text, message):
+    with pytest.raises(ValueError, match="^" + str(tmp_path / "calls.csv") + ": " + message.replace("(", r"\(").replace("[", r"\[")):
+        read_call_labels(_labels(tmp_path, text))
+    (tmp_path / "calls.csv").write_bytes(b"recording,start,end\n\x81\x8d.wav,1,5\n")  # bytes neither code page has
+    with pytest.raises(ValueError, match="not text in UTF-8 or Windows-1252"):
+        read_call_labels(tmp_path / "calls.csv")
 RAVEN_HEADER = "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\n"
 
 
