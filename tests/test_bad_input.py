@@ -293,6 +293,17 @@ def test_overlapping_calls_are_kept_and_said(tmp_path, capsys):
     assert "1 labelled call(s) overlap the one before, e.g. b at 4 s" in capsys.readouterr().out
 
 
+def test_a_selection_raven_lists_in_two_views_and_two_channels_is_one_call(tmp_path, capsys):
+    header = "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tSpecies\n"
+    rows = ["1\tWaveform 1\t1\t1.5\t4.25\tCAPU", "1\tSpectrogram 1\t1\t1.5\t4.25\tCAPU",
+            "1\tSpectrogram 1\t2\t1.5\t4.25\tCAPU", "2\tWaveform 1\t1\t9\t12\tCAPU", "2\tSpectrogram 1\t1\t9\t12\tCAPU"]
+    table = read_call_labels(_labels(tmp_path, header + "\n".join(rows) + "\n", "site3_0500.Table.1.selections.txt"))
+    assert table[["start", "end"]].values.tolist() == [[1.5, 4.25], [9, 12]]
+    assert capsys.readouterr().out == ""  # no overlap, one kind
+    rows[3:] = ["2\tWaveform 1\t1\t9\t12\tHOWL", "2\tSpectrogram 1\t1\t9\t12\tHOWL"]
+    assert len(read_call_labels(_labels(tmp_path, header + "\n".join(rows) + "\n", "site3_0500.Table.1.selections.txt"))) == 2
+    assert "its 'Species' column names 2 kinds (CAPU, HOWL), but every selection is read as a call" in capsys.readouterr().out
+
 def test_raven_tables_with_extra_columns_read_their_times(tmp_path):
     header = "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLow Freq (Hz)\tHigh Freq (Hz)\tSpecies\tNotes\n"
     path = _labels(tmp_path, header + "1\tSpectrogram 1\t1\t1.5\t4.25\t500\t2500\tCAPU\tloud\n",

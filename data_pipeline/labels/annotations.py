@@ -3,9 +3,9 @@
 Reads the project's CSV (`recording,start,end[,confidence][,note]`; a recording with no call has
 one row with empty times and confidence `none`), as spreadsheets save it too (UTF-8 with or without a
 byte-order mark, else Windows-1252; `;`-separated with decimal commas; headers in any case), and Raven
-selection tables (tab-separated, with
-`Begin Time (s)` and `End Time (s)`, the recording from `Begin File` or the table's own name), one
-table or a folder of them. `match_recordings` ties the names labels use to the recordings given:
+selection tables (tab-separated, with `Begin Time (s)` and `End Time (s)`, the recording from `Begin
+File` or the table's own name; a selection listed once per view or channel is one call), one table or
+a folder of them. `match_recordings` ties the names labels use to the recordings given:
 by file name, else by stem (Raven names a table after the recording's stem), and says which
 labelled names match nothing, with the nearest recording's name.
 """
@@ -25,6 +25,8 @@ from data_pipeline.labels.class_folders import KAGGLE_CLASSES
 
 LABEL_COLUMNS = ["recording", "start", "end", "confidence"]
 CONFIDENCES = ("sure", "faint", "none")
+# Column names Raven users give to what a selection is (a species code, a call type).
+KIND_COLUMNS = ("annotation", "species", "class", "label", "call type", "sound type", "type")
 
 
 def read_call_labels(path: str | os.PathLike) -> pd.DataFrame:
@@ -148,12 +150,27 @@ def _read_raven(path: Path) -> pd.DataFrame:
     own_name = path.name.split(".Table")[0] if ".Table" in path.name else path.stem
     if len(table) == 0:
         return pd.DataFrame([(own_name, np.nan, np.nan, "none")], columns=LABEL_COLUMNS)
+    # Raven lists a selection once for each view it shows in (Waveform 1, Spectrogram 1) and each channel: one call.
+    table = table.drop_duplicates([c for c in ("Selection", "Begin File", "Begin Time (s)", "End Time (s)") if c in table])
+    _say_kinds(path, table)
     if "Begin File" in table:
         recording = table["Begin File"].map(lambda f: Path(str(f)).name)
     else:
         recording = own_name
     return _checked(path, pd.DataFrame({"recording": recording, "start": table["Begin Time (s)"],
                                         "end": table["End Time (s)"], "confidence": "sure"})[LABEL_COLUMNS])
+
+
+def _say_kinds(path: Path, table: pd.DataFrame) -> None:
+    """One line when a column that names what each selection is holds several names (CAPU and HOWL): every
+    selection is read as a call of the one kind a detector learns, so the others would be taught as calls."""
+    for column in table.columns:
+        if str(column).strip().lower() in KIND_COLUMNS:
+            kinds = sorted(table[column].dropna().astype(str).str.strip().replace("", np.nan).dropna().unique())
+            if len(kinds) > 1:
+                shown = ", ".join(kinds[:4]) + (" ..." if len(kinds) > 4 else "")
+                print(f"warning: {path}: its '{column}' column names {len(kinds)} kinds ({shown}), but every selection "
+                      "is read as a call; keep only the calls' rows")
 
 
 def match_recordings(labels: pd.DataFrame, recordings: list[str | os.PathLike],
