@@ -22,11 +22,12 @@ from data_pipeline.labels.annotations import calls_past_the_end, match_recording
 from model.detection.detector import Detector
 from model.detection.score_parts import Scorer, count_resumably, score_here
 from model.outputs import atomic_write_csv, write_audacity_labels, write_raven_table
-from model.reporting.evaluation import evaluate, format_summary
+from model.reporting.evaluation import evaluate, format_summary, mistake_times
 from model.reporting.kaggle_submission import submission_table
 from model.reporting.plots import counts_figure, plot_counts, plot_recording
 
 MAX_RECORDING_PLOTS = 6
+MAX_PLOT_S = 600.0  # the longest stretch of a recording one plot shows: 100 inches wide at 6 s an inch
 
 
 class NothingReadError(ValueError):
@@ -101,8 +102,10 @@ def count_and_report(detector: Detector, paths: list, output: str | os.PathLike,
 
 def _plot_recordings(detector, paths, result, labels, per_rec, folder: Path, plot_all: bool) -> None:
     """Spectrogram, labels and detections of the recordings with the most mistakes (of every
-    scored recording with `plot_all`)."""
-    from data_pipeline.audio.decoding import decode_audio
+    scored recording with `plot_all`); of a recording longer than MAX_PLOT_S, the stretch that
+    long from a minute before its first mistake (a whole hour would be an image too wide to draw,
+    and its samples and spectrogram would not fit in memory)."""
+    from data_pipeline.audio.decoding import read_stretch
     from data_pipeline.features.frontend import spectrogram
 
     mistakes = per_rec.assign(errors=per_rec["fp"] + per_rec["fn"] + per_rec["count_error"].abs())
@@ -115,10 +118,15 @@ def _plot_recordings(detector, paths, result, labels, per_rec, folder: Path, plo
     by_name = {Path(p).name: p for p in paths}
     scores = {s.recording: s for s in result.scores}
     for rec in worst["recording"]:
-        audio = decode_audio(by_name[rec], detector.frontend.sample_rate_hz)
+        events, truth = result.events[result.events["recording"] == rec], labels[labels["recording"] == rec]
+        duration, start, title = scores[rec].duration_s, 0.0, rec
+        if duration > MAX_PLOT_S:
+            first = mistake_times(events, truth)
+            start = float(np.clip(first[0] - 60 if len(first) else 0, 0, duration - MAX_PLOT_S))
+            title = f"{rec}, {start:.0f}-{start + MAX_PLOT_S:.0f} s of {duration:.0f} s"
+        audio = read_stretch(by_name[rec], start, start + MAX_PLOT_S, detector.frontend.sample_rate_hz)
         spec = np.asarray(spectrogram(audio, detector.frontend))
-        plot_recording(spec, detector.frontend, folder / f"{Path(rec).stem}.png",
-                       result.events[result.events["recording"] == rec], labels[labels["recording"] == rec],
-                       scores.get(rec), title=rec)
+        plot_recording(spec, detector.frontend, folder / f"{Path(rec).stem}.png", events, truth, scores[rec],
+                       title=title, start_s=start)
     if len(worst):
         print(f"plots of the {len(worst)} recordings {'scored' if plot_all else 'with mistakes'}: {folder}/")

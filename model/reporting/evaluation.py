@@ -67,6 +67,18 @@ def false_calls(events: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     return events.loc[sorted(false)]
 
 
+def mistake_times(events: pd.DataFrame, labels: pd.DataFrame) -> np.ndarray:
+    """Where one recording's mistakes start, in order: its false calls and its missed sure calls, as `evaluate`
+    counts them (so a plot of a long recording can show where they are)."""
+    calls, sure = labelled_calls(labels)
+    found = events[["start", "end"]].to_numpy(float)
+    pairs = _match(found, calls)
+    false = np.delete(found[:, 0], [i for i, _ in pairs])
+    matched = {j for _, j in pairs}
+    missed = [calls[j, 0] for j in range(len(calls)) if sure[j] and j not in matched]
+    return np.sort(np.concatenate([false, missed]))
+
+
 def evaluate(events: pd.DataFrame, labels: pd.DataFrame, recordings: list[str] | None = None) -> tuple[pd.DataFrame, dict]:
     """(per-recording table, overall summary) for every recording in `recordings` (default: all labelled)."""
     recordings = sorted(recordings if recordings is not None else labels["recording"].unique())

@@ -78,28 +78,50 @@ def plot_counts(counts: pd.DataFrame, path: str | os.PathLike, truth: pd.Series 
     atomic_save_figure(path, counts_figure(counts, truth))
 
 
+MAX_NAMED_BARS = 60  # recordings in a counts chart that each get a named bar
+
+
 def counts_figure(counts: pd.DataFrame, truth: pd.Series | None = None):
-    """Bar per recording; labelled counts as dots when known."""
-    fig, ax = new_figure(figsize=(max(6, 0.25 * len(counts) + 2), 3.5))
-    x = np.arange(len(counts))
-    ax.bar(x, counts["call_count"], color="tab:green", label="counted")
+    """Calls per recording, labelled counts as dots when known: a named bar each for up to MAX_NAMED_BARS
+    recordings. A season's thousands would make an image wider than can be drawn (65,536 pixels, about 2600
+    recordings) long before that: there the counts are one filled line in name order (recorders name files
+    by date and time) with a dozen names along it, beside how many recordings hold each count."""
+    n = len(counts)
+    x = np.arange(n)
+    if n <= MAX_NAMED_BARS:
+        fig, ax = new_figure(figsize=(max(6, 0.25 * n + 2), 3.5))
+        ax.bar(x, counts["call_count"], color="tab:green", label="counted")
+        ax.set_xticks(x, counts["recording"], rotation=90, fontsize=7)
+    else:
+        fig, (ax, spread) = new_figure(1, 2, figsize=(14, 4), gridspec_kw={"width_ratios": [3, 1]})
+        ax.stairs(counts["call_count"].to_numpy(), np.arange(n + 1) - 0.5, fill=True, color="tab:green",
+                  label="counted")
+        named = np.unique(np.linspace(0, n - 1, 12).round().astype(int))
+        ax.set_xticks(named, counts["recording"].iloc[named], rotation=90, fontsize=7)
+        ax.set_xlim(-0.5, n - 0.5)
+        most = int(counts["call_count"].max())
+        spread.hist(counts["call_count"], bins=np.arange(most + 2) - 0.5, color="tab:green")
+        spread.set(xlabel="calls in a recording", ylabel="recordings", title=f"{n} recordings")
     if truth is not None:
-        ax.plot(x, truth.reindex(counts["recording"]).to_numpy(), "k.", markersize=9, label="labelled")
+        ax.plot(x, truth.reindex(counts["recording"]).to_numpy(), "k.", markersize=9 if n <= MAX_NAMED_BARS else 3,
+                label="labelled")
         ax.legend()
-    ax.set_xticks(x, counts["recording"], rotation=90, fontsize=7)
     ax.set_ylabel("calls")
     ax.set_title("calls per recording")
     return fig
 
 
 def plot_recording(spec: np.ndarray, frontend, path: str | os.PathLike, detections: pd.DataFrame,
-                   labels: pd.DataFrame | None = None, scores=None, title: str = "") -> None:
-    """Spectrogram with labelled calls (above, black) and detections (below, green), and window scores."""
+                   labels: pd.DataFrame | None = None, scores=None, title: str = "", start_s: float = 0.0) -> None:
+    """Spectrogram with labelled calls (above, black) and detections (below, green), and window scores.
+
+    start_s: where in the recording `spec` starts; the times of the rest are the recording's, and the plot
+    shows the spectrogram's stretch of them."""
     duration = spec.shape[0] * frontend.frame_step_s
     lo_hz, hi_hz = frontend.band_hz
     fig, (ax, ax2) = new_figure(2, 1, figsize=(max(10, duration / 6), 5), sharex=True,
                               gridspec_kw={"height_ratios": [4, 1]})
-    ax.imshow(spec.T, origin="lower", aspect="auto", cmap="magma", extent=[0, duration, lo_hz, hi_hz],
+    ax.imshow(spec.T, origin="lower", aspect="auto", cmap="magma", extent=[start_s, start_s + duration, lo_hz, hi_hz],
               vmin=np.percentile(spec, 5), vmax=np.percentile(spec, 99.7))
     top = hi_hz
     if labels is not None:
@@ -113,6 +135,7 @@ def plot_recording(spec: np.ndarray, frontend, path: str | os.PathLike, detectio
     if scores is not None:
         ax2.plot(scores.starts_s + frontend.clip_s / 2, scores.scores, color="tab:green")
     ax2.set_ylim(0, 1)
+    ax2.set_xlim(start_s, start_s + duration)
     ax2.set_ylabel("score")
     ax2.set_xlabel("seconds")
     atomic_save_figure(path, fig)
