@@ -96,6 +96,17 @@ def test_a_folder_gives_its_audio_and_names_the_audio_it_cannot_read(tmp_path):
         assert expand_audio_paths([tmp_path]) == [tmp_path / "B.FLAC", tmp_path / "a.wav"]
 
 
+def test_subfolders_with_audio_are_named_not_passed_over(tmp_path):
+    for site in ["site1", "site2"]:
+        (tmp_path / site).mkdir()
+        sf.write(tmp_path / site / "20240101_050000.wav", TONE, 48000)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "field notes.txt").write_text("x")
+    sf.write(tmp_path / "a.wav", TONE, 48000)
+    with pytest.warns(AudioWarning, match=r"2 subfolder\(s\) with audio in them not read: site1, site2 \(give them too"):
+        assert expand_audio_paths([tmp_path]) == [tmp_path / "a.wav"]
+    assert expand_audio_paths([tmp_path / "site1"]) == [tmp_path / "site1" / "20240101_050000.wav"]  # no warning
+
 def test_a_file_given_twice_is_read_once(tmp_path, monkeypatch):
     # Counted twice, its windows were merged with their own copies: 7 calls became 0 and 0 (2026-12-07).
     sf.write(tmp_path / "a.wav", TONE, 48000)

@@ -53,12 +53,20 @@ def list_audio_files(folder: str | os.PathLike, say_unread: bool = False) -> lis
     named like audio that are not (a folder, a broken link) are listed too, to be reported when read.
 
     say_unread: warn (AudioWarning) about files in audio formats this tool does not decode (m4a,
-    wma, ...), which would otherwise be passed over unseen; other files (labels, logs) are not audio.
+    wma, ...), and about subfolders that hold audio (a season kept as one folder per site or day), which
+    would otherwise be passed over unseen; other files (labels, logs) are not audio.
     """
     folder = Path(folder)
     entries = list(folder.iterdir())  # listed once: a recorder's folder can hold thousands of files
     files = sorted(p for p in entries if p.suffix.lower() in AUDIO_EXTENSIONS)  # a bad one is reported when read
     if say_unread:
+        nested = sorted(p.name for p in entries if p.is_dir() and p.suffix.lower() not in AUDIO_EXTENSIONS
+                        and any(q.suffix.lower() in AUDIO_EXTENSIONS for q in p.iterdir()))
+        if nested:
+            warnings.warn(AudioWarning(f"{folder}: {len(nested)} subfolder(s) with audio in them not read: "
+                                       f"{', '.join(nested[:3])}{' ...' if len(nested) > 3 else ''} (give them too, "
+                                       f"e.g. {folder / '*'}; only the files directly in a folder given are read)"),
+                          stacklevel=2)
         unread = sorted(p.name for p in entries if p.suffix.lower() in UNREAD_AUDIO_EXTENSIONS)
         if unread:
             warnings.warn(AudioWarning(f"{folder}: {len(unread)} file(s) in a format not read here, left out: "
