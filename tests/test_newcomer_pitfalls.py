@@ -10,7 +10,7 @@ import pytest
 from conftest import sine
 from data_pipeline.audio.decoding import AudioWarning, decode_audio, expand_audio_paths, warn_low_rates
 from data_pipeline.labels.annotations import clips_from_annotations, match_recordings, read_call_labels
-from model.outputs import atomic_write_csv, write_raven_table
+from model.outputs import atomic_write_csv, write_audacity_labels, write_raven_table
 from model.reporting.evaluation import evaluate
 
 
@@ -49,6 +49,8 @@ def test_raven_tables_read_back_by_stem_one_by_one_or_as_a_folder(tmp_path):
     folder = tmp_path / "submission_detections"
     write_raven_table(folder / "recording_23.Table.1.selections.txt", events, 0, 2500)
     write_raven_table(folder / "recording_24.Table.1.selections.txt", events.iloc[:0], 0, 2500)  # no call
+    write_audacity_labels(folder / "recording_23.labels.txt", events)  # beside them, as count_calls.py writes them
+    write_audacity_labels(folder / "recording_24.labels.txt", events.iloc[:0])
     counted = ["recording_23.mp3", "recording_24.mp3"]
     detections = events.assign(recording="recording_23.mp3")
     for source in (folder / "recording_23.Table.1.selections.txt", folder):

@@ -25,6 +25,7 @@ from data_pipeline.labels.class_folders import KAGGLE_CLASSES
 
 LABEL_COLUMNS = ["recording", "start", "end", "confidence"]
 CONFIDENCES = ("sure", "faint", "none")
+AUDACITY_SUFFIX = ".labels.txt"  # how count_calls.py names its Audacity label tracks
 # Column names Raven users give to what a selection is (a species code, a call type).
 KIND_COLUMNS = ("annotation", "species", "class", "label", "call type", "sound type", "type")
 
@@ -32,8 +33,9 @@ KIND_COLUMNS = ("annotation", "species", "class", "label", "call type", "sound t
 def read_call_labels(path: str | os.PathLike) -> pd.DataFrame:
     """Labels table from a calls CSV, a Raven selection table or a folder of them (see module doc)."""
     path = Path(path)
-    if path.is_dir():
-        tables = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".txt")
+    if path.is_dir():  # count_calls.py's OUTPUT_detections/ among them, its Audacity label tracks beside the tables
+        tables = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".txt"
+                        and not p.name.lower().endswith(AUDACITY_SUFFIX))
         if not tables:
             raise FileNotFoundError(f"{path}: no Raven selection tables (*.txt) in this folder")
         return pd.concat([_read_raven(p) for p in tables], ignore_index=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data_pipeline.labels.annotations import calls_past_the_end, match_recordings, read_call_labels
+from data_pipeline.labels.annotations import AUDACITY_SUFFIX, calls_past_the_end, match_recordings, read_call_labels
 from model.detection.detector import Detector
 from model.detection.score_parts import Scorer, count_resumably, score_here
 from model.outputs import atomic_write_csv, write_audacity_labels, write_raven_table
@@ -96,7 +96,7 @@ def count_and_report(detector: Detector, paths: list, output: str | os.PathLike,
         if "raven" in export:
             write_raven_table(folder / f"{stem}.Table.1.selections.txt", ev, lo_hz, hi_hz)
         if "audacity" in export:
-            write_audacity_labels(folder / f"{stem}.labels.txt", ev)
+            write_audacity_labels(folder / f"{stem}{AUDACITY_SUFFIX}", ev)
     return result.failures, resumed
 
 
