@@ -1,5 +1,5 @@
-"""What counting draws stays drawable at a field season's scale: thousands of recordings in one counts chart,
-and a recording of hours in a mistake plot (an image is at most 65,536 pixels wide)."""
+"""What counting draws stays readable at a field season's scale: thousands of recordings in one counts chart,
+and a recording of hours in a mistake plot."""
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,7 @@ def test_a_few_recordings_get_a_named_bar_each():
 
 
 def test_a_season_of_recordings_is_one_chart_of_fixed_size_with_every_count_in_it():
-    # 13,000 recordings (a minute every ten, for three months): a bar each was 3,250 inches wide, past what can be drawn.
+    # 13,000 recordings (a minute every ten, for three months): a bar each made an image 3,250 inches wide.
     counts = _counts(13000)
     fig = counts_figure(counts, truth=pd.Series(counts["call_count"].to_numpy(), index=counts["recording"]))
     ax, spread = fig.axes

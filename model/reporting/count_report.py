@@ -103,8 +103,8 @@ def count_and_report(detector: Detector, paths: list, output: str | os.PathLike,
 def _plot_recordings(detector, paths, result, labels, per_rec, folder: Path, plot_all: bool) -> None:
     """Spectrogram, labels and detections of the recordings with the most mistakes (of every
     scored recording with `plot_all`); of a recording longer than MAX_PLOT_S, the stretch that
-    long from a minute before its first mistake (a whole hour would be an image too wide to draw,
-    and its samples and spectrogram would not fit in memory)."""
+    long from a minute before its first mistake, read alone (a whole 2-hour recording was an image
+    120,000 pixels wide, drawn from 460 MB of samples decoded at once)."""
     from data_pipeline.audio.decoding import read_stretch
     from data_pipeline.features.frontend import spectrogram
 

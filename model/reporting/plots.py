@@ -83,9 +83,9 @@ MAX_NAMED_BARS = 60  # recordings in a counts chart that each get a named bar
 
 def counts_figure(counts: pd.DataFrame, truth: pd.Series | None = None):
     """Calls per recording, labelled counts as dots when known: a named bar each for up to MAX_NAMED_BARS
-    recordings. A season's thousands would make an image wider than can be drawn (65,536 pixels, about 2600
-    recordings) long before that: there the counts are one filled line in name order (recorders name files
-    by date and time) with a dozen names along it, beside how many recordings hold each count."""
+    recordings. A bar each made a season's thousands an image no one can look at (3000 recordings: 58,000
+    pixels wide, 16 s to draw): past MAX_NAMED_BARS the counts are one filled line in name order (recorders
+    name files by date and time) with a dozen names along it, beside how many recordings hold each count."""
     n = len(counts)
     x = np.arange(n)
     if n <= MAX_NAMED_BARS:
