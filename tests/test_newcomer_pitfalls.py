@@ -64,6 +64,26 @@ def test_raven_tables_read_back_by_stem_one_by_one_or_as_a_folder(tmp_path):
     assert len(problems) == 2 and all("not among the 1 recordings given" in p for p in problems)
 
 
+def test_audacity_label_tracks_are_labels_and_a_folder_reads_each_recording_once(tmp_path):
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    # Two labels, the first a spectral one (its frequencies on a line of their own), as Audacity exports them.
+    (folder / "site1_0500.labels.txt").write_text("1.500000\t4.250000\tCAPU\n\\\t500.0\t2500.0\n9\t12\tcall 0.93\n")
+    (folder / "site1_0600.labels.txt").write_text("")  # no label: no call
+    assert read_call_labels(folder / "site1_0500.labels.txt").values.tolist() == [
+        ["site1_0500", 1.5, 4.25, "sure"], ["site1_0500", 9.0, 12.0, "sure"]]
+    # A Raven table of the same recording beside its track (count_calls.py writes both): the table alone.
+    write_raven_table(folder / "site1_0500.Table.1.selections.txt", pd.DataFrame({"start": [20.0], "end": [24.0],
+                                                                                  "score": [0.9]}), 0, 2500)
+    table = read_call_labels(folder).fillna(-1)
+    assert table.values.tolist() == [["site1_0500", 20.0, 24.0, "sure"], ["site1_0600", -1, -1, "none"]]
+    (tmp_path / "a.labels.txt").write_text("1.5\t4.25\tCAPU\n3.0\t3.0\tpoint\n")
+    with pytest.raises(ValueError, match=r"a.labels.txt: row 2 ends before it starts"):  # row: the file's line
+        read_call_labels(tmp_path / "a.labels.txt")
+    (tmp_path / "a.labels.txt").write_text("1.5 4.25 CAPU\n")
+    with pytest.raises(ValueError, match=r"a.labels.txt: line 1 is not an Audacity label"):
+        read_call_labels(tmp_path / "a.labels.txt")
+
 def test_raven_tables_use_their_begin_file_column(tmp_path):
     table = tmp_path / "anything.txt"
     table.write_text("Selection\tBegin Time (s)\tEnd Time (s)\tBegin File\tNotes\n1\t3.0\t7.5\tsite2_0600.wav\tloud\n")

@@ -4,8 +4,8 @@ Reads the project's CSV (`recording,start,end[,confidence][,note]`; a recording 
 one row with empty times and confidence `none`), as spreadsheets save it too (UTF-8 with or without a
 byte-order mark, else Windows-1252; `;`-separated with decimal commas; headers in any case), and Raven
 selection tables (tab-separated, with `Begin Time (s)` and `End Time (s)`, the recording from `Begin
-File` or the table's own name; a selection listed once per view or channel is one call), one table or
-a folder of them. `match_recordings` ties the names labels use to the recordings given:
+File` or the table's own name; a selection listed once per view or channel is one call), Audacity label
+tracks named `<recording stem>.labels.txt` (every label a sure call), one file or a folder of them. `match_recordings` ties the names labels use to the recordings given:
 by file name, else by stem (Raven names a table after the recording's stem), and says which
 labelled names match nothing, with the nearest recording's name.
 """
@@ -25,24 +25,29 @@ from data_pipeline.labels.class_folders import KAGGLE_CLASSES
 
 LABEL_COLUMNS = ["recording", "start", "end", "confidence"]
 CONFIDENCES = ("sure", "faint", "none")
-AUDACITY_SUFFIX = ".labels.txt"  # how count_calls.py names its Audacity label tracks
+AUDACITY_SUFFIX = ".labels.txt"  # an Audacity label track, as count_calls.py names them: <recording stem>.labels.txt
 # Column names Raven users give to what a selection is (a species code, a call type).
 KIND_COLUMNS = ("annotation", "species", "class", "label", "call type", "sound type", "type")
 
 
 def read_call_labels(path: str | os.PathLike) -> pd.DataFrame:
-    """Labels table from a calls CSV, a Raven selection table or a folder of them (see module doc)."""
+    """Labels table from a calls CSV, a Raven selection table, an Audacity label track or a folder of
+    tables and tracks (see module doc)."""
     path = Path(path)
-    if path.is_dir():  # count_calls.py's OUTPUT_detections/ among them, its Audacity label tracks beside the tables
-        tables = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".txt"
-                        and not p.name.lower().endswith(AUDACITY_SUFFIX))
-        if not tables:
-            raise FileNotFoundError(f"{path}: no Raven selection tables (*.txt) in this folder")
-        return pd.concat([_read_raven(p) for p in tables], ignore_index=True)
+    if path.is_dir():
+        texts = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".txt")
+        tables = [p for p in texts if not _is_track(p)]
+        # count_calls.py's OUTPUT_detections/ holds a table and a track of each recording: a track is read only
+        # for a recording that has no table.
+        tabled = {p.name.split(".Table")[0] if ".Table" in p.name else p.stem for p in tables}
+        tracks = [p for p in texts if _is_track(p) and _track_recording(p) not in tabled]
+        if not tables + tracks:
+            raise FileNotFoundError(f"{path}: no Raven selection tables or Audacity label tracks (*.txt) in this folder")
+        return pd.concat([_read_raven(p) for p in tables] + [_read_track(p) for p in tracks], ignore_index=True)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such labels file or folder")
     if path.suffix.lower() == ".txt":
-        return _read_raven(path)
+        return _read_track(path) if _is_track(path) else _read_raven(path)
     text = _read_text(path)
     header = text.partition("\n")[0]
     sep = next((c for c in ",;\t" if c in header), ",")
@@ -161,6 +166,33 @@ def _read_raven(path: Path) -> pd.DataFrame:
         recording = own_name
     return _checked(path, pd.DataFrame({"recording": recording, "start": table["Begin Time (s)"],
                                         "end": table["End Time (s)"], "confidence": "sure"})[LABEL_COLUMNS])
+
+
+def _is_track(path: Path) -> bool:
+    return path.name.lower().endswith(AUDACITY_SUFFIX)
+
+
+def _track_recording(path: Path) -> str:
+    return path.name[: -len(AUDACITY_SUFFIX)]
+
+
+def _read_track(path: Path) -> pd.DataFrame:
+    """One Audacity label track (File > Export > Export Labels, saved as `<recording stem>.labels.txt`): a
+    line per label, start, end and text, tab-separated, no header; a spectral label's frequencies on a line
+    of their own that starts with a backslash. Every label is a sure call; an empty track says its recording
+    holds none."""
+    rows, lines = [], []
+    for number, line in enumerate(_read_text(path).splitlines(), start=1):
+        if not line.strip() or line.startswith("\\"):
+            continue
+        fields = line.split("\t")
+        if len(fields) < 2:
+            raise ValueError(f"{path}: line {number} is not an Audacity label (start, end and text, tab-separated)")
+        rows.append((_track_recording(path), fields[0], fields[1], "sure"))
+        lines.append(number)
+    if not rows:
+        return pd.DataFrame([(_track_recording(path), np.nan, np.nan, "none")], columns=LABEL_COLUMNS)
+    return _checked(path, pd.DataFrame(rows, columns=LABEL_COLUMNS, index=np.array(lines) - 2))  # says "row <line>"
 
 
 def _say_kinds(path: Path, table: pd.DataFrame) -> None:
