@@ -26,7 +26,7 @@ def main() -> int:
     p.add_argument("--events", help="events CSV, one row per call (default: <output>_events.csv)")
     p.add_argument("--format", default="clip_name,call_count", choices=list(SUBMISSION_FORMATS),
                    help="submission header (default: clip_name,call_count)")
-    p.add_argument("--labels", help="labelled calls (CSV or Raven table): print event and count scores against them")
+    p.add_argument("--labels", help=cli.LABELS_HELP + ": print event and count scores against them")
     p.add_argument("--export", nargs="*", default=["raven", "audacity"], choices=["raven", "audacity"],
                    help="also write per-recording Raven selection tables / Audacity label tracks (default: both)")
     p.add_argument("--plot-all", action="store_true",

@@ -14,7 +14,7 @@ def main() -> int:
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--recordings", nargs="+", required=True, help="long recordings (files or folders)")
-    p.add_argument("--labels", required=True, help="labelled calls: CSV recording,start,end[,confidence] or a Raven table")
+    p.add_argument("--labels", required=True, help=cli.LABELS_HELP)
     p.add_argument("--out", required=True, help="output folder")
     args = p.parse_args()
     fe = FrontendConfig()

@@ -34,7 +34,7 @@ def main() -> int:
                    "or a PhysioNet, ESC-50, Freesound or Kaggle-whale folder (default: data, unless --recordings is given)")
     p.add_argument("--audio-dir", help="where the files a CSV lists are (default: found beside the CSV)")
     p.add_argument("--recordings", nargs="+", help="long recordings (files or folders) with calls labelled in --labels")
-    p.add_argument("--labels", help="labelled calls in --recordings: CSV recording,start,end[,confidence] or a Raven table")
+    p.add_argument("--labels", help=cli.LABELS_HELP + ", of the --recordings")
     p.add_argument("--allow-missing-recordings", action="store_true",
                    help="train even when --labels names recordings not among --recordings (they are left out)")
     p.add_argument("--review", help="a review of a count over --recordings (review.py's <output>_review.csv): "

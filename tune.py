@@ -33,7 +33,7 @@ def main() -> int:
     p.add_argument("--data-dir", help="two classes of labelled files: the Kaggle layout, a folder per class, a CSV "
                                       "(default: data, unless --recordings is given)")
     p.add_argument("--recordings", nargs="+", help="long recordings with calls labelled in --labels")
-    p.add_argument("--labels", help="labelled calls in --recordings (CSV or Raven table)")
+    p.add_argument("--labels", help=cli.LABELS_HELP + ", of the --recordings")
     p.add_argument("--out", default="runs/sweep", help="sweep folder (default: runs/sweep)")
     p.add_argument("--tuner", default="hyperband", choices=TUNERS)
     p.add_argument("--max-trials", type=int, default=20)

@@ -14,6 +14,10 @@ import warnings
 # Set before TensorFlow is imported anywhere: hide its C++ start-up chatter (warnings stay visible).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# What --labels takes, wherever a script takes labels (data_pipeline.labels.annotations reads them).
+LABELS_HELP = ("labelled calls: a CSV recording,start,end[,confidence], a Raven selection table, an Audacity label track "
+               "(<recording stem>.labels.txt), or a folder of tables and tracks")
+
 # What the MP3 decoder inside libsndfile (mpg123) prints straight to the terminal about damaged or
 # truncated files ("Note: Trying to resync...", "[src/libmpg123/parse.c:...] error: Giving up resync").
 # The file is reported once, in the project's own words (data_pipeline.audio.decoding), instead.
