@@ -4,7 +4,6 @@ import argparse
 import contextlib
 import sys
 from functools import partial
-from pathlib import Path
 
 from model import cli
 
@@ -22,8 +21,8 @@ def main() -> int:
                    help='recordings or folders of them (default: "data/Forest Recordings")')
     p.add_argument("--model", nargs="+", help="run folder of a trained model (default: newest under runs/); several: "
                                              "their window scores are averaged (same front end; README)")
-    p.add_argument("--output", default="submission.csv", help="submission CSV (default: submission.csv)")
-    p.add_argument("--events", help="events CSV, one row per call (default: <output>_events.csv)")
+    p.add_argument("--output", default="submission.csv", type=cli.file_to_write, help="submission CSV (default: submission.csv)")
+    p.add_argument("--events", type=cli.file_to_write, help="events CSV, one row per call (default: <output>_events.csv)")
     p.add_argument("--format", default="clip_name,call_count", choices=list(SUBMISSION_FORMATS),
                    help="submission header (default: clip_name,call_count)")
     p.add_argument("--labels", help=cli.LABELS_HELP + ": print event and count scores against them")
@@ -69,7 +68,7 @@ def main() -> int:
 
     paths = audio_inputs(args.input)
     require_unique_names(paths)
-    output = Path(args.output)
+    output = args.output
     model_dirs = args.model or [latest_run()]
     for model_dir in model_dirs:  # a mistyped --model answers now, not once TensorFlow has loaded
         trained_run_folder(model_dir)

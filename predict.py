@@ -17,7 +17,7 @@ def main() -> int:
     p.add_argument("paths", nargs="+", help="audio files or folders of them")
     p.add_argument("--model", nargs="+", help="run folder of a trained model (default: newest under runs/); several: "
                                              "their probabilities are averaged (same front end and classes)")
-    p.add_argument("--output", help="CSV to write (default: print to stdout)")
+    p.add_argument("--output", type=cli.file_to_write, help="CSV to write (default: print to stdout)")
     args = p.parse_args()
 
     paths = audio_inputs(args.paths)

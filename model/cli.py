@@ -10,6 +10,7 @@ import re
 import sys
 import threading
 import warnings
+from pathlib import Path
 
 # Set before TensorFlow is imported anywhere: hide its C++ start-up chatter (warnings stay visible).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -178,3 +179,14 @@ def filter_native_stderr() -> None:
 
     atexit.register(restore)
     filter_native_stderr.installed = True
+
+
+def file_to_write(value: str) -> Path:
+    """An argparse type for an option naming a file to write (--output): a folder there, or a name ending in a
+    slash, is refused in one line before any work, where the write at the end would fail after all of it."""
+    import argparse
+
+    if value.endswith(("/", os.sep)) or Path(value).is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is a folder; give the file to write, e.g. "
+                                         f"{Path(value) / 'counts.csv'}")
+    return Path(value)
