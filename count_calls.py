@@ -4,6 +4,7 @@ import argparse
 import contextlib
 import sys
 from functools import partial
+from pathlib import Path
 
 from model import cli
 
@@ -66,6 +67,9 @@ def main() -> int:
         if args.scheduler is not None:
             check_scheduler_listens(args.scheduler)
 
+    if args.input == p.get_default("input") and not Path(args.input[0]).exists():
+        raise FileNotFoundError(f"{args.input[0]}: no such folder (the default --input: the challenge's recordings "
+                                "unzipped into data/); give the recordings to count with --input")
     paths = audio_inputs(args.input)
     require_unique_names(paths)
     output = args.output

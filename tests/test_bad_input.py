@@ -161,6 +161,8 @@ def test_two_inputs_named_alike_but_for_the_extension_stop_as_well(tmp_path):
     ("predict.py", ["a.wv", "--model", "half"], "a.wv: no such file"),
     ("review.py", ["--input", "a.wv", "--model", "half"], "a.wv: no such file"),
     ("export_spectrograms.py", ["a.wv", "--out", "pictures"], "a.wv: no such file"),
+    ("count_calls.py", [], "data/Forest Recordings: no such folder (the default --input: the challenge's recordings "
+                           "unzipped into data/); give the recordings to count with --input"),
     # A folder to write a CSV to: said now, where the write failed once every recording was counted.
     ("count_calls.py", ["--input", "a.wav", "--model", "half", "--output", "half"],
      "argument --output: half is a folder; give the file to write, e.g. half/counts.csv"),
