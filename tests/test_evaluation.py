@@ -61,8 +61,9 @@ def test_summary_over_recordings_including_empty_ones(tmp_path):
     assert summary["f1"] == pytest.approx(0.5) and summary["count_mae"] == 1.0
 
 
-def test_raven_selection_table_is_read(tmp_path):
-    raven = tmp_path / "rec_07.Table.1.selections.txt"
+@pytest.mark.parametrize("name", ["rec_07.Table.1.selections.txt", "rec_07.selections.txt", "rec_07.txt"])
+def test_raven_selection_table_is_read_for_the_recording_it_is_named_after(tmp_path, name):
+    raven = tmp_path / name
     raven.write_text("Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\n1\tSpectrogram 1\t1\t2.5\t7.0\n")
     table = read_call_labels(raven)
     assert table.iloc[0].tolist() == ["rec_07", 2.5, 7.0, "sure"]

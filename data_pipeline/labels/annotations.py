@@ -39,7 +39,7 @@ def read_call_labels(path: str | os.PathLike) -> pd.DataFrame:
         tables = [p for p in texts if not _is_track(p)]
         # count_calls.py's OUTPUT_detections/ holds a table and a track of each recording: a track is read only
         # for a recording that has no table.
-        tabled = {p.name.split(".Table")[0] if ".Table" in p.name else p.stem for p in tables}
+        tabled = {_table_recording(p) for p in tables}
         tracks = [p for p in texts if _is_track(p) and _track_recording(p) not in tabled]
         if not tables + tracks:
             raise FileNotFoundError(f"{path}: no Raven selection tables or Audacity label tracks (*.txt) in this folder")
@@ -154,7 +154,7 @@ def _read_raven(path: Path) -> pd.DataFrame:
         raise ValueError(f"{path}: not a Raven selection table ({str(err).strip().splitlines()[0]})") from None
     if not {"Begin Time (s)", "End Time (s)"} <= set(table.columns):
         raise ValueError(f"{path}: not a Raven selection table (needs 'Begin Time (s)' and 'End Time (s)' columns)")
-    own_name = path.name.split(".Table")[0] if ".Table" in path.name else path.stem
+    own_name = _table_recording(path)
     if len(table) == 0:
         return pd.DataFrame([(own_name, np.nan, np.nan, "none")], columns=LABEL_COLUMNS)
     # Raven lists a selection once for each view it shows in (Waveform 1, Spectrogram 1) and each channel: one call.
@@ -166,6 +166,15 @@ def _read_raven(path: Path) -> pd.DataFrame:
         recording = own_name
     return _checked(path, pd.DataFrame({"recording": recording, "start": table["Begin Time (s)"],
                                         "end": table["End Time (s)"], "confidence": "sure"})[LABEL_COLUMNS])
+
+
+def _table_recording(path: Path) -> str:
+    """The recording a Raven table is named after: `rec_07` for Raven's own `rec_07.Table.1.selections.txt`,
+    and for `rec_07.selections.txt` or `rec_07.txt`."""
+    name = path.name
+    if ".Table" in name:
+        return name.split(".Table")[0]
+    return name[: -len(".selections.txt")] if name.lower().endswith(".selections.txt") else path.stem
 
 
 def _is_track(path: Path) -> bool:
