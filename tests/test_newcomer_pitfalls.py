@@ -86,9 +86,18 @@ def test_audacity_label_tracks_are_labels_and_a_folder_reads_each_recording_once
 
 def test_raven_tables_use_their_begin_file_column(tmp_path):
     table = tmp_path / "anything.txt"
-    table.write_text("Selection\tBegin Time (s)\tEnd Time (s)\tBegin File\tNotes\n1\t3.0\t7.5\tsite2_0600.wav\tloud\n")
+    table.write_text("Selection\tBegin Time (s)\tEnd Time (s)\tBegin File\tNotes\n1\t3.0\t7.5\tsite2_0600.wav\tloud\n"
+                     "2\t9.0\t12.0\tD:\\season\\site2_0700.wav\t\n")
     labels = read_call_labels(table)
-    assert labels[["recording", "start", "end", "confidence"]].values.tolist() == [["site2_0600.wav", 3.0, 7.5, "sure"]]
+    assert labels[["recording", "start", "end", "confidence"]].values.tolist() == [["site2_0600.wav", 3.0, 7.5, "sure"],
+                                                                                  ["site2_0700.wav", 9.0, 12.0, "sure"]]
+
+
+def test_labels_written_on_windows_name_the_recordings_by_their_paths_there(tmp_path):
+    labels = pd.DataFrame([("D:\\season\\site1\\rec_07.wav", 1.0, 4.0, "sure"), ("season/site1/rec_08", 2.0, 5.0, "sure")],
+                          columns=["recording", "start", "end", "confidence"])
+    matched, problems = match_recordings(labels, [tmp_path / "rec_07.wav", tmp_path / "rec_08.flac"])
+    assert problems == [] and list(matched["recording"]) == ["rec_07.wav", "rec_08.flac"]
 
 
 def test_outputs_get_the_permissions_of_an_ordinary_write(tmp_path):

@@ -161,7 +161,7 @@ def _read_raven(path: Path) -> pd.DataFrame:
     table = table.drop_duplicates([c for c in ("Selection", "Begin File", "Begin Time (s)", "End Time (s)") if c in table])
     _say_kinds(path, table)
     if "Begin File" in table:
-        recording = table["Begin File"].map(lambda f: Path(str(f)).name)
+        recording = table["Begin File"].map(lambda f: _base_name(str(f)))
     else:
         recording = own_name
     return _checked(path, pd.DataFrame({"recording": recording, "start": table["Begin Time (s)"],
@@ -216,6 +216,12 @@ def _say_kinds(path: Path, table: pd.DataFrame) -> None:
                       "is read as a call; keep only the calls' rows")
 
 
+def _base_name(name: str) -> str:
+    """A file name without its folders, whichever system wrote them: labels made on Windows
+    (`D:\\season\\rec_07.wav`) name the recordings a Linux cluster counts."""
+    return name.replace("\\", "/").rsplit("/", 1)[-1]
+
+
 def match_recordings(labels: pd.DataFrame, recordings: list[str | os.PathLike],
                      source: str = "labels") -> tuple[pd.DataFrame, list[str]]:
     """(labels naming the recordings given, renamed to their file names; one line per labelled name
@@ -228,7 +234,7 @@ def match_recordings(labels: pd.DataFrame, recordings: list[str | os.PathLike],
     by_stem = {Path(r).stem: Path(r).name for r in recordings}
     canonical, problems = {}, []
     for name in sorted(labels["recording"].astype(str).unique()):
-        found = by_name.get(name) or by_stem.get(name) or by_stem.get(Path(name).stem)
+        found = by_name.get(name) or by_stem.get(name) or by_stem.get(Path(_base_name(name)).stem)
         if found:
             canonical[name] = found
             continue
