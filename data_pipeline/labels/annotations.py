@@ -5,9 +5,10 @@ one row with empty times and confidence `none`), as spreadsheets save it too (UT
 byte-order mark, else Windows-1252; `;`-separated with decimal commas; headers in any case), and Raven
 selection tables (tab-separated, with `Begin Time (s)` and `End Time (s)`, the recording from `Begin
 File` or the table's own name; a selection listed once per view or channel is one call), Audacity label
-tracks named `<recording stem>.labels.txt` (every label a sure call), one file or a folder of them. `match_recordings` ties the names labels use to the recordings given:
-by file name, else by stem (Raven names a table after the recording's stem), and says which
-labelled names match nothing, with the nearest recording's name.
+tracks named `<recording stem>.labels.txt` (every label a sure call), one file or a folder of them.
+`match_recordings` ties the names labels use to the recordings given: by file name, else by stem (Raven
+names a table after the recording's stem), folders before the name left out (Windows' too), and says
+which labelled names match nothing, with the nearest recording's name.
 """
 
 from __future__ import annotations
