@@ -279,7 +279,7 @@ def test_labels_saved_by_a_spreadsheet_read_as_written(tmp_path, capsys, saved_a
 
 @pytest.mark.parametrize("text, message", [
     ("", "empty; labels need a header line recording,start,end[,confidence]"),
-    ("recording,start,end\na.wav,1,5\na.wav,7,9,faint call\n", "line 3 has 4 fields where the header has 3 (a ',' inside"),
+    ("recording,start,end\na.wav,1,5\na.wav,7,9,faint call\n", "line 3 has 4 fields where the first has 3 (a ',' inside"),
 ])
 def test_labels_that_cannot_be_read_as_a_table_stop_naming_the_file(tmp_path, text, message):
     with pytest.raises(ValueError, match="^" + str(tmp_path / "calls.csv") + ": " + message.replace("(", r"\(").replace("[", r"\[")):

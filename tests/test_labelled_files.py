@@ -78,3 +78,18 @@ def test_long_files_are_cut_into_windows_that_reach_the_end(tmp_path, write_audi
     windows = cut_into_windows(table, clip_s=3.0, hop_s=1.5)
     assert list(windows["start"]) == [0.0, 1.5, 3.0, 4.3, 0.0]  # the last window ends at the end, as in predict.py
     assert list(windows["label"]) == ["abnormal"] * 4 + ["normal"] and list(windows["group"]) == ["long"] * 4 + ["short"]
+
+
+def test_a_file_list_saved_by_a_spreadsheet_reads_as_written(tmp_path, write_audio, capsys):
+    # ';'-separated, Windows-1252 (an accented name), a headerless variant: as Excel on Windows saves them.
+    for name in ("canto_1.wav", "ruído_2.wav"):
+        write_audio(name, sine(440, 1.0, 16000), 16000)
+    (tmp_path / "files.csv").write_bytes("File;Label\ncanto_1.wav;call\nruído_2.wav;noise\n".encode("cp1252"))
+    table, classes = read_label_csv(tmp_path / "files.csv")
+    assert sorted(classes) == ["call", "noise"] and [f.rsplit("/", 1)[-1] for f in table["file"]] == ["canto_1.wav", "ruído_2.wav"]
+    assert "read as Windows-1252" in capsys.readouterr().out
+    (tmp_path / "headerless.csv").write_text("canto_1.wav;call\nruído_2.wav;noise\n")
+    assert sorted(read_label_csv(tmp_path / "headerless.csv")[1]) == ["call", "noise"]
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(ValueError, match=r"empty.csv: empty; a file column \(fname, "):
+        read_label_csv(tmp_path / "empty.csv")

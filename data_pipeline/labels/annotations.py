@@ -13,7 +13,6 @@ which labelled names match nothing, with the nearest recording's name.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import io
 import os
@@ -23,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from data_pipeline.labels.class_folders import KAGGLE_CLASSES
+from data_pipeline.labels.table_files import read_table, read_text
 
 LABEL_COLUMNS = ["recording", "start", "end", "confidence"]
 CONFIDENCES = ("sure", "faint", "none")
@@ -49,10 +49,7 @@ def read_call_labels(path: str | os.PathLike) -> pd.DataFrame:
         raise FileNotFoundError(f"{path}: no such labels file or folder")
     if path.suffix.lower() == ".txt":
         return _read_track(path) if _is_track(path) else _read_raven(path)
-    text = _read_text(path)
-    header = text.partition("\n")[0]
-    sep = next((c for c in ",;\t" if c in header), ",")
-    table = _read_table(path, text, sep)
+    table, sep = read_table(path, needs="labels need a header line recording,start,end[,confidence]")
     table.columns = [str(c).strip().lower() for c in table.columns]
     missing = {"recording", "start", "end"} - set(table.columns)
     if missing:
@@ -68,37 +65,6 @@ def read_call_labels(path: str | os.PathLike) -> pd.DataFrame:
         raise ValueError(f"{path}: confidence must be one of {CONFIDENCES}; "
                          f"row {bad.index[0] + 2} has {bad['confidence'].iloc[0]!r}")
     return _checked(path, table[LABEL_COLUMNS])
-
-
-def _read_text(path: Path) -> str:
-    """A labels file's text: UTF-8 (a spreadsheet's byte-order mark dropped), else Windows-1252, what Excel on
-    Windows saves as "CSV", said in one line, since names then decoded as another code page would not match."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not text in UTF-8 or Windows-1252; save the labels as UTF-8 (Excel: CSV UTF-8)") from None
-    print(f"warning: {path}: not UTF-8, read as Windows-1252 (what Excel on Windows saves as CSV)")
-    return text
-
-
-def _read_table(path: Path, text: str, sep: str) -> pd.DataFrame:
-    """The rows of a labels file, every field as text (a name like '0001' stays a name); one line naming the
-    file when there is no header, or naming the first row with more fields than the header (pandas would
-    otherwise take the first column for an index and shift every field by one)."""
-    rows = csv.reader(io.StringIO(text), delimiter=sep)
-    width = len(next(rows, []))
-    if not width:
-        raise ValueError(f"{path}: empty; labels need a header line recording,start,end[,confidence]")
-    for row in rows:
-        if len(row) > width:
-            raise ValueError(f"{path}: line {rows.line_num} has {len(row)} fields where the header has {width} "
-                             f"(a {sep!r} inside a name or note? put that field in double quotes)")
-    return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, index_col=False)
 
 
 def _checked(path: Path, table: pd.DataFrame) -> pd.DataFrame:
@@ -150,7 +116,7 @@ def calls_past_the_end(labels: pd.DataFrame, durations_s: dict[str, float]) -> l
 def _read_raven(path: Path) -> pd.DataFrame:
     """One Raven selection table; an empty one says its recording holds no call."""
     try:
-        table = pd.read_csv(io.StringIO(_read_text(path)), sep="\t")
+        table = pd.read_csv(io.StringIO(read_text(path)), sep="\t")
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise ValueError(f"{path}: not a Raven selection table ({str(err).strip().splitlines()[0]})") from None
     if not {"Begin Time (s)", "End Time (s)"} <= set(table.columns):
@@ -192,7 +158,7 @@ def _read_track(path: Path) -> pd.DataFrame:
     of their own that starts with a backslash. Every label is a sure call; an empty track says its recording
     holds none."""
     rows, lines = [], []
-    for number, line in enumerate(_read_text(path).splitlines(), start=1):
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip() or line.startswith("\\"):
             continue
         fields = line.split("\t")

@@ -28,6 +28,7 @@ import pandas as pd
 from data_pipeline.audio.decoding import AUDIO_EXTENSIONS, audio_duration_s
 from data_pipeline.features.windows import window_starts
 from data_pipeline.labels.class_folders import clips_from_folders
+from data_pipeline.labels.table_files import read_table
 
 FILE_COLUMNS = ("fname", "filename", "file", "clip_name", "path", "name", "recording")
 LABEL_COLUMNS = ("label", "category", "class", "labels")
@@ -67,13 +68,13 @@ def read_label_csv(csv_path: str | os.PathLike, audio_dir: str | os.PathLike | N
         the class order, negative class first.
     """
     csv_path = Path(csv_path)
-    raw = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    raw, sep = read_table(csv_path, needs=f"a file column ({', '.join(FILE_COLUMNS)}) and a label column", keep_default_na=False)
     columns = {c.strip().lower(): c for c in raw.columns}
     file_col = next((columns[c] for c in FILE_COLUMNS if c in columns), None)
     label_col = next((columns[c] for c in LABEL_COLUMNS if c in columns), None)
     if file_col is None or label_col is None:
         if len(raw.columns) == 2 and not ({c.lower() for c in raw.columns} & set(FILE_COLUMNS + LABEL_COLUMNS)):
-            raw = pd.read_csv(csv_path, dtype=str, keep_default_na=False, header=None)  # headerless name,label
+            raw, _ = read_table(csv_path, sep=sep, keep_default_na=False, header=None)  # headerless name,label
             file_col, label_col, columns = 0, 1, {}
         else:
             raise DatasetError(f"{csv_path}: need a file column ({', '.join(FILE_COLUMNS)}) and a label column "
