@@ -58,6 +58,8 @@ def main() -> int:
                    help=f"calls whose harmonic stack glides faster than this (octaves a second; a moo or a siren, not "
                         f"a Capuchinbird) are dropped, 0: no gate ({saved})")
     args = p.parse_args()
+    if args.events is not None and args.events.resolve() == args.output.resolve():
+        p.error(f"--events and --output both name {args.output}: the calls would be written over the counts")
     if args.workers is not None and args.scheduler is not None:
         p.error("--workers starts local workers, --scheduler uses a cluster's: give one of them")
     if args.workers is not None or args.scheduler is not None:

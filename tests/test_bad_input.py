@@ -167,6 +167,8 @@ def test_two_inputs_named_alike_but_for_the_extension_stop_as_well(tmp_path):
     ("count_calls.py", ["--input", "a.wav", "--model", "half", "--output", "half"],
      "argument --output: half is a folder; give the file to write, e.g. half/counts.csv"),
     ("predict.py", ["a.wav", "--model", "half", "--output", "scores/"], "argument --output: scores/ is a folder"),
+    ("count_calls.py", ["--input", "a.wav", "--model", "half", "--output", "c.csv", "--events", "./c.csv"],
+     "--events and --output both name c.csv: the calls would be written over the counts"),
 ])
 def test_a_mistyped_path_is_one_line_before_tensorflow_loads(tmp_path, script, args, said):
     """Said at once (0.15-0.5 s here), not after the 2-4 s TensorFlow (and keras-tuner) take to import."""
