@@ -67,3 +67,8 @@ def test_a_long_recording_s_mistake_plot_shows_ten_minutes_from_a_minute_before_
                                   labels_path=tmp_path / "labels.csv", export=())
     assert drawn == [pytest.approx(shown, abs=0.05)]
     assert (tmp_path / "counts_plots" / "long.png").stat().st_size > 10_000
+    # Counted again with the call no longer labelled, there is no mistake to plot, and the old plot goes.
+    (tmp_path / "labels.csv").write_text("recording,start,end\nlong.wav,,\n")
+    count_report.count_and_report(Detector.load(untrained_model), [tmp_path / "long.wav"], tmp_path / "counts.csv",
+                                  labels_path=tmp_path / "labels.csv", export=())
+    assert len(drawn) == 1 and list((tmp_path / "counts_plots").iterdir()) == []

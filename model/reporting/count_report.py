@@ -104,7 +104,8 @@ def _plot_recordings(detector, paths, result, labels, per_rec, folder: Path, plo
     """Spectrogram, labels and detections of the recordings with the most mistakes (of every
     scored recording with `plot_all`); of a recording longer than MAX_PLOT_S, the stretch that
     long from a minute before its first mistake, read alone (a whole 2-hour recording was an image
-    120,000 pixels wide, drawn from 460 MB of samples decoded at once)."""
+    120,000 pixels wide, drawn from 460 MB of samples decoded at once). The folder then holds this run's
+    plots only: an earlier run's plot of a mistake since mended would say it is still there."""
     from data_pipeline.audio.decoding import read_stretch
     from data_pipeline.features.frontend import spectrogram
 
@@ -117,6 +118,9 @@ def _plot_recordings(detector, paths, result, labels, per_rec, folder: Path, plo
             print("no mistakes: no plots (--plot-all plots every recording)")
     by_name = {Path(p).name: p for p in paths}
     scores = {s.recording: s for s in result.scores}
+    drawn = {folder / f"{Path(rec).stem}.png" for rec in worst["recording"]}
+    for stale in set(folder.glob("*.png")) - drawn:  # an earlier run's plot of a mistake since mended
+        stale.unlink()
     for rec in worst["recording"]:
         events, truth = result.events[result.events["recording"] == rec], labels[labels["recording"] == rec]
         duration, start, title = scores[rec].duration_s, 0.0, rec
