@@ -303,6 +303,13 @@ def test_raven_tables_that_cannot_be_right_stop_with_the_row(tmp_path, rows, mes
         read_call_labels(path)
 
 
+def test_a_call_labelled_twice_is_one_call_and_said(tmp_path, capsys):
+    table = read_call_labels(_labels(tmp_path, "recording,start,end\na.wav,1,5\nb.wav,1,5\na.wav,9,12\na.wav,1,5\n"))
+    assert table[["recording", "start"]].values.tolist() == [["a.wav", 1], ["b.wav", 1], ["a.wav", 9]]
+    said = capsys.readouterr().out
+    assert "1 row(s) repeat a call of the rows before, e.g. row 5; each call read once" in said and "overlap" not in said
+
+
 def test_overlapping_calls_are_kept_and_said(tmp_path, capsys):
     table = read_call_labels(_labels(tmp_path, "recording,start,end\na.wav,1,5\na.wav,4,8\na.wav,9,12\nb.wav,4,6\n"))
     assert len(table) == 4

@@ -68,7 +68,8 @@ def read_call_labels(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def _checked(path: Path, table: pd.DataFrame) -> pd.DataFrame:
-    """The labels (one per row of the file, in order) once every call's times make sense; says overlaps."""
+    """The labels (one per row of the file, in order, a repeated row once) once every call's times make sense;
+    says repeats and overlaps."""
     table = table.assign(start=pd.to_numeric(table["start"], errors="coerce"),
                          end=pd.to_numeric(table["end"], errors="coerce"))
     calls = table[table["confidence"] != "none"]
@@ -79,6 +80,11 @@ def _checked(path: Path, table: pd.DataFrame) -> pd.DataFrame:
             row = calls.index[bad.to_numpy()][0]
             where = f" ({calls.loc[row, 'start']:g} s)" if "recording does" in problem else ""
             raise ValueError(f"{path}: row {row + 2} {problem}{where}")
+    repeated = table.duplicated(["recording", "start", "end"]) & (table["confidence"] != "none")
+    if repeated.any():  # a row pasted twice: one call, or the evaluation would expect two
+        print(f"warning: {path}: {repeated.sum()} row(s) repeat a call of the rows before, e.g. row "
+              f"{table.index[repeated.to_numpy()][0] + 2}; each call read once")
+        table = table[~repeated]
     _say_overlaps(path, table)
     return table.reset_index(drop=True)
 
