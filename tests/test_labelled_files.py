@@ -86,7 +86,8 @@ def test_a_file_list_saved_by_a_spreadsheet_reads_as_written(tmp_path, write_aud
         write_audio(name, sine(440, 1.0, 16000), 16000)
     (tmp_path / "files.csv").write_bytes("File;Label\ncanto_1.wav;call\nruído_2.wav;noise\n".encode("cp1252"))
     table, classes = read_label_csv(tmp_path / "files.csv")
-    assert sorted(classes) == ["call", "noise"] and [f.rsplit("/", 1)[-1] for f in table["file"]] == ["canto_1.wav", "ruído_2.wav"]
+    assert sorted(classes) == ["call", "noise"]
+    assert [f.rsplit("/", 1)[-1] for f in table["file"]] == ["canto_1.wav", "ruído_2.wav"]
     assert "read as Windows-1252" in capsys.readouterr().out
     (tmp_path / "headerless.csv").write_text("canto_1.wav;call\nruído_2.wav;noise\n")
     assert sorted(read_label_csv(tmp_path / "headerless.csv")[1]) == ["call", "noise"]
