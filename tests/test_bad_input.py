@@ -109,13 +109,16 @@ def test_subfolders_with_audio_are_named_not_passed_over(tmp_path):
     assert expand_audio_paths([tmp_path / "site1"]) == [tmp_path / "site1" / "20240101_050000.wav"]  # no warning
 
 def test_a_file_given_twice_is_read_once(tmp_path, monkeypatch):
-    # Counted twice, its windows were merged with their own copies: 7 calls became 0 and 0 (2026-12-07).
-    sf.write(tmp_path / "a.wav", TONE, 48000)
-    sf.write(tmp_path / "b.wav", TONE, 48000)
-    (tmp_path / "c.wav").symlink_to(tmp_path / "b.wav")
+    # Counted twice under one name, its windows were merged with their own copies: 7 calls became 0 and 0 (2026-12-07).
+    data = tmp_path / "data"
+    data.mkdir()
+    sf.write(data / "a.wav", TONE, 48000)
+    sf.write(data / "b.wav", TONE, 48000)
+    (data / "c.wav").symlink_to(data / "b.wav")  # another name: another recording, as a user may link one
+    (tmp_path / "again").symlink_to(data)
     monkeypatch.chdir(tmp_path)
-    given = [tmp_path / "a.wav", tmp_path, "./a.wav", "c.wav", "missing.wav", "missing.wav"]
-    assert expand_audio_paths(given) == [tmp_path / "a.wav", tmp_path / "b.wav", Path("missing.wav")]
+    given = [data / "a.wav", data, "./data/a.wav", "again/b.wav", "missing.wav", "missing.wav"]
+    assert expand_audio_paths(given) == [data / "a.wav", data / "b.wav", data / "c.wav", Path("missing.wav")]
 
 
 def test_inputs_stop_in_one_line_only_when_nothing_given_is_there(tmp_path):

@@ -77,8 +77,8 @@ def list_audio_files(folder: str | os.PathLike, say_unread: bool = False) -> lis
 
 def expand_audio_paths(paths: list[str | os.PathLike]) -> list[Path]:
     """Files as given plus the audio files inside any folders given, in the order given, each file once
-    (a folder and a file in it, or one file by two spellings: counted twice, its calls would be merged with
-    its own copies).
+    (a folder and a file in it, or one file by two paths: counted twice under one name, its calls were merged
+    with their own copies); links of other names to one file are other recordings, named as linked.
 
     Paths that do not exist are passed on (to be reported as failures), except when several given
     in a row join with spaces into one that does: an unquoted name with a space ("data/Forest
@@ -87,10 +87,10 @@ def expand_audio_paths(paths: list[str | os.PathLike]) -> list[Path]:
     hint = _unquoted_space_hint([str(p) for p in paths])
     if hint:
         raise FileNotFoundError(hint)
-    out: dict[Path, Path] = {}
+    out: dict[tuple[str, Path], Path] = {}
     for p in map(Path, paths):
         for file in list_audio_files(p, say_unread=True) if p.is_dir() else [p]:
-            out.setdefault(file.resolve(), file)
+            out.setdefault((file.name, file.resolve()), file)
     return list(out.values())
 
 
