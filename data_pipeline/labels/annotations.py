@@ -14,7 +14,6 @@ which labelled names match nothing, with the nearest recording's name.
 from __future__ import annotations
 
 import difflib
-import io
 import os
 from pathlib import Path
 
@@ -121,9 +120,10 @@ def calls_past_the_end(labels: pd.DataFrame, durations_s: dict[str, float]) -> l
 
 def _read_raven(path: Path) -> pd.DataFrame:
     """One Raven selection table; an empty one says its recording holds no call."""
+    needs = "a Raven selection table has a header line with 'Begin Time (s)' and 'End Time (s)'"
     try:
-        table = pd.read_csv(io.StringIO(read_text(path)), sep="\t")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        table, _ = read_table(path, needs=needs, sep="\t")
+    except pd.errors.ParserError as err:
         raise ValueError(f"{path}: not a Raven selection table ({str(err).strip().splitlines()[0]})") from None
     if not {"Begin Time (s)", "End Time (s)"} <= set(table.columns):
         raise ValueError(f"{path}: not a Raven selection table (needs 'Begin Time (s)' and 'End Time (s)' columns)")
