@@ -163,17 +163,17 @@ def _read_track(path: Path) -> pd.DataFrame:
     line per label, start, end and text, tab-separated, no header; a spectral label's frequencies on a line
     of their own that starts with a backslash. Every label is a sure call; an empty track says its recording
     holds none."""
-    rows, lines = [], []
+    recording, rows, lines = _track_recording(path), [], []
     for number, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip() or line.startswith("\\"):
             continue
         fields = line.split("\t")
         if len(fields) < 2:
             raise ValueError(f"{path}: line {number} is not an Audacity label (start, end and text, tab-separated)")
-        rows.append((_track_recording(path), fields[0], fields[1], "sure"))
+        rows.append((recording, fields[0], fields[1], "sure"))
         lines.append(number)
     if not rows:
-        return pd.DataFrame([(_track_recording(path), np.nan, np.nan, "none")], columns=LABEL_COLUMNS)
+        return pd.DataFrame([(recording, np.nan, np.nan, "none")], columns=LABEL_COLUMNS)
     return _checked(path, pd.DataFrame(rows, columns=LABEL_COLUMNS, index=np.array(lines) - 2))  # says "row <line>"
 
 

@@ -118,10 +118,10 @@ def _plot_recordings(detector, paths, result, labels, per_rec, folder: Path, plo
             print("no mistakes: no plots (--plot-all plots every recording)")
     by_name = {Path(p).name: p for p in paths}
     scores = {s.recording: s for s in result.scores}
-    drawn = {folder / f"{Path(rec).stem}.png" for rec in worst["recording"]}
-    for stale in set(folder.glob("*.png")) - drawn:  # an earlier run's plot of a mistake since mended
+    plots = {rec: folder / f"{Path(rec).stem}.png" for rec in worst["recording"]}
+    for stale in set(folder.glob("*.png")) - set(plots.values()):  # an earlier run's plot of a mistake since mended
         stale.unlink()
-    for rec in worst["recording"]:
+    for rec, plot in plots.items():
         events, truth = result.events[result.events["recording"] == rec], labels[labels["recording"] == rec]
         duration, start, title = scores[rec].duration_s, 0.0, rec
         if duration > MAX_PLOT_S:
@@ -130,7 +130,6 @@ def _plot_recordings(detector, paths, result, labels, per_rec, folder: Path, plo
             title = f"{rec}, {start:.0f}-{start + MAX_PLOT_S:.0f} s of {duration:.0f} s"
         audio = read_stretch(by_name[rec], start, start + MAX_PLOT_S, detector.frontend.sample_rate_hz)
         spec = np.asarray(spectrogram(audio, detector.frontend))
-        plot_recording(spec, detector.frontend, folder / f"{Path(rec).stem}.png", events, truth, scores[rec],
-                       title=title, start_s=start)
+        plot_recording(spec, detector.frontend, plot, events, truth, scores[rec], title=title, start_s=start)
     if len(worst):
         print(f"plots of the {len(worst)} recordings {'scored' if plot_all else 'with mistakes'}: {folder}/")
