@@ -6,9 +6,11 @@ a cluster that cannot do the work says so in one line."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -215,13 +217,23 @@ def test_counting_stopped_on_a_cluster_keeps_dask_quiet_until_the_cluster_closes
     assert logging.root.manager.disable == before and scheduler_log.isEnabledFor(logging.ERROR)
 
 
-def test_local_workers_start_keras_as_the_scripts_do():
+def test_local_workers_start_keras_as_the_scripts_do_beside_another_cluster():
     """Each local worker imports TensorFlow for its first recording; its setup keeps out what Keras would import
-    for nothing (model.cli.KerasWithoutExtras), as in the counting process: about 0.9 s of CPU per worker here."""
+    for nothing (model.cli.KerasWithoutExtras), as in the counting process: about 0.9 s of CPU per worker here.
+    Two counts with local workers at once (two sites, one machine) each take a free port: the scheduler's web
+    server took Dask's 8787 and, where that was held, said so in a warning of four lines (once in this suite)."""
     from model.detection.cluster_counting import dask_client
 
-    with dask_client(workers=1) as client:
-        assert client.submit(_keras_probe()).result() == (False, False, True)
+    with socket.socket() as held, warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        try:
+            held.bind(("127.0.0.1", 8787))
+            held.listen()
+        except OSError:
+            pass  # held already, as it should be for this test
+        with dask_client(workers=1) as client:
+            assert client.submit(_keras_probe()).result() == (False, False, True)
+    assert not [str(w.message) for w in warned if "8787" in str(w.message)]
 
 
 def _keras_probe():

@@ -159,6 +159,11 @@ def dask_setup(worker):  # Ctrl-C is the counting process's to handle: it closes
 """
 
 
+# The scheduler serves its web routes with no dashboard too, on Dask's 8787 unless told: a second count with local
+# workers on one machine found it taken and said so in a warning of four lines.
+FREE_WEB_PORT = {"dashboard_address": "127.0.0.1:0"}
+
+
 @contextmanager
 def dask_client(workers: int | None = None, scheduler: str | None = None):
     """A Dask client on the cluster at `scheduler` (an address, or the JSON file `dask scheduler
@@ -182,7 +187,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
         threads = max(1, (os.cpu_count() or 1) // workers)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=None, env={"TF_NUM_INTRAOP_THREADS": str(threads)},
-                               preload=[LOCAL_WORKER_SETUP])
+                               preload=[LOCAL_WORKER_SETUP], scheduler_kwargs=FREE_WEB_PORT)
         client = Client(cluster)
     finished = False
     try:
