@@ -17,6 +17,7 @@ from conftest import SHARED, dominant_hz, run_script, sine
 from data_pipeline.audio.decoding import (AudioDecodeError, AudioWarning, decode_audio, expand_audio_paths,
                                           list_audio_files)
 from data_pipeline.labels.annotations import calls_past_the_end, clips_from_annotations, read_call_labels
+from data_pipeline.labels.class_folders import clips_from_folders
 
 RATE = 16000
 TONE = sine(440, 3.0, 48000)
@@ -107,6 +108,37 @@ def test_subfolders_with_audio_are_named_not_passed_over(tmp_path):
     with pytest.warns(AudioWarning, match=r"2 subfolder\(s\) with audio in them not read: site1, site2 \(give them too"):
         assert expand_audio_paths([tmp_path]) == [tmp_path / "a.wav"]
     assert expand_audio_paths([tmp_path / "site1"]) == [tmp_path / "site1" / "20240101_050000.wav"]  # no warning
+
+def test_hidden_files_macos_leaves_beside_each_file_are_not_recordings_tables_or_classes(tmp_path):
+    # Copied from a Mac to a memory card or USB drive, every file gets a `._NAME` twin of its details: a folder of
+    # recordings counted each twin as a recording it could not read (exit status 1), and training stopped on the
+    # labels folder's `._NAME.Table.1.selections.txt`, "not a Raven selection table" (2026-12-07).
+    details = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(4000)
+    recs = tmp_path / "recs"
+    recs.mkdir()
+    sf.write(recs / "rec_07.wav", TONE, 48000)
+    (recs / "._rec_07.wav").write_bytes(details)
+    (recs / ".Trashes").mkdir()
+    sf.write(recs / ".Trashes" / "old.wav", TONE, 48000)
+    assert expand_audio_paths([recs]) == [recs / "rec_07.wav"]  # and no warning of a subfolder with audio
+    assert expand_audio_paths([recs / "._rec_07.wav"]) == [recs / "._rec_07.wav"]  # named on its own, it is read
+
+    header = "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\n"
+    (tmp_path / "labels").mkdir()
+    table = _labels(tmp_path / "labels", header + "1\tSpectrogram 1\t1\t1.5\t2.5\n", "rec_07.Table.1.selections.txt")
+    (table.parent / f"._{table.name}").write_bytes(details)
+    assert read_call_labels(table.parent).to_dict("records") == [
+        {"recording": "rec_07", "start": 1.5, "end": 2.5, "confidence": "sure"}]
+
+    clips = tmp_path / "clips"
+    for kind in ["dog", "rain", ".ipynb_checkpoints"]:
+        for i in range(2):
+            (clips / kind).mkdir(parents=True, exist_ok=True)
+            sf.write(clips / kind / f"{kind.strip('.')}-{i}.wav", TONE, 16000)
+        (clips / kind / f"._{kind}-0.wav").write_bytes(details)
+    table, classes = clips_from_folders(clips)
+    assert classes == ["dog", "rain"] and len(table) == 4, table
+
 
 def test_a_file_given_twice_is_read_once(tmp_path, monkeypatch):
     # Counted twice under one name, its windows were merged with their own copies: 7 calls became 0 and 0 (2026-12-07).

@@ -48,16 +48,25 @@ class AudioDecodeError(ValueError):
         super().__init__(f"{self.path}: {reason}")
 
 
+def hidden(path: Path) -> bool:
+    """Whether a folder's entry is hidden (its name starts with "."), and so left out of what a folder gives, as
+    the shell's `*` leaves it out: macOS writes a `._NAME` twin of file details beside every file it copies to a
+    memory card or USB drive (`._rec_07.wav` is no recording; `._rec_07.Table.1.selections.txt` no table), and
+    `.DS_Store`, `.ipynb_checkpoints`, `.Trashes` hold nothing of the user's. A hidden file named on its own is read."""
+    return path.name.startswith(".")
+
+
 def list_audio_files(folder: str | os.PathLike, say_unread: bool = False) -> list[Path]:
     """Audio files directly inside `folder` (by extension, case-insensitive), sorted by name; entries
     named like audio that are not (a folder, a broken link) are listed too, to be reported when read.
+    Hidden entries are left out (`hidden`).
 
     say_unread: warn (AudioWarning) about files in audio formats this tool does not decode (m4a,
     wma, ...), and about subfolders that hold audio (a season kept as one folder per site or day), which
     would otherwise be passed over unseen; other files (labels, logs) are not audio.
     """
     folder = Path(folder)
-    entries = list(folder.iterdir())  # listed once: a recorder's folder can hold thousands of files
+    entries = [p for p in folder.iterdir() if not hidden(p)]  # listed once: a recorder's folder holds thousands
     files = sorted(p for p in entries if p.suffix.lower() in AUDIO_EXTENSIONS)  # a bad one is reported when read
     if say_unread:
         nested = sorted(p.name for p in entries if p.is_dir() and p.suffix.lower() not in AUDIO_EXTENSIONS

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from data_pipeline.audio.decoding import hidden
 from data_pipeline.labels.class_folders import KAGGLE_CLASSES
 from data_pipeline.labels.table_files import read_table, read_text
 
@@ -35,7 +36,7 @@ def read_call_labels(path: str | os.PathLike) -> pd.DataFrame:
     tables and tracks (see module doc)."""
     path = Path(path)
     if path.is_dir():
-        texts = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".txt")
+        texts = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".txt" and not hidden(p))
         tables = [p for p in texts if not _is_track(p)]
         # count_calls.py's OUTPUT_detections/ holds a table and a track of each recording: a track is read only
         # for a recording that has no table.

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from data_pipeline.audio.decoding import list_audio_files
+from data_pipeline.audio.decoding import hidden, list_audio_files
 
 if TYPE_CHECKING:  # pandas loads when a table is made: count_calls.py reads the names here before it
     import pandas as pd
@@ -59,7 +59,7 @@ def clips_from_folders(data_dir: str | os.PathLike) -> tuple[pd.DataFrame, list[
     else:
         folders = {
             p.name: p for p in sorted(data_dir.iterdir())
-            if p.is_dir() and p.name != KAGGLE_RECORDINGS_DIR and list_audio_files(p)
+            if p.is_dir() and p.name != KAGGLE_RECORDINGS_DIR and not hidden(p) and list_audio_files(p)
         }
     rows = [
         (str(f), 0.0, name, source_group(f))
