@@ -318,6 +318,9 @@ def test_training_on_labelled_recordings_reports_clips_and_recordings_not_pooled
     assert saved["max_call_s"] == pytest.approx(longest + 1.0)
     assert saved["join_within_s"] == pytest.approx(longest + 0.5)  # two calls that together last that long are one
     assert "test_recordings" in metrics and "test" in metrics
+    listed = pd.read_csv(tmp_path / "run" / "unlabelled_calls.csv")  # what was counted where no label is
+    assert set(metrics["unlabelled_calls"]) == {"train", "val", "test"}
+    assert sum(metrics["unlabelled_calls"].values()) == len(listed)
     assert "test_files" not in metrics and "validation_files" not in metrics  # a recording holds both classes
     out = capsys.readouterr().out
     assert "test clips (2.5 s windows)" in out and "test files" not in out

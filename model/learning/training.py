@@ -13,6 +13,8 @@
     RUN_DIR/embedding.png                t-SNE map of the network's features for the held-out clips
     RUN_DIR/counting_tuning.csv          with labelled recordings: every counting setting tried on the
                                          validation recordings, best first (the best is saved)
+    RUN_DIR/unlabelled_calls.csv         with labelled recordings: the calls the detector counts in them where
+                                         no label is (model.learning.unlabelled_calls)
 
 Everything that happens during fit is a Keras callback (early stopping restoring the best weights,
 TensorBoard, CSV history).
@@ -49,6 +51,7 @@ from model.learning.training_state import (
     StageState,
     training_key,
 )
+from model.learning.unlabelled_calls import background_recordings, check_for_unlabelled_calls
 from model.outputs import atomic_write_csv, atomic_write_text
 from model.reporting.diagnostics import (
     embedding_features,
@@ -599,7 +602,8 @@ def _labelled_recordings(table: pd.DataFrame, labels: pd.DataFrame, split: str) 
 
 
 def _tune_and_test_on_recordings(detector: Detector, table: pd.DataFrame, labels: pd.DataFrame, run_dir: Path) -> dict:
-    """Choose counting settings on the validation recordings; count and score the test recordings."""
+    """Choose counting settings on the validation recordings; count and score the test recordings; list the calls
+    counted in labelled recordings where no label is (model.learning.unlabelled_calls)."""
     report = {}
     val = _labelled_recordings(table, labels, "val")
     if val:
@@ -613,10 +617,15 @@ def _tune_and_test_on_recordings(detector: Detector, table: pd.DataFrame, labels
         report["validation_recordings"] = {"recordings": [Path(f).name for f in val], **tried.iloc[0].to_dict()}
         print(f"counting settings chosen on {len(val)} validation recordings: {best}")
     test = _labelled_recordings(table, labels, "test")
+    counted = {}
     if test:
         result = count_calls(detector, test, progress=False)
         per_rec, summary = evaluate(result.events, labels, list(result.counts["recording"]))
         atomic_write_csv(run_dir / "test_recordings.csv", per_rec)
         report["test_recordings"] = summary
         print(f"test recordings (calls counted and matched to the labelled calls): {format_summary(summary)}")
+        counted["test"] = result.events
+    negative = detector.classes[1 - detector.positive_class]
+    report["unlabelled_calls"] = check_for_unlabelled_calls(detector, background_recordings(table, labels, negative),
+                                                            labels, run_dir, counted)
     return report
