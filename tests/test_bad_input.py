@@ -375,6 +375,22 @@ def test_raven_tables_with_extra_columns_read_their_times(tmp_path):
     assert table.to_dict("records") == [{"recording": "site3_0500", "start": 1.5, "end": 4.25, "confidence": "sure"}]
 
 
+def test_a_raven_table_over_several_files_gives_each_call_its_own_file_and_time_in_it(tmp_path):
+    # Raven opens a day of 10-minute files as one sound, and BirdNET combines its tables likewise: `Begin Time (s)`
+    # runs on from file to file, `File Offset (s)` is the time inside `Begin File` (or `Begin Path`). Read by Begin
+    # Time, the second file's call was labelled at 605 s of a 600 s recording (2026-12-07).
+    header = "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tBegin File\tFile Offset (s)\n"
+    rows = ["1\tSpectrogram 1\t1\t12.5\t16.0\t20240101_050000.wav\t12.5",
+            "2\tSpectrogram 1\t1\t605.0\t609.25\t20240101_051000.wav\t5.0"]
+    table = read_call_labels(_labels(tmp_path, header + "\n".join(rows) + "\n", "day.Table.1.selections.txt"))
+    assert table.values.tolist() == [["20240101_050000.wav", 12.5, 16.0, "sure"], ["20240101_051000.wav", 5.0, 9.25, "sure"]]
+    header = "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tCommon Name\tBegin Path\tFile Offset (s)\n"
+    rows = ["1\tSpectrogram 1\t1\t12.5\t15.5\tCapuchinbird\tD:\\season\\a.wav\t12.5",
+            "2\tSpectrogram 1\t1\t192.0\t195.0\tCapuchinbird\tD:\\season\\b.wav\t12.0"]
+    table = read_call_labels(_labels(tmp_path, header + "\n".join(rows) + "\n", "BirdNET_CombinedTable.txt"))
+    assert table.values.tolist() == [["a.wav", 12.5, 15.5, "sure"], ["b.wav", 12.0, 15.0, "sure"]]
+
+
 def test_labels_past_a_recordings_end_naming_a_missing_file_or_an_ambiguous_one_stop_training(tmp_path):
     sf.write(tmp_path / "a.wav", sine(1000, 20.0, RATE), RATE)
     past = read_call_labels(_labels(tmp_path, "recording,start,end\na.wav,2,6\na.wav,25,29\n"))

@@ -4,7 +4,8 @@ Reads the project's CSV (`recording,start,end[,confidence][,note]`; a recording 
 one row with empty times and confidence `none`), as spreadsheets save it too (UTF-8 with or without a
 byte-order mark, else Windows-1252; `;`-separated with decimal commas; headers in any case), and Raven
 selection tables (tab-separated, with `Begin Time (s)` and `End Time (s)`, the recording from `Begin
-File` or the table's own name; a selection listed once per view or channel is one call), Audacity label
+File`, `Begin Path` or the table's own name, the time in it from `File Offset (s)` where a table runs over
+several files; a selection listed once per view or channel is one call), Audacity label
 tracks named `<recording stem>.labels.txt` (every label a sure call), one file or a folder of them.
 `match_recordings` ties the names labels use to the recordings given: by file name, else by stem (Raven
 names a table after the recording's stem), folders before the name left out (Windows' too), and says
@@ -134,12 +135,14 @@ def _read_raven(path: Path) -> pd.DataFrame:
     # Raven lists a selection once for each view it shows in (Waveform 1, Spectrogram 1) and each channel: one call.
     table = table.drop_duplicates([c for c in ("Selection", "Begin File", "Begin Time (s)", "End Time (s)") if c in table])
     _say_kinds(path, table)
-    if "Begin File" in table:
-        recording = table["Begin File"].map(lambda f: _base_name(str(f)))
-    else:
-        recording = own_name
-    return _checked(path, pd.DataFrame({"recording": recording, "start": table["Begin Time (s)"],
-                                        "end": table["End Time (s)"], "confidence": "sure"})[LABEL_COLUMNS])
+    named_by = next((c for c in ("Begin File", "Begin Path") if c in table), None)
+    recording = table[named_by].map(lambda f: _base_name(str(f))) if named_by else own_name
+    start, end = table["Begin Time (s)"], table["End Time (s)"]
+    if "File Offset (s)" in table:  # a table over several files (Raven's file sequence, BirdNET's combined table)
+        begin, offset = (pd.to_numeric(table[c], errors="coerce") for c in ("Begin Time (s)", "File Offset (s)"))
+        start, end = offset, offset + pd.to_numeric(end, errors="coerce") - begin
+    return _checked(path, pd.DataFrame({"recording": recording, "start": start, "end": end,
+                                        "confidence": "sure"})[LABEL_COLUMNS])
 
 
 def _table_recording(path: Path) -> str:
