@@ -135,6 +135,7 @@ def test_count_calls_script_writes_outputs_and_reports_a_bad_file(trained, tmp_p
     inputs.mkdir()
     for rec in sorted((root / "data" / KAGGLE_RECORDINGS_DIR).glob("*.mp3"))[:2]:
         (inputs / rec.name).symlink_to(rec)
+    (inputs / "S4A01234_20240315_235930.mp3").symlink_to(rec)  # as a Song Meter names a recording begun then
     (inputs / "broken.mp3").write_text("not audio at all")
     sf.write(inputs / "z_low_rate.wav", np.random.default_rng(0).normal(0, 0.01, 20000), 2000)  # 10 s at 2 kHz
     out = tmp_path / "out" / "submission.csv"
@@ -148,14 +149,21 @@ def test_count_calls_script_writes_outputs_and_reports_a_bad_file(trained, tmp_p
     assert "Traceback" not in proc.stderr
     sub = pd.read_csv(out)
     assert list(sub.columns) == ["clip_name", "call_count"]
-    assert sub["clip_name"].tolist() == ["recording_00.mp3", "recording_01.mp3", "z_low_rate.wav"]  # counted all the same
-    events = pd.read_csv(tmp_path / "out" / "submission_events.csv")
-    assert list(events.columns) == ["recording", "start", "end", "score"]
+    assert sub["clip_name"].tolist() == ["S4A01234_20240315_235930.mp3", "recording_00.mp3", "recording_01.mp3",
+                                         "z_low_rate.wav"]  # counted all the same
+    events = pd.read_csv(tmp_path / "out" / "submission_events.csv", keep_default_na=False)
+    assert list(events.columns) == ["recording", "start", "end", "score", "clock_start"]
+    named, plain = (events[events["recording"] == name] for name in ("S4A01234_20240315_235930.mp3", "recording_01.mp3"))
+    assert len(named) and named[["start", "end"]].values.tolist() == plain[["start", "end"]].values.tolist()
+    began = pd.Timestamp("2024-03-15 23:59:30")
+    assert named["clock_start"].tolist() == [(began + pd.Timedelta(seconds=s)).isoformat(" ", "milliseconds")
+                                             for s in named["start"]]  # the time of day, into the next day
+    assert set(events.loc[events["recording"] != named["recording"].iloc[0], "clock_start"]) <= {""}  # no time: none
     assert (events.groupby("recording").size().reindex(sub["clip_name"], fill_value=0).to_numpy()
             == sub["call_count"].to_numpy()).all()
     assert (tmp_path / "out" / "submission_counts.png").stat().st_size > 1000
     raven = pd.read_csv(tmp_path / "out" / "submission_detections" / "recording_01.Table.1.selections.txt", sep="\t")
-    assert len(raven) == sub.loc[1, "call_count"]
+    assert len(raven) == sub.set_index("clip_name").loc["recording_01.mp3", "call_count"]
     assert not list((tmp_path / "out").glob(".*.tmp"))  # no temporary files left behind
 
 

@@ -1,7 +1,9 @@
 """Everything count_calls.py writes, in one place: submission, events, chart, exports, evaluation.
 
     OUTPUT.csv                      submission: one row per recording, sorted (challenge format)
-    OUTPUT_events.csv               recording,start,end,score: one row per call
+    OUTPUT_events.csv               recording,start,end,score,clock_start: one row per call; clock_start, its
+                                    time of day where the file name says when the recording began
+                                    (data_pipeline.audio.recording_times)
     OUTPUT_counts.png               bar chart of calls per recording (labelled counts as dots)
     OUTPUT_detections/              per recording: Raven selection table, Audacity label track
     OUTPUT_parts/                   per recording: its window scores, written as soon as it is scored;
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from data_pipeline.audio.recording_times import clock_times
 from data_pipeline.labels.annotations import AUDACITY_SUFFIX, calls_past_the_end, match_recordings, read_call_labels
 from model.detection.detector import Detector
 from model.detection.score_parts import Scorer, count_resumably, score_here
@@ -59,7 +62,8 @@ def count_and_report(detector: Detector, paths: list, output: str | os.PathLike,
                                + (" ..." if len(result.failures) > 3 else ""))
     atomic_write_csv(output, submission_table(result.counts, fmt))
     events_path = Path(events_path) if events_path else sibling(output, "_events.csv")
-    atomic_write_csv(events_path, result.events.round({"start": 2, "end": 2, "score": 4}))
+    events = result.events.round({"start": 2, "end": 2, "score": 4})
+    atomic_write_csv(events_path, events.assign(clock_start=clock_times(events["recording"], events["start"])))
     print(f"wrote {output} ({len(result.counts)} recordings, {len(result.events)} calls) and {events_path}")
 
     truth = None
