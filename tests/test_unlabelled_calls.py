@@ -33,7 +33,7 @@ def test_calls_matching_no_label_are_listed_by_split_and_said_in_one_line(tmp_pa
     recordings = {"train": ["x/a.wav"], "val": ["x/b.wav"], "test": ["x/c.wav"]}
     counted = {"train": _events(("a.wav", 10.5, 14.2, 0.97), ("a.wav", 40.5, 43.0, 0.7), ("a.wav", 70.0, 74.5, 0.99)),
                "val": _events(("b.wav", 3.0, 7.5, 0.91)),
-               "test": _events(("c.wav", 5.2, 9.1, 0.95))}
+               "test": _events(("c.wav", 5.2, 9.1, 0.95), ("d.wav", 1.0, 4.5, 0.9))}  # d.wav: not a recording checked
     with pytest.warns(UnlabelledCallsWarning, match=r"^2 call\(s\) counted in the labelled recordings match no label "
                                                     r"\(1 in training, 1 in validation recordings; .*unlabelled_calls.csv\)"):
         per_split = check_for_unlabelled_calls(None, recordings, LABELS, tmp_path, counted)

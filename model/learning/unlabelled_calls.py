@@ -53,6 +53,7 @@ def check_for_unlabelled_calls(detector: Detector, recordings: dict[str, list[st
         events = (counted or {}).get(split)
         if events is None:
             events = count_calls(detector, files, progress=False).events
+        events = events[events["recording"].isin({Path(f).name for f in files})]
         found.append(false_calls(events, labels).assign(split=split))
     table = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
     table = table.reindex(columns=["recording", "start", "end", "score", "split"])
