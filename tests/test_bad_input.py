@@ -375,7 +375,7 @@ def test_raven_tables_with_extra_columns_read_their_times(tmp_path):
     assert table.to_dict("records") == [{"recording": "site3_0500", "start": 1.5, "end": 4.25, "confidence": "sure"}]
 
 
-def test_a_raven_table_over_several_files_gives_each_call_its_own_file_and_time_in_it(tmp_path):
+def test_a_raven_table_over_several_files_gives_each_call_its_own_file_and_time_in_it(tmp_path, capsys):
     # Raven opens a day of 10-minute files as one sound, and BirdNET combines its tables likewise: `Begin Time (s)`
     # runs on from file to file, `File Offset (s)` is the time inside `Begin File` (or `Begin Path`). Read by Begin
     # Time, the second file's call was labelled at 605 s of a 600 s recording (2026-12-07).
@@ -389,6 +389,9 @@ def test_a_raven_table_over_several_files_gives_each_call_its_own_file_and_time_
             "2\tSpectrogram 1\t1\t192.0\t195.0\tCapuchinbird\tD:\\season\\b.wav\t12.0"]
     table = read_call_labels(_labels(tmp_path, header + "\n".join(rows) + "\n", "BirdNET_CombinedTable.txt"))
     assert table.values.tolist() == [["a.wav", 12.5, 15.5, "sure"], ["b.wav", 12.0, 15.0, "sure"]]
+    rows[1] = rows[1].replace("Capuchinbird", "Screaming Piha")  # BirdNET lists every species it heard
+    read_call_labels(_labels(tmp_path, header + "\n".join(rows) + "\n", "BirdNET_CombinedTable.txt"))
+    assert "its 'Common Name' column names 2 kinds (Capuchinbird, Screaming Piha)" in capsys.readouterr().out
 
 
 def test_labels_past_a_recordings_end_naming_a_missing_file_or_an_ambiguous_one_stop_training(tmp_path):

@@ -28,8 +28,9 @@ from data_pipeline.labels.table_files import read_table, read_text
 LABEL_COLUMNS = ["recording", "start", "end", "confidence"]
 CONFIDENCES = ("sure", "faint", "none")
 AUDACITY_SUFFIX = ".labels.txt"  # an Audacity label track, as count_calls.py names them: <recording stem>.labels.txt
-# Column names Raven users give to what a selection is (a species code, a call type).
-KIND_COLUMNS = ("annotation", "species", "class", "label", "call type", "sound type", "type")
+# Column names Raven users give to what a selection is (a species code, a call type), and BirdNET's tables.
+KIND_COLUMNS = ("annotation", "species", "class", "label", "call type", "sound type", "type", "common name",
+                "species code", "scientific name")
 
 
 def read_call_labels(path: str | os.PathLike) -> pd.DataFrame:
