@@ -159,6 +159,10 @@ def test_count_calls_script_writes_outputs_and_reports_a_bad_file(trained, tmp_p
     assert named["clock_start"].tolist() == [(began + pd.Timedelta(seconds=s)).isoformat(" ", "milliseconds")
                                              for s in named["start"]]  # the time of day, into the next day
     assert set(events.loc[events["recording"] != named["recording"].iloc[0], "clock_start"]) <= {""}  # no time: none
+    hours = pd.read_csv(tmp_path / "out" / "submission_hours.csv")  # calls per hour of day: the named recording's
+    assert hours["calls"].sum() == len(named) and hours["hours_recorded"].sum() == pytest.approx(40 / 3600, abs=0.002)
+    assert (tmp_path / "out" / "submission_hours.png").stat().st_size > 1000
+    assert "over the 1 recording(s) whose file names say when they began (3 whose names do not left out)" in proc.stdout
     assert (events.groupby("recording").size().reindex(sub["clip_name"], fill_value=0).to_numpy()
             == sub["call_count"].to_numpy()).all()
     assert (tmp_path / "out" / "submission_counts.png").stat().st_size > 1000

@@ -5,6 +5,9 @@
                                     time of day where the file name says when the recording began
                                     (data_pipeline.audio.recording_times)
     OUTPUT_counts.png               bar chart of calls per recording (labelled counts as dots)
+    OUTPUT_hours.csv, OUTPUT_hours.png
+                                    calls per hour of day, where file names say when recordings began
+                                    (model.reporting.activity)
     OUTPUT_detections/              per recording: Raven selection table, Audacity label track
     OUTPUT_parts/                   per recording: its window scores, written as soon as it is scored;
                                     a rerun resumes from them (model.detection.score_parts)
@@ -25,6 +28,7 @@ from data_pipeline.labels.annotations import AUDACITY_SUFFIX, calls_past_the_end
 from model.detection.detector import Detector
 from model.detection.score_parts import Scorer, count_resumably, score_here
 from model.outputs import atomic_write_csv, write_audacity_labels, write_raven_table
+from model.reporting.activity import hourly_activity, plot_activity
 from model.reporting.evaluation import evaluate, format_summary, mistake_times
 from model.reporting.kaggle_submission import submission_table
 from model.reporting.plots import counts_figure, plot_counts, plot_recording
@@ -87,6 +91,7 @@ def count_and_report(detector: Detector, paths: list, output: str | os.PathLike,
         print(format_summary(summary))
         _plot_recordings(detector, paths, result, labels, per_rec, sibling(output, "_plots"), plot_all)
     plot_counts(result.counts, sibling(output, "_counts.png"), truth)
+    _report_activity(result, output)
     if tensorboard_dir:
         from model.reporting.tensorboard_logging import log_counts
 
@@ -102,6 +107,23 @@ def count_and_report(detector: Detector, paths: list, output: str | os.PathLike,
         if "audacity" in export:
             write_audacity_labels(folder / f"{stem}{AUDACITY_SUFFIX}", ev)
     return result.failures, resumed
+
+
+def _report_activity(result, output: Path) -> None:
+    """Calls per hour of day (model.reporting.activity) where some recording's name says when it began; else no
+    such files, and none of an earlier count's left to be taken for this one's."""
+    table_path, plot_path = sibling(output, "_hours.csv"), sibling(output, "_hours.png")
+    activity = hourly_activity({s.recording: s.duration_s for s in result.scores}, result.events)
+    if activity is None:
+        table_path.unlink(missing_ok=True)
+        plot_path.unlink(missing_ok=True)
+        return
+    table, timed = activity
+    atomic_write_csv(table_path, table)
+    plot_activity(table, timed, plot_path)
+    untimed = len(result.scores) - timed
+    print(f"wrote {table_path} and {plot_path}: calls per hour of day over the {timed} recording(s) whose file names "
+          f"say when they began" + (f" ({untimed} whose names do not left out)" if untimed else ""))
 
 
 def _plot_recordings(detector, paths, result, labels, per_rec, folder: Path, plot_all: bool) -> None:
