@@ -27,6 +27,12 @@ def test_the_recordings_checked_are_those_training_taught_background_from():
                          columns=["file", "label", "split"])
     assert background_recordings(table, LABELS, "not_capuchinbird") == {"train": ["x/a.wav"], "val": ["x/b.wav"],
                                                                         "test": ["x/c.wav"]}
+    # Self-training with --pseudo-background: a guessed recording's background is taught too, but its labels are a
+    # model's guesses, not a person's: the calls the guesses lack are no labeller's to add.
+    guessed = pd.concat([LABELS, pd.DataFrame([("guessed.wav", 1.0, 5.0, "sure")], columns=LABELS.columns)])
+    table.loc[len(table)] = ("x/guessed.wav", "not_capuchinbird", "train")
+    assert background_recordings(table, guessed, "not_capuchinbird")["train"] == ["x/a.wav", "x/guessed.wav"]
+    assert background_recordings(table, guessed, "not_capuchinbird", set(LABELS["recording"]))["train"] == ["x/a.wav"]
 
 
 def test_calls_matching_no_label_are_listed_by_split_and_said_in_one_line(tmp_path):

@@ -130,13 +130,14 @@ def self_training_round(detector: Detector, previous_dir: str | os.PathLike, run
     table = self_training_clips(clips, split, unlabelled, guessed, classes, detector.frontend.clip_s, background)
     # The gates and the longest call are measured on the calls training heard: the hand-labelled and the sure guessed.
     heard = pd.concat([labels, sure], ignore_index=True)
-    return train_once(table, classes, run_dir, config, heard, **train_settings)
+    return train_once(table, classes, run_dir, config, heard, labelled_by_hand=set(labels["recording"]), **train_settings)
 
 
 def train_once(clips: pd.DataFrame, classes: list[str], run_dir: str | os.PathLike, config: TrainConfig,
-               labels: pd.DataFrame, **train_settings) -> Detector:
+               labels: pd.DataFrame, labelled_by_hand: set[str] | None = None, **train_settings) -> Detector:
     """`train(...)` into run_dir, or the model already there where a fit with the same clips, labels and settings
-    finished in it before (a rerun after a stop: the fits of the rounds before are not trained again)."""
+    finished in it before (a rerun after a stop: the fits of the rounds before are not trained again).
+    labelled_by_hand: the recordings of `labels` a person labelled (train's), not the model before."""
     run_dir = Path(run_dir)
     digest = hashlib.sha256(training_key(clips, asdict(config), {}, list(classes)).encode())
     digest.update(labels.to_csv(index=False).encode())
@@ -148,7 +149,7 @@ def train_once(clips: pd.DataFrame, classes: list[str], run_dir: str | os.PathLi
               "reused, not trained again", flush=True)
         return Detector.load(run_dir)
     marker.unlink(missing_ok=True)  # from a fit with other inputs: this folder is about to hold another
-    detector = train(clips, classes, run_dir, config, labels=labels, **train_settings)
+    detector = train(clips, classes, run_dir, config, labels=labels, labelled_by_hand=labelled_by_hand, **train_settings)
     atomic_write_text(marker, json.dumps({"key": key}))
     return detector
 

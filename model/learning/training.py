@@ -235,6 +235,7 @@ def train(
     labels: pd.DataFrame | None = None,
     strategy=None,
     pooling: str = "max",
+    labelled_by_hand: set[str] | None = None,
 ) -> Detector:
     """Train on `clips` (see data_pipeline.training_data.clips), save the detector and reports in `run_dir`.
 
@@ -245,7 +246,9 @@ def train(
 
     labels: labelled calls of the long recordings the clips were cut from (if any); the validation
         recordings then choose the counting settings saved with the model, and the test recordings
-        are counted and scored.
+        are counted and scored, and the calls counted where no label is are listed (unlabelled_calls.csv).
+    labelled_by_hand: the recordings of `labels` a person labelled, the only ones that list is made for
+        (self-training adds the calls a model guessed); default: all of them.
     strategy: an optional `tf.distribute.Strategy` (model.learning.distribution); the model is built and
         compiled in its scope, and config's batch size and learning rate, per replica, are scaled by
         the number of replicas.
@@ -377,7 +380,7 @@ def train(
     f1s = ", ".join(f"{c} {m['f1']:.3f}" for c, m in final["per_class"].items())
     print(f"{what}: accuracy {final['accuracy']:.3f}, F1 per class: {f1s} ({final['clips']})")
     if labels is not None:  # what a detector is judged by: calls counted in whole recordings, last
-        report.update(_tune_and_test_on_recordings(detector, table, labels, run_dir))
+        report.update(_tune_and_test_on_recordings(detector, table, labels, run_dir, labelled_by_hand))
     atomic_write_text(run_dir / "test_metrics.json", json.dumps(report, indent=2) + "\n")
     shutil.rmtree(run_dir / RESUME_DIR, ignore_errors=True)  # finished: nothing left to resume
     print(f"run folder: {run_dir}")
@@ -601,7 +604,8 @@ def _labelled_recordings(table: pd.DataFrame, labels: pd.DataFrame, split: str) 
     return sorted(f for f in files if Path(f).name in names)
 
 
-def _tune_and_test_on_recordings(detector: Detector, table: pd.DataFrame, labels: pd.DataFrame, run_dir: Path) -> dict:
+def _tune_and_test_on_recordings(detector: Detector, table: pd.DataFrame, labels: pd.DataFrame, run_dir: Path,
+                                 labelled_by_hand: set[str] | None = None) -> dict:
     """Choose counting settings on the validation recordings; count and score the test recordings; list the calls
     counted in labelled recordings where no label is (model.learning.unlabelled_calls)."""
     report = {}
@@ -626,6 +630,6 @@ def _tune_and_test_on_recordings(detector: Detector, table: pd.DataFrame, labels
         print(f"test recordings (calls counted and matched to the labelled calls): {format_summary(summary)}")
         counted["test"] = result.events
     negative = detector.classes[1 - detector.positive_class]
-    report["unlabelled_calls"] = check_for_unlabelled_calls(detector, background_recordings(table, labels, negative),
-                                                            labels, run_dir, counted)
+    checked = background_recordings(table, labels, negative, labelled_by_hand)
+    report["unlabelled_calls"] = check_for_unlabelled_calls(detector, checked, labels, run_dir, counted)
     return report

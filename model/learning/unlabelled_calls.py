@@ -32,11 +32,12 @@ class UnlabelledCallsWarning(OneLineWarning):
     """Calls counted in labelled recordings where no label is."""
 
 
-def background_recordings(table: pd.DataFrame, labels: pd.DataFrame, negative: str) -> dict[str, list[str]]:
-    """The labelled recordings training took no-call clips from (files of `table`, by split): the recordings whose
-    unlabelled stretches it taught as no call. (Self-training's guessed calls give their recordings call clips only,
-    unless their background is taught too.)"""
-    named = set(labels["recording"])
+def background_recordings(table: pd.DataFrame, labels: pd.DataFrame, negative: str,
+                          labelled_by_hand: set[str] | None = None) -> dict[str, list[str]]:
+    """The recordings `labels` names that training took no-call clips from (files of `table`, by split): the
+    recordings whose unlabelled stretches it taught as no call. labelled_by_hand: of those, only these (names): the
+    recordings a person labelled, not those self-training labelled with the calls a model guessed."""
+    named = set(labels["recording"]) if labelled_by_hand is None else set(labels["recording"]) & set(labelled_by_hand)
     taken = table[(table["label"] == negative) & table["file"].map(lambda f: Path(f).name in named)]
     files = taken.drop_duplicates("file")
     return {split: sorted(files.loc[files["split"] == split, "file"]) for split in SPLIT_NAMES
